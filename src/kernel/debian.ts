@@ -1,0 +1,165 @@
+// Kernels from Debian's archive, fetched with the host's own apt set-up:
+// `apt-get download` needs no root, and `dpkg-deb -x` unpacks without
+// installing anything on the host.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cacheRoot, buildCacheEntry, readJsonIfExists, writeFileAtomic } from '../util/cache.js';
+import { inputError, LabError } from '../util/errors.js';
+import { run } from '../util/exec.js';
+import type { KernelSpec, ResolvedKernel } from './types.js';
+
+export interface DebianPackage {
+  name: string;
+  version: string;
+}
+
+/** The Debian suite the host runs (VERSION_CODENAME of /etc/os-release). */
+export async function hostSuite(osRelease = '/etc/os-release'): Promise<string> {
+  const text = await readFile(osRelease, 'utf8').catch(() => '');
+  const m = /^VERSION_CODENAME=(\w+)/m.exec(text);
+  if (!m) {
+    throw new LabError('E_NOT_DEBIAN', 'environment', `cannot tell the host's Debian suite from ${osRelease}`, {
+      hint: 'debian:<suite> kernels need a Debian host with apt',
+    });
+  }
+  return m[1];
+}
+
+/** Parses `apt-cache show` stanzas into name/version/depends. */
+export function parseAptShow(text: string): { name: string; version: string; depends: string }[] {
+  return text
+    .split(/\n\n+/)
+    .map((stanza) => {
+      const field = (f: string) => new RegExp(`^${f}: (.*)$`, 'm').exec(stanza)?.[1] ?? '';
+      return { name: field('Package'), version: field('Version'), depends: field('Depends') };
+    })
+    .filter((p) => p.name !== '');
+}
+
+/** Package names of the plain amd64 flavour (not cloud, not rt) of a series. */
+export function pickFlavour(names: string[], series?: string): string[] {
+  const prefix = series ? `linux-image-${series}` : 'linux-image-';
+  return names.filter(
+    (n) =>
+      n.startsWith(prefix) &&
+      /^linux-image-[0-9]/.test(n) &&
+      /-amd64-unsigned$/.test(n) &&
+      !/-(cloud|rt)-amd64-unsigned$/.test(n) &&
+      // "6.1" must not match "6.12": the series ends at a '.', '-' or '+'.
+      (!series || /^[.+-]/.test(n.slice(prefix.length))),
+  );
+}
+
+async function compareDebVersions(a: string, b: string): Promise<number> {
+  if (a === b) return 0;
+  try {
+    await run('dpkg', ['--compare-versions', a, 'lt', b]);
+    return -1;
+  } catch {
+    return 1;
+  }
+}
+
+async function aptShow(names: string[]): Promise<{ name: string; version: string; depends: string }[]> {
+  const { stdout } = await run('apt-cache', ['show', '--no-all-versions', ...names], { what: 'apt-cache show' });
+  return parseAptShow(stdout);
+}
+
+/** Resolves a spec to one package of the host's apt sources. */
+export async function resolveDebianPackage(spec: KernelSpec): Promise<DebianPackage> {
+  if (spec.kind === 'debian-package') {
+    const pkgs = await aptShow([spec.pkg]).catch(() => []);
+    if (pkgs.length === 0) {
+      throw inputError('E_KERNEL_NOT_FOUND', `no package ${spec.pkg} in the host's apt lists`,
+        'check the name with `apt-cache search --names-only linux-image`, or run `apt-get update` as root');
+    }
+    return { name: pkgs[0].name, version: pkgs[0].version };
+  }
+  const suite = await hostSuite();
+  if (spec.suite !== suite) {
+    throw inputError('E_KERNEL_SUITE', `the host runs Debian ${suite}; kernels of ${spec.suite} are not reachable from its apt sources`,
+      `use debian:${suite}, debian:${suite}@<series> or a package name`);
+  }
+  if (!spec.series) {
+    // The suite's default kernel is the one its metapackage points at.
+    const [meta] = await aptShow(['linux-image-amd64']);
+    const dep = /linux-image-[^\s,(]+/.exec(meta?.depends ?? '')?.[0];
+    if (!dep) throw new LabError('E_KERNEL_NOT_FOUND', 'run', 'linux-image-amd64 names no kernel package', { hint: 'run `apt-get update` as root' });
+    return resolveDebianPackage({ kind: 'debian-package', pkg: `${dep}-unsigned`, text: spec.text });
+  }
+  const { stdout } = await run('apt-cache', ['search', '--names-only', '^linux-image-.*-amd64-unsigned$']);
+  const names = pickFlavour(stdout.split('\n').map((l) => l.split(' ')[0]), spec.series);
+  if (names.length === 0) {
+    throw inputError('E_KERNEL_NOT_FOUND', `no ${spec.series} kernel in Debian ${suite}`,
+      'list them with `apt-cache search --names-only "^linux-image-.*-amd64-unsigned$"`');
+  }
+  const pkgs = await aptShow(names);
+  let best = pkgs[0];
+  for (const p of pkgs.slice(1)) if ((await compareDebVersions(best.version, p.version)) < 0) best = p;
+  return { name: best.name, version: best.version };
+}
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+async function firstMatch(dir: string, re: RegExp): Promise<string | undefined> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names.find((n) => re.test(n));
+}
+
+/** Downloads and unpacks a kernel package into the cache, once. */
+export async function fetchDebianKernel(spec: KernelSpec, opts: { signal?: AbortSignal; onProgress?: (msg: string) => void } = {}): Promise<ResolvedKernel> {
+  const pkg = await resolveDebianPackage(spec);
+  const dir = join(cacheRoot(), 'kernels', 'debian', `${pkg.name}_${pkg.version}`.replace(/[^A-Za-z0-9._+-]/g, '_'));
+  const manifestPath = join(dir, 'kernel.json');
+  const cached = await readJsonIfExists<ResolvedKernel>(manifestPath);
+  if (cached) return absolutize(dir, { ...cached, spec: spec.text });
+
+  opts.onProgress?.(`downloading ${pkg.name} ${pkg.version}`);
+  await buildCacheEntry(dir, async (scratch) => {
+    await run('apt-get', ['download', `${pkg.name}=${pkg.version}`], { cwd: scratch, signal: opts.signal, what: `apt-get download ${pkg.name}` });
+    const deb = await firstMatch(scratch, /\.deb$/);
+    if (!deb) throw new LabError('E_KERNEL_DOWNLOAD', 'run', `apt-get download left no .deb for ${pkg.name}`);
+    const root = join(scratch, 'root');
+    await run('dpkg-deb', ['-x', join(scratch, deb), root], { what: 'dpkg-deb -x' });
+    const boot = join(root, 'boot');
+    const vmlinuz = await firstMatch(boot, /^vmlinuz-/);
+    const config = await firstMatch(boot, /^config-/);
+    if (!vmlinuz || !config) throw new LabError('E_KERNEL_LAYOUT', 'run', `${pkg.name} has no boot/vmlinuz-* or boot/config-*`);
+    const release = vmlinuz.slice('vmlinuz-'.length);
+    let modulesDir = join(root, 'lib', 'modules', release);
+    if (!(await stat(modulesDir).catch(() => undefined))) modulesDir = join(root, 'usr', 'lib', 'modules', release);
+    // Debian's packages ship no modules.dep (the postinst runs depmod); the
+    // guest image builder needs it to find a module's dependencies.
+    const libRoot = modulesDir.slice(0, modulesDir.length - `lib/modules/${release}`.length - 1);
+    await run('depmod', ['-b', libRoot, release], { what: 'depmod' });
+    // Paths are recorded relative to the entry and made absolute on read,
+    // because the scratch directory is renamed into place.
+    const manifest = {
+      source: `${pkg.name} ${pkg.version}`,
+      release,
+      image: join('root', 'boot', vmlinuz),
+      config: join('root', 'boot', config),
+      modulesDir: modulesDir.slice(scratch.length + 1),
+      imageSha256: await sha256File(join(boot, vmlinuz)),
+    };
+    await writeFileAtomic(join(scratch, 'kernel.json'), JSON.stringify(manifest, null, 2));
+  });
+  const m = (await readJsonIfExists<Omit<ResolvedKernel, 'spec'>>(manifestPath))!;
+  return absolutize(dir, { ...m, spec: spec.text });
+}
+
+function absolutize(dir: string, k: ResolvedKernel): ResolvedKernel {
+  const abs = (p: string) => (p.startsWith('/') ? p : join(dir, p));
+  return { ...k, image: abs(k.image), config: abs(k.config), modulesDir: abs(k.modulesDir) };
+}
+
+export async function loadCachedKernel(dir: string, specText: string): Promise<ResolvedKernel | undefined> {
+  const m = await readJsonIfExists<ResolvedKernel>(join(dir, 'kernel.json'));
+  return m ? absolutize(dir, { ...m, spec: specText }) : undefined;
+}

@@ -1,0 +1,58 @@
+// The probe vocabulary shared by the planner, the guest agent protocol,
+// the model and the report. One place, so the three cannot drift apart.
+
+/** What a probe does to /dev/mem at one physical address. */
+export type ProbeOp =
+  | 'read' // pread(fd, buf, len, addr)
+  | 'write' // pwrite of a pattern; only where a scenario explicitly allows it
+  | 'mmap-shared' // mmap(PROT_READ, MAP_SHARED) then munmap: does the mapping succeed?
+  | 'mmap-private' // mmap(PROT_READ, MAP_PRIVATE) then munmap
+  | 'touch-shared' // mmap shared, read every byte, SIGBUS/SIGSEGV caught
+  | 'touch-private'; // same with MAP_PRIVATE
+
+export const PROBE_OPS: readonly ProbeOp[] = [
+  'read',
+  'write',
+  'mmap-shared',
+  'mmap-private',
+  'touch-shared',
+  'touch-private',
+];
+
+/** One planned access. Addresses are guest physical, page aligned in plans. */
+export interface ProbeSpec {
+  id: number;
+  op: ProbeOp;
+  addr: number;
+  len: number;
+  /** Why the planner chose this address (e.g. "start-1p of System RAM"). */
+  why: string;
+}
+
+/** What the agent saw. Exactly one of the outcome shapes below. */
+export interface ProbeObserved {
+  /** 'ok': the call (or touch) succeeded; 'errno': it failed; 'signal': a touch faulted. */
+  result: 'ok' | 'errno' | 'signal';
+  /** Symbolic errno (EPERM, EFAULT, ...) when result is 'errno'. */
+  errno?: string;
+  /** Which syscall failed: open, pread, pwrite, mmap. */
+  syscall?: string;
+  /** SIGBUS / SIGSEGV when result is 'signal'. */
+  signal?: string;
+  /** si_code name, e.g. BUS_ADRERR. */
+  sigCode?: string;
+  /** Bytes transferred (read/write) or touched before the signal. */
+  bytes?: number;
+  /** For successful reads/touches: were all bytes zero? */
+  zero?: boolean;
+  /** FNV-1a 64 of the bytes read, hex; lets steps be compared. */
+  fnv?: string;
+}
+
+export interface ProbeRecord extends Omit<ProbeSpec, 'addr'> {
+  addr: string; // hex in reports: kernel people read addresses in hex
+  observed: ProbeObserved;
+}
+
+export const hex = (n: number): string => '0x' + n.toString(16);
+export const PAGE = 4096;

@@ -1,0 +1,35 @@
+// The lab's own errors: a stable `code`, a `reason` discriminant, a `hint`
+// that says what to do, and the context to act on. The CLI maps `kind` to
+// the exit code (bad input → 2, the run itself failed → 3).
+
+export type ErrorKind = 'input' | 'environment' | 'run';
+
+export class LabError extends Error {
+  readonly code: string;
+  readonly kind: ErrorKind;
+  readonly hint?: string;
+  readonly context: Record<string, unknown>;
+
+  constructor(
+    code: string,
+    kind: ErrorKind,
+    message: string,
+    opts: { hint?: string; cause?: unknown; context?: Record<string, unknown> } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'LabError';
+    this.code = code;
+    this.kind = kind;
+    this.hint = opts.hint;
+    this.context = opts.context ?? {};
+  }
+}
+
+/** Bad input from the user: exit code 2. */
+export const inputError = (code: string, message: string, hint: string, context?: Record<string, unknown>) =>
+  new LabError(code, 'input', message, { hint, context });
+
+export function errorMessage(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
