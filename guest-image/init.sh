@@ -1,0 +1,41 @@
+#!/bin/sh
+# PID 1 of the devmem-lab guest (busybox initramfs).
+# Brings up /proc, /sys, /dev, the network (QEMU user networking: 10.0.2.15,
+# gateway 10.0.2.2) and dropbear on port 22, then idles. Everything it says
+# goes to the serial console prefixed "devmem-lab-init:", which the host
+# watches for "ready". virtio_mem is NOT loaded here: loading it is a
+# scenario step. Nothing here reads host input but the per-run cpio
+# (/etc/devmem-lab/run-id, /root/.ssh/authorized_keys).
+/bin/busybox mkdir -p /bin /sbin /usr/bin /usr/sbin /proc /sys /dev /run /tmp /var/log
+/bin/busybox --install -s
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+
+log() { echo "devmem-lab-init: $*" > /dev/console; }
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mkdir -p /dev/pts
+mount -t devpts devpts /dev/pts
+mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
+mount -t tmpfs tmpfs /tmp
+
+log "kernel $(uname -r) run $(cat /etc/devmem-lab/run-id 2>/dev/null)"
+
+# virtio_pci may be built in (Debian 6.12): a failed modprobe is then expected.
+for m in virtio_pci virtio_net; do
+  modprobe "$m" 2>/dev/null || log "modprobe $m failed (built in?)"
+done
+
+ip link set lo up
+ip link set eth0 up || log "no eth0"
+ip addr add 10.0.2.15/24 dev eth0
+ip route add default via 10.0.2.2
+
+chmod 700 /root /root/.ssh
+chmod 600 /root/.ssh/authorized_keys
+# -s: no passwords; -r: the host key pinned by the host at image build.
+dropbear -r /etc/dropbear/hostkey -s -p 22 -P /run/dropbear.pid || log "dropbear failed"
+
+log "ready"
+while :; do sleep 3600; done

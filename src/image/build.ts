@@ -1,0 +1,135 @@
+// Builds the guest's initramfs: busybox, the probe agent, dropbear with its
+// libraries and a pinned host key, the module closure, and guest-image/init.sh
+// as /init. Cached by content; the per-run part (the run's SSH key and id) is
+// a second small archive appended at launch (the kernel unpacks concatenated
+// archives in order).
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { buildCacheEntry, cacheRoot, readJsonIfExists, sha256, writeFileAtomic } from '../util/cache.js';
+import { LabError } from '../util/errors.js';
+import { run } from '../util/exec.js';
+import { pkgPath } from '../util/paths.js';
+import type { ResolvedKernel } from '../kernel/types.js';
+import { writeCpio, type CpioEntry } from './cpio.js';
+import { formatModulesDep, moduleClosure, parseBuiltin, parseModulesDep, unpackedPath } from './modules.js';
+
+/** Bump when the image layout changes, so old cache entries are not reused. */
+const LAYOUT_VERSION = 1;
+export const GUEST_MODULES = ['virtio_pci', 'virtio_net', 'virtio_mem'];
+const BUSYBOX = '/bin/busybox';
+const DROPBEAR = '/usr/sbin/dropbear';
+
+export interface GuestImage {
+  /** The cached base archive. */
+  cpio: string;
+  /** The guest's SSH host key as an OpenSSH public key line (pinned by the host). */
+  hostKey: string;
+  /** Content key of the image. */
+  key: string;
+  /** Bytes of the base archive. */
+  size: number;
+}
+
+/** Shared libraries and the ELF interpreter a dynamic binary needs, from ldd. */
+export function parseLdd(text: string): string[] {
+  const libs: string[] = [];
+  for (const line of text.split('\n')) {
+    const arrow = /=>\s+(\/\S+)/.exec(line);
+    const bare = /^\s*(\/\S+)\s+\(/.exec(line);
+    const p = arrow?.[1] ?? bare?.[1];
+    if (p) libs.push(p);
+  }
+  return libs;
+}
+
+async function readKernelModules(kernel: ResolvedKernel): Promise<CpioEntry[]> {
+  const depText = await readFile(join(kernel.modulesDir, 'modules.dep'), 'utf8').catch(() => {
+    throw new LabError('E_KERNEL_MODULES', 'input', `no modules.dep in ${kernel.modulesDir}`, {
+      hint: 'the modules directory must be depmod-ed (depmod -b <root> <release>)',
+    });
+  });
+  const builtin = parseBuiltin(await readFile(join(kernel.modulesDir, 'modules.builtin'), 'utf8').catch(() => ''));
+  const closure = moduleClosure(GUEST_MODULES, parseModulesDep(depText), builtin);
+  const base = `lib/modules/${kernel.release}`;
+  const entries: CpioEntry[] = [];
+  for (const m of closure) {
+    const src = join(kernel.modulesDir, m.path);
+    const data = /\.(xz|zst|gz)$/.test(src)
+      ? Buffer.from((await execa(src.endsWith('.zst') ? 'zstd' : src.endsWith('.gz') ? 'gzip' : 'xz', ['-dc', src], { encoding: 'buffer' })).stdout)
+      : await readFile(src);
+    entries.push({ type: 'file', path: `${base}/${unpackedPath(m.path)}`, data });
+  }
+  entries.push({ type: 'file', path: `${base}/modules.dep`, data: Buffer.from(formatModulesDep(closure)) });
+  return entries;
+}
+
+function dirsOf(paths: string[]): CpioEntry[] {
+  const dirs = new Set<string>();
+  for (const p of paths) {
+    const parts = p.split('/').slice(0, -1);
+    for (let i = 1; i <= parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
+  }
+  return [...dirs].sort().map((path) => ({ type: 'dir', path }));
+}
+
+async function imageKey(kernel: ResolvedKernel, dropbearLibs: string[]): Promise<string> {
+  const files = [pkgPath('guest-image/init.sh'), pkgPath('guest-image/agent.c'), BUSYBOX, DROPBEAR, ...dropbearLibs];
+  const contents = await Promise.all(files.map((f) => readFile(f)));
+  return sha256(String(LAYOUT_VERSION), kernel.imageSha256, kernel.release, ...files, ...contents).slice(0, 24);
+}
+
+export async function buildGuestImage(kernel: ResolvedKernel, opts: { onProgress?: (msg: string) => void } = {}): Promise<GuestImage> {
+  const dropbearLibs = parseLdd((await run('ldd', [DROPBEAR], { what: 'ldd dropbear' })).stdout);
+  const key = await imageKey(kernel, dropbearLibs);
+  const dir = join(cacheRoot(), 'images', key);
+  const cached = await readJsonIfExists<Omit<GuestImage, 'cpio'>>(join(dir, 'image.json'));
+  if (cached) return { ...cached, cpio: join(dir, 'base.cpio') };
+
+  opts.onProgress?.(`building guest image ${key}`);
+  await buildCacheEntry(dir, async (scratch) => {
+    const agent = join(scratch, 'agent');
+    await run('cc', ['-static', '-O2', '-Wall', '-o', agent, pkgPath('guest-image/agent.c')], { what: 'building the probe agent' });
+    await run('dropbearkey', ['-t', 'ed25519', '-f', join(scratch, 'hostkey')], { what: 'dropbearkey' });
+    const pub = (await run('dropbearkey', ['-y', '-f', join(scratch, 'hostkey')])).stdout;
+    const hostKey = /^(ssh-ed25519 \S+)/m.exec(pub)?.[1];
+    if (!hostKey) throw new LabError('E_IMAGE_HOSTKEY', 'run', 'dropbearkey printed no ed25519 public key', { context: { pub } });
+
+    const files: CpioEntry[] = [
+      { type: 'file', path: 'init', data: await readFile(pkgPath('guest-image/init.sh')), mode: 0o755 },
+      { type: 'file', path: 'bin/busybox', data: await readFile(BUSYBOX), mode: 0o755 },
+      { type: 'file', path: 'sbin/devmem-agent', data: await readFile(agent), mode: 0o755 },
+      { type: 'file', path: 'usr/sbin/dropbear', data: await readFile(DROPBEAR), mode: 0o755 },
+      { type: 'file', path: 'etc/dropbear/hostkey', data: await readFile(join(scratch, 'hostkey')), mode: 0o600 },
+      { type: 'file', path: 'etc/passwd', data: Buffer.from('root:x:0:0:root:/root:/bin/sh\n') },
+      { type: 'file', path: 'etc/group', data: Buffer.from('root:x:0:\n') },
+      // dropbear refuses users whose shell is not listed here.
+      { type: 'file', path: 'etc/shells', data: Buffer.from('/bin/sh\n') },
+      ...(await Promise.all(dropbearLibs.map(async (l) => ({ type: 'file' as const, path: l.slice(1), data: await readFile(l), mode: 0o755 })))),
+      ...(await readKernelModules(kernel)),
+    ];
+    const entries: CpioEntry[] = [
+      ...dirsOf(files.map((f) => f.path)),
+      ...['proc', 'sys', 'dev', 'run', 'tmp', 'root'].map((path): CpioEntry => ({ type: 'dir', path })),
+      { type: 'symlink', path: 'bin/sh', target: 'busybox' },
+      ...files,
+    ];
+    const cpio = writeCpio(entries);
+    await writeFile(join(scratch, 'base.cpio'), cpio);
+    await writeFileAtomic(join(scratch, 'image.json'), JSON.stringify({ hostKey, key, size: cpio.length }, null, 2));
+  });
+  const meta = (await readJsonIfExists<Omit<GuestImage, 'cpio'>>(join(dir, 'image.json')))!;
+  return { ...meta, cpio: join(dir, 'base.cpio') };
+}
+
+/** The per-run archive: the run's authorized key and id. */
+export function runCpio(runId: string, authorizedKey: string): Buffer {
+  return writeCpio([
+    { type: 'dir', path: 'root', mode: 0o700 },
+    { type: 'dir', path: 'root/.ssh', mode: 0o700 },
+    { type: 'file', path: 'root/.ssh/authorized_keys', data: Buffer.from(authorizedKey.trim() + '\n'), mode: 0o600 },
+    { type: 'dir', path: 'etc' },
+    { type: 'dir', path: 'etc/devmem-lab' },
+    { type: 'file', path: 'etc/devmem-lab/run-id', data: Buffer.from(runId + '\n') },
+  ]);
+}

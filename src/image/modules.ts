@@ -1,0 +1,65 @@
+// The module closure a guest needs, from the kernel's modules.dep; modules
+// built into the kernel (modules.builtin) need no file.
+
+export interface ModuleDep {
+  /** Path relative to /lib/modules/<release>, as modules.dep writes it. */
+  path: string;
+  deps: string[];
+}
+
+export const moduleName = (path: string): string =>
+  path.replace(/^.*\//, '').replace(/\.ko(\.(xz|zst|gz))?$/, '').replace(/-/g, '_');
+
+export function parseModulesDep(text: string): Map<string, ModuleDep> {
+  const out = new Map<string, ModuleDep>();
+  for (const line of text.split('\n')) {
+    const i = line.indexOf(':');
+    if (i < 0) continue;
+    const path = line.slice(0, i).trim();
+    const deps = line.slice(i + 1).trim().split(/\s+/).filter(Boolean);
+    out.set(moduleName(path), { path, deps });
+  }
+  return out;
+}
+
+export function parseBuiltin(text: string): Set<string> {
+  return new Set(text.split('\n').filter(Boolean).map(moduleName));
+}
+
+export class MissingModuleError extends Error {
+  readonly code = 'E_MODULE_MISSING';
+  constructor(readonly module: string) {
+    super(`the kernel has no module ${module} (neither a .ko in modules.dep nor built in)`);
+  }
+}
+
+/**
+ * Every module file needed to load `wanted`, dependencies first (the order
+ * modprobe would load them). Built-in modules are skipped.
+ */
+export function moduleClosure(wanted: string[], dep: Map<string, ModuleDep>, builtin: Set<string>): ModuleDep[] {
+  const out: ModuleDep[] = [];
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    const n = name.replace(/-/g, '_');
+    if (seen.has(n)) return;
+    seen.add(n);
+    const m = dep.get(n);
+    if (!m) {
+      if (builtin.has(n)) return;
+      throw new MissingModuleError(n);
+    }
+    m.deps.forEach((d) => visit(moduleName(d)));
+    out.push(m);
+  };
+  wanted.forEach(visit);
+  return out;
+}
+
+/** The path a module has once unpacked in the image (busybox cannot read .xz). */
+export const unpackedPath = (path: string): string => path.replace(/\.ko\.(xz|zst|gz)$/, '.ko');
+
+/** modules.dep for the image: only the closure, with unpacked paths. */
+export function formatModulesDep(mods: ModuleDep[]): string {
+  return mods.map((m) => `${unpackedPath(m.path)}: ${m.deps.map(unpackedPath).join(' ')}`.trimEnd() + '\n').join('');
+}
