@@ -1,0 +1,611 @@
+/*
+ * agent.c - the devmem-lab probe agent. Runs inside the guest (busybox
+ * initramfs, so it is linked statically: cc -static -O2), executes probes
+ * against /dev/mem and reports each outcome as one JSON line. It decides
+ * nothing: the host plans the probes and judges the answers
+ * (src/probe/agent-protocol.ts is the other end of this protocol).
+ *
+ * Usage: agent [-d DEVICE] [-w]
+ *   -d DEVICE  file to probe (default /dev/mem); file offset = physical address
+ *   -w         allow write probes; without it they are refused, no syscall made
+ *
+ * Input (stdin), one request per line; blank lines and lines starting with
+ * '#' are ignored:
+ *   <id> <op> <addr> <len>
+ *     id    decimal, 0 .. 2^53-1 (exact in a JavaScript number)
+ *     op    read | write | mmap-shared | mmap-private | touch-shared | touch-private
+ *     addr  hex with 0x prefix, 0 .. 2^52
+ *     len   decimal, 1 .. 1048576
+ *     write: addr and len multiples of 8; mmap-* and touch-*: addr page aligned
+ *   <id> highmem <lo> <hi>
+ *     lo <= hi, hex as addr. Binary search with 1-byte preads for the lowest A
+ *     in [lo, hi] whose pread fails with EFAULT (x86 valid_phys_addr_range():
+ *     the end of the direct map). Any other outcome counts as "below".
+ *
+ * Output (stdout), exactly one JSON line per request, flushed per line; keys
+ * in this order: id, op, addr, len, result, then by result:
+ *   "ok"      read, touch-*: bytes, zero, fnv (FNV-1a 64 of the bytes, 16 hex)
+ *             write: bytes;  mmap-*: nothing more
+ *   "errno"   errno (symbolic, else "E<n>"), syscall (open|pread|pwrite|mmap)
+ *   "signal"  signal (SIGBUS|SIGSEGV), sigCode (name, else decimal string),
+ *             bytes (touched before the fault)
+ *   "refused" reason
+ *   highmem:   {"id":N,"op":"highmem","end":"0x..."}  (end = A, or hi+1)
+ *   malformed: {"id":N|null,"error":"..."}
+ *
+ * Semantics: read = one pread() on an O_RDONLY fd (short reads report what
+ * they got); write = one pwrite() on a separate O_RDWR fd of 8-byte
+ * little-endian words, the word at physical address a holding
+ * a ^ 0x5a5a5a5a5a5a5a5a; mmap-* = mmap(PROT_READ, MAP_SHARED|MAP_PRIVATE)
+ * then munmap; touch-* = the same mapping read word by word with volatile
+ * loads, SIGBUS/SIGSEGV caught with sigsetjmp/siglongjmp. Each fd is opened
+ * on first use and kept open (a lockdown raised later does not affect an
+ * open fd, R-OPEN-LOCKDOWN); until an open succeeds, every probe needing it
+ * reports the open's errno. Diagnostics go to stderr. Exit 0 at EOF, 1 if
+ * stdout fails, 2 on bad usage.
+ */
+#define _GNU_SOURCE
+#define _FILE_OFFSET_BITS 64
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+_Static_assert(sizeof(off_t) == 8, "physical addresses need a 64-bit off_t");
+
+#define MAX_LEN (1u << 20)
+#define MAX_ADDR (UINT64_C(1) << 52)
+#define MAX_ID ((UINT64_C(1) << 53) - 1)
+#define PATTERN_XOR UINT64_C(0x5a5a5a5a5a5a5a5a)
+#define FNV_OFFSET UINT64_C(0xcbf29ce484222325)
+#define FNV_PRIME UINT64_C(0x100000001b3)
+
+enum op {
+	OP_READ,
+	OP_WRITE,
+	OP_MMAP_SHARED,
+	OP_MMAP_PRIVATE,
+	OP_TOUCH_SHARED,
+	OP_TOUCH_PRIVATE,
+	OP_HIGHMEM,
+	OP_COUNT
+};
+
+static const char *const op_names[OP_COUNT] = {
+	"read", "write", "mmap-shared", "mmap-private",
+	"touch-shared", "touch-private", "highmem",
+};
+
+static const char *device = "/dev/mem";
+static bool allow_write;
+static int rd_fd = -1;
+static int rw_fd = -1;
+static uint64_t page_size;
+
+/* One buffer for every probe: reads land here, writes are built here. */
+static unsigned char buf[MAX_LEN] __attribute__((aligned(4096)));
+
+/* ---- output ---------------------------------------------------------- */
+
+struct line {
+	char s[512];
+	size_t n;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void put(struct line *l, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vsnprintf(l->s + l->n, sizeof(l->s) - l->n, fmt, ap);
+	va_end(ap);
+	if (r < 0 || (size_t)r >= sizeof(l->s) - l->n) {
+		fprintf(stderr, "agent: internal error: output line too long\n");
+		abort();
+	}
+	l->n += (size_t)r;
+}
+
+static void emit(struct line *l)
+{
+	put(l, "}\n");
+	if (fwrite(l->s, 1, l->n, stdout) != l->n || fflush(stdout) != 0) {
+		fprintf(stderr, "agent: writing stdout: %s\n", strerror(errno));
+		exit(1);
+	}
+}
+
+static void put_id(struct line *l, bool has_id, uint64_t id)
+{
+	if (has_id)
+		put(l, "{\"id\":%" PRIu64, id);
+	else
+		put(l, "{\"id\":null");
+}
+
+/* Messages are fixed strings of this file, never echoed input. */
+static void emit_error(bool has_id, uint64_t id, const char *msg)
+{
+	struct line l = { .n = 0 };
+	put_id(&l, has_id, id);
+	put(&l, ",\"error\":\"%s\"", msg);
+	emit(&l);
+}
+
+static const char *errno_name(int e)
+{
+	switch (e) {
+#define E(x) case x: return #x;
+	E(EPERM) E(ENOENT) E(ESRCH) E(EINTR) E(EIO) E(ENXIO) E(E2BIG)
+	E(ENOEXEC) E(EBADF) E(ECHILD) E(EAGAIN) E(ENOMEM) E(EACCES)
+	E(EFAULT) E(ENOTBLK) E(EBUSY) E(EEXIST) E(EXDEV) E(ENODEV)
+	E(ENOTDIR) E(EISDIR) E(EINVAL) E(ENFILE) E(EMFILE) E(ENOTTY)
+	E(ETXTBSY) E(EFBIG) E(ENOSPC) E(ESPIPE) E(EROFS) E(EMLINK)
+	E(EPIPE) E(EDOM) E(ERANGE) E(EDEADLK) E(ENAMETOOLONG) E(ENOLCK)
+	E(ENOSYS) E(ENOTEMPTY) E(ELOOP) E(EOVERFLOW) E(EOPNOTSUPP)
+	E(ENOTRECOVERABLE) E(EHWPOISON)
+#undef E
+	default:
+		return NULL;
+	}
+}
+
+static const char *sigcode_name(int sig, int code)
+{
+	if (sig == SIGBUS) {
+		switch (code) {
+		case BUS_ADRALN: return "BUS_ADRALN";
+		case BUS_ADRERR: return "BUS_ADRERR";
+		case BUS_OBJERR: return "BUS_OBJERR";
+		case BUS_MCEERR_AR: return "BUS_MCEERR_AR";
+		case BUS_MCEERR_AO: return "BUS_MCEERR_AO";
+		}
+	} else if (sig == SIGSEGV) {
+		switch (code) {
+		case SEGV_MAPERR: return "SEGV_MAPERR";
+		case SEGV_ACCERR: return "SEGV_ACCERR";
+		case SEGV_BNDERR: return "SEGV_BNDERR";
+		case SEGV_PKUERR: return "SEGV_PKUERR";
+		}
+	}
+	switch (code) {
+	case SI_USER: return "SI_USER";
+	case SI_KERNEL: return "SI_KERNEL";
+	case SI_QUEUE: return "SI_QUEUE";
+	case SI_TKILL: return "SI_TKILL";
+	}
+	return NULL;
+}
+
+/* ---- probe outcomes ---------------------------------------------------- */
+
+struct probe {
+	uint64_t id;
+	enum op op;
+	uint64_t addr;
+	size_t len;
+};
+
+static void put_head(struct line *l, const struct probe *p, const char *result)
+{
+	put_id(l, true, p->id);
+	put(l, ",\"op\":\"%s\",\"addr\":\"0x%" PRIx64 "\",\"len\":%zu,\"result\":\"%s\"",
+	    op_names[p->op], p->addr, p->len, result);
+}
+
+static void emit_errno(const struct probe *p, int e, const char *syscall)
+{
+	struct line l = { .n = 0 };
+	const char *name = errno_name(e);
+	put_head(&l, p, "errno");
+	if (name)
+		put(&l, ",\"errno\":\"%s\"", name);
+	else
+		put(&l, ",\"errno\":\"E%d\"", e);
+	put(&l, ",\"syscall\":\"%s\"", syscall);
+	emit(&l);
+}
+
+/* Successful read or touch: describe the bytes now in buf[0..n). */
+static void emit_data(const struct probe *p, size_t n)
+{
+	struct line l = { .n = 0 };
+	uint64_t h = FNV_OFFSET;
+	bool zero = true;
+	for (size_t i = 0; i < n; i++) {
+		zero = zero && buf[i] == 0;
+		h = (h ^ buf[i]) * FNV_PRIME;
+	}
+	put_head(&l, p, "ok");
+	put(&l, ",\"bytes\":%zu,\"zero\":%s,\"fnv\":\"%016" PRIx64 "\"",
+	    n, zero ? "true" : "false", h);
+	emit(&l);
+}
+
+static void emit_signal(const struct probe *p, int sig, int code, size_t touched)
+{
+	struct line l = { .n = 0 };
+	const char *name = sigcode_name(sig, code);
+	put_head(&l, p, "signal");
+	put(&l, ",\"signal\":\"%s\"", sig == SIGBUS ? "SIGBUS" : "SIGSEGV");
+	if (name)
+		put(&l, ",\"sigCode\":\"%s\"", name);
+	else
+		put(&l, ",\"sigCode\":\"%d\"", code);
+	put(&l, ",\"bytes\":%zu", touched);
+	emit(&l);
+}
+
+/* ---- the device ------------------------------------------------------ */
+
+/* Returns the fd, or -1 with errno from open(). */
+static int device_fd(bool rw)
+{
+	int *slot = rw ? &rw_fd : &rd_fd;
+	if (*slot < 0) {
+		int fd = open(device, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+		if (fd < 0) {
+			int e = errno;
+			fprintf(stderr, "agent: open %s: %s\n", device, strerror(e));
+			errno = e;
+			return -1;
+		}
+		*slot = fd;
+	}
+	return *slot;
+}
+
+/* ---- touching a mapping ---------------------------------------------- */
+
+static sigjmp_buf touch_jmp;
+static volatile sig_atomic_t touch_armed;
+static volatile sig_atomic_t fault_signo;
+static volatile int fault_code;
+static volatile size_t touched;
+
+static void on_fault(int sig, siginfo_t *si, void *uctx)
+{
+	(void)uctx;
+	if (!touch_armed) {
+		/* Not a probe's fault: a bug here. Let the retried access kill us. */
+		signal(sig, SIG_DFL);
+		return;
+	}
+	touch_armed = 0;
+	fault_signo = sig;
+	fault_code = si->si_code;
+	siglongjmp(touch_jmp, 1);
+}
+
+/* Copies the mapping into buf with volatile loads, counting bytes done. */
+__attribute__((noinline))
+static void copy_mapping(const volatile unsigned char *map, size_t len)
+{
+	const volatile uint64_t *w = (const volatile uint64_t *)map;
+	size_t words = len / 8;
+	for (size_t i = 0; i < words; i++) {
+		uint64_t v = w[i];
+		memcpy(buf + i * 8, &v, 8);
+		touched = (i + 1) * 8;
+	}
+	for (size_t i = words * 8; i < len; i++) {
+		buf[i] = map[i];
+		touched = i + 1;
+	}
+}
+
+/* 0 when every byte was read, else the signal that stopped the touch. */
+__attribute__((noinline))
+static int touch_mapping(const volatile unsigned char *map, size_t len)
+{
+	touched = 0;
+	fault_signo = 0;
+	if (sigsetjmp(touch_jmp, 1) != 0)
+		return fault_signo;
+	touch_armed = 1;
+	copy_mapping(map, len);
+	touch_armed = 0;
+	return 0;
+}
+
+/* ---- probes ------------------------------------------------------------ */
+
+static void do_read(const struct probe *p)
+{
+	int fd = device_fd(false);
+	if (fd < 0) {
+		emit_errno(p, errno, "open");
+		return;
+	}
+	ssize_t r = pread(fd, buf, p->len, (off_t)p->addr);
+	if (r < 0)
+		emit_errno(p, errno, "pread");
+	else
+		emit_data(p, (size_t)r);
+}
+
+static void do_write(const struct probe *p)
+{
+	if (!allow_write) {
+		struct line l = { .n = 0 };
+		put_head(&l, p, "refused");
+		put(&l, ",\"reason\":\"write probes need -w\"");
+		emit(&l);
+		return;
+	}
+	int fd = device_fd(true);
+	if (fd < 0) {
+		emit_errno(p, errno, "open");
+		return;
+	}
+	for (size_t i = 0; i < p->len; i += 8) {
+		uint64_t v = (p->addr + i) ^ PATTERN_XOR;
+		for (unsigned b = 0; b < 8; b++)
+			buf[i + b] = (unsigned char)(v >> (8 * b));
+	}
+	ssize_t r = pwrite(fd, buf, p->len, (off_t)p->addr);
+	if (r < 0) {
+		emit_errno(p, errno, "pwrite");
+		return;
+	}
+	struct line l = { .n = 0 };
+	put_head(&l, p, "ok");
+	put(&l, ",\"bytes\":%zd", r);
+	emit(&l);
+}
+
+static void do_map(const struct probe *p)
+{
+	bool shared = p->op == OP_MMAP_SHARED || p->op == OP_TOUCH_SHARED;
+	bool touch = p->op == OP_TOUCH_SHARED || p->op == OP_TOUCH_PRIVATE;
+	int fd = device_fd(false);
+	if (fd < 0) {
+		emit_errno(p, errno, "open");
+		return;
+	}
+	void *map = mmap(NULL, p->len, PROT_READ, shared ? MAP_SHARED : MAP_PRIVATE,
+			 fd, (off_t)p->addr);
+	if (map == MAP_FAILED) {
+		emit_errno(p, errno, "mmap");
+		return;
+	}
+	int sig = touch ? touch_mapping(map, p->len) : 0;
+	size_t done = touched;
+	int code = fault_code;
+	if (munmap(map, p->len) != 0)
+		fprintf(stderr, "agent: munmap: %s\n", strerror(errno));
+	if (!touch) {
+		struct line l = { .n = 0 };
+		put_head(&l, p, "ok");
+		emit(&l);
+	} else if (sig) {
+		emit_signal(p, sig, code, done);
+	} else {
+		emit_data(p, p->len);
+	}
+}
+
+/* Lowest A in [lo, hi] where a 1-byte pread fails with EFAULT, else hi + 1. */
+static void do_highmem(uint64_t id, uint64_t lo, uint64_t hi)
+{
+	int fd = device_fd(false);
+	if (fd < 0) {
+		const char *name = errno_name(errno);
+		char msg[64];
+		if (name)
+			snprintf(msg, sizeof(msg), "open failed: %s", name);
+		else
+			snprintf(msg, sizeof(msg), "open failed: E%d", errno);
+		emit_error(true, id, msg);
+		return;
+	}
+	uint64_t a = lo, b = hi + 1; /* answer in [a, b]; b never overflows */
+	while (a < b) {
+		uint64_t mid = a + (b - a) / 2;
+		unsigned char byte;
+		if (pread(fd, &byte, 1, (off_t)mid) < 0 && errno == EFAULT)
+			b = mid;
+		else
+			a = mid + 1;
+	}
+	struct line l = { .n = 0 };
+	put_id(&l, true, id);
+	put(&l, ",\"op\":\"highmem\",\"end\":\"0x%" PRIx64 "\"", a);
+	emit(&l);
+}
+
+/* ---- parsing ----------------------------------------------------------- */
+
+static bool parse_dec(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (*s == '\0')
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		unsigned d = (unsigned)(*s - '0');
+		if (v > (max - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return true;
+}
+
+static bool parse_hex(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (s[0] != '0' || s[1] != 'x' || s[2] == '\0')
+		return false;
+	for (s += 2; *s; s++) {
+		unsigned d;
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (*s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a' + 10);
+		else if (*s >= 'A' && *s <= 'F')
+			d = (unsigned)(*s - 'A' + 10);
+		else
+			return false;
+		if (v > (max - d) / 16)
+			return false;
+		v = v * 16 + d;
+	}
+	*out = v;
+	return true;
+}
+
+#define MAX_TOKENS 5
+
+static void handle_line(char *s, size_t n)
+{
+	static const char spaces[] = " \t\r\n\v\f";
+	char *tok[MAX_TOKENS];
+	size_t ntok = 0;
+	uint64_t id = 0;
+	bool has_id;
+
+	bool has_nul = strlen(s) != n; /* tokens stop at the first NUL */
+	char *first = s + strspn(s, spaces);
+	if (!has_nul && (*first == '\0' || *first == '#'))
+		return; /* blank or comment */
+
+	char *save = NULL;
+	for (char *t = strtok_r(s, spaces, &save); t && ntok < MAX_TOKENS;
+	     t = strtok_r(NULL, spaces, &save))
+		tok[ntok++] = t;
+
+	has_id = ntok > 0 && parse_dec(tok[0], MAX_ID, &id);
+	if (has_nul) {
+		emit_error(has_id, id, "line contains a NUL byte");
+		return;
+	}
+	if (!has_id) {
+		emit_error(false, 0, "id must be a decimal integer below 2^53");
+		return;
+	}
+	if (ntok != 4) {
+		emit_error(true, id, "expected 4 fields: <id> <op> <addr> <len> or <id> highmem <lo> <hi>");
+		return;
+	}
+
+	enum op op = OP_COUNT;
+	for (int i = 0; i < OP_COUNT; i++)
+		if (strcmp(tok[1], op_names[i]) == 0)
+			op = (enum op)i;
+	if (op == OP_COUNT) {
+		emit_error(true, id, "unknown op");
+		return;
+	}
+
+	if (op == OP_HIGHMEM) {
+		uint64_t lo, hi;
+		if (!parse_hex(tok[2], MAX_ADDR, &lo) || !parse_hex(tok[3], MAX_ADDR, &hi)) {
+			emit_error(true, id, "lo and hi must be 0x-prefixed hex, at most 0x10000000000000");
+			return;
+		}
+		if (lo > hi) {
+			emit_error(true, id, "lo must not exceed hi");
+			return;
+		}
+		do_highmem(id, lo, hi);
+		return;
+	}
+
+	struct probe p = { .id = id, .op = op };
+	uint64_t len;
+	if (!parse_hex(tok[2], MAX_ADDR, &p.addr)) {
+		emit_error(true, id, "addr must be 0x-prefixed hex, at most 0x10000000000000");
+		return;
+	}
+	if (!parse_dec(tok[3], MAX_LEN, &len) || len == 0) {
+		emit_error(true, id, "len must be decimal, 1 to 1048576");
+		return;
+	}
+	p.len = (size_t)len;
+
+	switch (op) {
+	case OP_READ:
+		do_read(&p);
+		break;
+	case OP_WRITE:
+		if (p.addr % 8 != 0 || p.len % 8 != 0) {
+			emit_error(true, id, "write addr and len must be multiples of 8");
+			return;
+		}
+		do_write(&p);
+		break;
+	default:
+		if (p.addr % page_size != 0) {
+			emit_error(true, id, "mmap and touch addr must be page aligned");
+			return;
+		}
+		do_map(&p);
+		break;
+	}
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: agent [-d DEVICE] [-w]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	int c;
+	while ((c = getopt(argc, argv, "d:w")) != -1) {
+		switch (c) {
+		case 'd':
+			device = optarg;
+			break;
+		case 'w':
+			allow_write = true;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	long ps = sysconf(_SC_PAGESIZE);
+	page_size = ps > 0 ? (uint64_t)ps : 4096;
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_fault;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, NULL) != 0 || sigaction(SIGSEGV, &sa, NULL) != 0) {
+		fprintf(stderr, "agent: sigaction: %s\n", strerror(errno));
+		return 1;
+	}
+	/* A closed stdout must end us through emit()'s error path, not SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	char *linebuf = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	while ((n = getline(&linebuf, &cap, stdin)) >= 0)
+		handle_line(linebuf, (size_t)n);
+	free(linebuf);
+	if (ferror(stdin)) {
+		fprintf(stderr, "agent: reading stdin: %s\n", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
