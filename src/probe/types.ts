@@ -31,8 +31,13 @@ export interface ProbeSpec {
 
 /** What the agent saw. Exactly one of the outcome shapes below. */
 export interface ProbeObserved {
-  /** 'ok': the call (or touch) succeeded; 'errno': it failed; 'signal': a touch faulted. */
-  result: 'ok' | 'errno' | 'signal';
+  /**
+   * 'ok': the call (or touch) succeeded; 'errno': it failed; 'signal': a
+   * touch faulted; 'refused': the agent declined (a write without -w).
+   */
+  result: 'ok' | 'errno' | 'signal' | 'refused';
+  /** Why the agent refused. */
+  reason?: string;
   /** Symbolic errno (EPERM, EFAULT, ...) when result is 'errno'. */
   errno?: string;
   /** Which syscall failed: open, pread, pwrite, mmap. */

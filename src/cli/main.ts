@@ -1,0 +1,112 @@
+// devmem-lab's command line. Options are validated here, at the edge; every
+// error says what to write instead. Exit codes: 0 all good, 1 the kernel
+// disagreed with the model, 2 bad input, 3 the run itself failed.
+import { mkdir, access, constants } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_KERNEL } from '../kernel/spec.js';
+import { runLab, type AccelMode } from '../lab/run.js';
+import { EventLog } from '../report/events.js';
+import { builtinScenario } from '../scenario/builtin.js';
+import { LabError, inputError } from '../util/errors.js';
+import { renderEvent } from './render.js';
+
+export const EXIT = { ok: 0, findings: 1, input: 2, runFailed: 3 } as const;
+
+const USAGE = `usage: devmem-lab run [--kernel SPEC] [--scenario NAME] [--out DIR] [--accel auto|tcg|kvm]
+                      [--cmdline ARGS] [--profile NAME] [--verbose]
+
+  --kernel    debian:<suite>, debian:<suite>@<series> or debian:<package> (default ${DEFAULT_KERNEL})
+  --scenario  lifecycle (default)
+  --out       output directory for report.json, events.jsonl, console.log (default ./lab-out)
+  --accel     tcg (default), kvm, or auto (KVM only if it proves it boots)
+  --cmdline   extra kernel command line, e.g. "iomem=relaxed"
+  --profile   machine profile from qemu-config/ (default: default)`;
+
+async function cmdRun(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        kernel: { type: 'string', default: DEFAULT_KERNEL },
+        scenario: { type: 'string', default: 'lifecycle' },
+        out: { type: 'string', default: 'lab-out' },
+        accel: { type: 'string', default: 'tcg' },
+        cmdline: { type: 'string', default: '' },
+        profile: { type: 'string', default: 'default' },
+        verbose: { type: 'boolean', short: 'v', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    throw inputError('E_USAGE', (e as Error).message, USAGE);
+  }
+  if (values.help) {
+    process.stdout.write(USAGE + '\n');
+    return EXIT.ok;
+  }
+  if (!['auto', 'tcg', 'kvm'].includes(values.accel)) throw inputError('E_USAGE', `--accel ${values.accel} is not one of auto, tcg, kvm`, USAGE);
+  const scenario = builtinScenario(values.scenario);
+  const out = resolve(values.out);
+  await mkdir(out, { recursive: true }).catch(() => undefined);
+  await access(out, constants.W_OK).catch(() => {
+    throw inputError('E_OUT_UNWRITABLE', `cannot write to --out ${out}`, 'choose a directory you can write to');
+  });
+
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => controller.abort(new LabError('E_INTERRUPTED', 'run', `interrupted by ${sig}`));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const events = new EventLog(`${out}/events.jsonl`);
+  events.on((e) => renderEvent(e, (s) => process.stderr.write(s + '\n'), values.verbose));
+  try {
+    const report = await runLab({
+      kernel: values.kernel,
+      scenario,
+      out,
+      accel: values.accel as AccelMode,
+      profile: values.profile,
+      extraCmdline: values.cmdline.split(/\s+/).filter(Boolean),
+      signal: controller.signal,
+      events,
+    });
+    process.stdout.write(`${out}/report.json: ${report.status}, ${report.summary.steps} steps, ${report.summary.probes} probes\n`);
+    if (report.status !== 'completed') {
+      if (report.error?.hint) process.stderr.write(`hint: ${report.error.hint}\n`);
+      return report.error?.kind === 'input' ? EXIT.input : EXIT.runFailed;
+    }
+    return EXIT.ok;
+  } finally {
+    events.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'run':
+        return await cmdRun(rest);
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        process.stdout.write(USAGE + '\n');
+        return cmd === undefined ? EXIT.input : EXIT.ok;
+      default:
+        throw inputError('E_USAGE', `unknown command ${JSON.stringify(cmd)}`, USAGE);
+    }
+  } catch (e) {
+    if (e instanceof LabError) {
+      process.stderr.write(`devmem-lab: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
+      return e.kind === 'input' ? EXIT.input : e.kind === 'environment' ? EXIT.runFailed : EXIT.runFailed;
+    }
+    process.stderr.write(`devmem-lab: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
+    return EXIT.runFailed;
+  }
+}

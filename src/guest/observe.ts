@@ -1,0 +1,104 @@
+// What the lab reads from the guest over SSH: the facts of the boot (once)
+// and the state after each step. One command per read, split into sections,
+// so a step costs one round trip.
+
+import type { GuestChannel } from './ssh.js';
+
+const MARK = '@@devmem-lab@@';
+
+/** Runs `name → command` pairs in one guest shell and splits the output. */
+export async function readSections(ch: GuestChannel, cmds: Record<string, string>, timeoutMs = 30_000): Promise<Record<string, string>> {
+  const script = Object.entries(cmds)
+    .map(([name, cmd]) => `echo '${MARK} ${name}'; { ${cmd}; } 2>/dev/null || true`)
+    .join('\n');
+  const out = await ch.check(script, { timeoutMs });
+  return splitSections(out);
+}
+
+export function splitSections(out: string): Record<string, string> {
+  const res: Record<string, string> = {};
+  let cur: string | undefined;
+  const buf: string[] = [];
+  const flush = () => {
+    if (cur !== undefined) res[cur] = buf.join('\n').replace(/\n+$/, '');
+    buf.length = 0;
+  };
+  for (const line of out.split('\n')) {
+    if (line.startsWith(MARK + ' ')) {
+      flush();
+      cur = line.slice(MARK.length + 1);
+    } else if (cur !== undefined) buf.push(line);
+  }
+  flush();
+  return res;
+}
+
+export interface GuestBootFacts {
+  release: string;
+  procVersion: string;
+  cmdline: string;
+  physBits: number;
+  lockdown: string;
+  memoryBlockSize: number;
+}
+
+/** "[integrity]" style: the bracketed word of /sys/kernel/security/lockdown. */
+export function parseLockdown(text: string): string {
+  return /\[(\w+)\]/.exec(text)?.[1] ?? 'none';
+}
+
+export function parsePhysBits(cpuinfo: string): number {
+  const m = /address sizes\s*:\s*(\d+) bits physical/.exec(cpuinfo);
+  if (!m) throw new Error('no "address sizes" line in /proc/cpuinfo');
+  return Number(m[1]);
+}
+
+export async function readBootFacts(ch: GuestChannel): Promise<GuestBootFacts> {
+  const s = await readSections(ch, {
+    release: 'uname -r',
+    version: 'cat /proc/version',
+    cmdline: 'cat /proc/cmdline',
+    cpuinfo: "grep -m1 'address sizes' /proc/cpuinfo",
+    lockdown: 'cat /sys/kernel/security/lockdown',
+    blocksize: 'cat /sys/devices/system/memory/block_size_bytes',
+  });
+  return {
+    release: s.release.trim(),
+    procVersion: s.version.trim(),
+    cmdline: s.cmdline.trim(),
+    physBits: parsePhysBits(s.cpuinfo),
+    lockdown: parseLockdown(s.lockdown ?? ''),
+    memoryBlockSize: parseInt(s.blocksize.trim() || '0', 16),
+  };
+}
+
+export interface GuestState {
+  iomem: string;
+  dmesg: string[];
+  virtioMemLoaded: boolean;
+  virtioMemBound: boolean;
+}
+
+export async function readGuestState(ch: GuestChannel): Promise<GuestState> {
+  const s = await readSections(ch, {
+    iomem: 'cat /proc/iomem',
+    dmesg: 'dmesg',
+    modules: 'cat /proc/modules',
+    // Devices bound to the virtio_mem driver appear as links named virtioN.
+    bound: 'ls /sys/bus/virtio/drivers/virtio_mem',
+  });
+  return {
+    iomem: s.iomem,
+    dmesg: s.dmesg.split('\n').filter(Boolean),
+    virtioMemLoaded: /^virtio_mem /m.test(s.modules ?? ''),
+    virtioMemBound: /\bvirtio\d+\b/.test(s.bound ?? ''),
+  };
+}
+
+/** The kernel log lines after the ones already seen (dmesg is append-only until it wraps). */
+export function dmesgDelta(before: string[], after: string[]): string[] {
+  if (before.length === 0) return after;
+  const lastSeen = before[before.length - 1];
+  const i = after.lastIndexOf(lastSeen);
+  return i >= 0 ? after.slice(i + 1) : after;
+}

@@ -1,0 +1,154 @@
+// The channel to the guest: SSH (ssh2) to dropbear over the loopback port
+// QEMU forwards, authenticated by a per-run key, with the guest's host key
+// pinned from the image build. Guest commands are built with shq() — nothing
+// from the guest is ever passed to a host shell.
+import ssh2 from 'ssh2';
+import { LabError } from '../util/errors.js';
+import { sleep } from '../util/wait.js';
+
+const { Client, utils } = ssh2;
+
+export interface RunKey {
+  privateKey: string;
+  publicKey: string;
+}
+
+/** A fresh ed25519 key for one run; it never touches the disk. */
+export function generateRunKey(): RunKey {
+  const k = utils.generateKeyPairSync('ed25519', { comment: 'devmem-lab-run' });
+  return { privateKey: k.private, publicKey: k.public };
+}
+
+/** Quotes one word for the guest's /bin/sh. */
+export const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  code: number | null;
+  signal?: string;
+}
+
+export class GuestCommandError extends LabError {
+  constructor(command: string, r: ExecResult) {
+    super('E_GUEST_COMMAND', 'run', `guest command failed (exit ${r.code}): ${command}`, {
+      context: { command, ...r, stdout: r.stdout.slice(-2000), stderr: r.stderr.slice(-2000) },
+    });
+  }
+}
+
+export class GuestChannel {
+  private closed = false;
+  private constructor(private readonly client: InstanceType<typeof Client>) {
+    client.on('close', () => (this.closed = true));
+  }
+
+  /**
+   * Connects, retrying until the deadline: dropbear starts a moment after
+   * init says so, and QEMU's forward accepts before the guest does.
+   */
+  static async connect(opts: {
+    port: number;
+    key: RunKey;
+    hostKey: string;
+    timeoutMs: number;
+    signal?: AbortSignal;
+    check?: () => void;
+  }): Promise<GuestChannel> {
+    const pinned = Buffer.from(opts.hostKey.split(' ')[1] ?? '', 'base64');
+    const deadline = Date.now() + opts.timeoutMs;
+    let last: unknown;
+    while (Date.now() < deadline) {
+      opts.signal?.throwIfAborted();
+      opts.check?.();
+      try {
+        return await GuestChannel.once(opts.port, opts.key, pinned, Math.max(1000, deadline - Date.now()));
+      } catch (e) {
+        last = e;
+        if ((e as LabError).code === 'E_SSH_HOSTKEY') throw e;
+        await sleep(200, opts.signal);
+      }
+    }
+    throw new LabError('E_SSH_CONNECT', 'run', `no SSH connection to the guest within ${opts.timeoutMs} ms`, {
+      cause: last,
+      context: { port: opts.port },
+    });
+  }
+
+  private static once(port: number, key: RunKey, pinned: Buffer, timeoutMs: number): Promise<GuestChannel> {
+    return new Promise((resolve, reject) => {
+      const c = new Client();
+      let hostKeyMismatch = false;
+      c.on('ready', () => resolve(new GuestChannel(c)));
+      c.on('error', (e) => {
+        c.end();
+        reject(
+          hostKeyMismatch
+            ? new LabError('E_SSH_HOSTKEY', 'run', 'the guest presented a host key other than the one pinned at image build', { cause: e })
+            : e,
+        );
+      });
+      c.connect({
+        host: '127.0.0.1',
+        port,
+        username: 'root',
+        privateKey: key.privateKey,
+        readyTimeout: Math.min(timeoutMs, 20_000),
+        hostVerifier: (k: Buffer) => {
+          const ok = k.equals(pinned);
+          if (!ok) hostKeyMismatch = true;
+          return ok;
+        },
+      });
+    });
+  }
+
+  /** Runs a command; stdin optional; never throws for a non-zero exit. */
+  exec(command: string, opts: { stdin?: string; timeoutMs?: number; onStdoutLine?: (l: string) => void } = {}): Promise<ExecResult> {
+    if (this.closed) return Promise.reject(new LabError('E_SSH_CLOSED', 'run', 'the SSH connection to the guest is closed'));
+    return new Promise((resolve, reject) => {
+      this.client.exec(command, (err, stream) => {
+        if (err) return reject(new LabError('E_SSH_EXEC', 'run', `cannot run ${command} in the guest`, { cause: err }));
+        let stdout = '';
+        let stderr = '';
+        let partial = '';
+        const timer = opts.timeoutMs
+          ? setTimeout(() => {
+              stream.close();
+              reject(new LabError('E_TIMEOUT', 'run', `guest command did not finish within ${opts.timeoutMs} ms: ${command}`, {
+                context: { command, stdout: stdout.slice(-2000), stderr: stderr.slice(-2000) },
+              }));
+            }, opts.timeoutMs)
+          : undefined;
+        stream.on('data', (d: Buffer) => {
+          const s = d.toString('utf8');
+          stdout += s;
+          if (opts.onStdoutLine) {
+            const lines = (partial + s).split('\n');
+            partial = lines.pop()!;
+            lines.forEach(opts.onStdoutLine);
+          }
+        });
+        stream.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+        stream.on('close', (code: number | null, signal?: string) => {
+          if (timer) clearTimeout(timer);
+          if (partial && opts.onStdoutLine) opts.onStdoutLine(partial);
+          resolve({ stdout, stderr, code, signal });
+        });
+        if (opts.stdin !== undefined) stream.end(opts.stdin);
+        else stream.end();
+      });
+    });
+  }
+
+  /** Runs a command and throws GuestCommandError on a non-zero exit. */
+  async check(command: string, opts: { stdin?: string; timeoutMs?: number } = {}): Promise<string> {
+    const r = await this.exec(command, opts);
+    if (r.code !== 0) throw new GuestCommandError(command, r);
+    return r.stdout;
+  }
+
+  close(): void {
+    this.client.end();
+  }
+}

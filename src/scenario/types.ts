@@ -1,0 +1,32 @@
+// A scenario: a named list of steps. After every step the lab observes the
+// guest and the device and runs the probe plan.
+
+export type StepAction =
+  | { kind: 'boot' }
+  | { kind: 'modprobe'; module: string }
+  | { kind: 'rmmod'; module: string }
+  | { kind: 'resize'; sizeMiB: number };
+
+export interface ScenarioStep {
+  name: string;
+  action: StepAction;
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  steps: ScenarioStep[];
+}
+
+export const describeAction = (a: StepAction): string => {
+  switch (a.kind) {
+    case 'boot':
+      return 'boot';
+    case 'modprobe':
+      return `modprobe ${a.module}`;
+    case 'rmmod':
+      return `rmmod ${a.module}`;
+    case 'resize':
+      return `resize to ${a.sizeMiB} MiB`;
+  }
+};
