@@ -1,0 +1,99 @@
+// Boots a real Debian guest under QEMU and runs the lifecycle scenario end
+// to end. The assertions are about what the kernel did (iomem, QMP sizes,
+// /dev/mem outcomes in the device region), not about our own output format.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseIomem } from '../../src/guest/iomem.js';
+import { runLab } from '../../src/lab/run.js';
+import { EventLog } from '../../src/report/events.js';
+import type { Report, StepReport } from '../../src/report/types.js';
+import { LIFECYCLE } from '../../src/scenario/builtin.js';
+
+const shmDirs = () => readdirSync('/dev/shm').filter((n) => n.startsWith('devmem-lab-'));
+const qemuChildren = () => {
+  try {
+    return execFileSync('pgrep', ['-P', String(process.pid), 'qemu-system'], { encoding: 'utf8' }).trim();
+  } catch {
+    return '';
+  }
+};
+
+describe('lifecycle on debian:bookworm (real QEMU guest)', () => {
+  let out: string;
+  let report: Report;
+  const step = (name: string): StepReport => report.steps.find((s) => s.name === name)!;
+  const devBase = 0x100000000;
+  const inDevice = (s: StepReport, op: string) =>
+    s.probes.filter((p) => p.op === op && Number(p.addr) >= devBase && Number(p.addr) < devBase + 0x40000000);
+
+  beforeAll(async () => {
+    out = mkdtempSync(join(tmpdir(), 'devmem-lab-it-'));
+    const events = new EventLog(join(out, 'events.jsonl'));
+    try {
+      report = await runLab({ kernel: 'debian:bookworm', scenario: LIFECYCLE, out, accel: 'tcg', events });
+    } finally {
+      events.close();
+    }
+  }, 900_000);
+
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('completes all 7 steps with at least 500 probes', () => {
+    expect(report.error).toBeUndefined();
+    expect(report.status).toBe('completed');
+    expect(report.steps.map((s) => s.name)).toEqual(LIFECYCLE.steps.map((s) => s.name));
+    expect(report.summary.probes).toBeGreaterThanOrEqual(500);
+    expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).summary.probes).toBe(report.summary.probes);
+  });
+
+  it('streams every probe to events.jsonl', () => {
+    const lines = readFileSync(join(out, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.filter((e) => e.type === 'probe').length).toBe(report.summary.probes);
+    expect(lines.at(-1).type).toBe('run-end');
+  });
+
+  it('shows the device region appear, fill, empty and go as the driver comes and goes', () => {
+    const top = (s: StepReport) => parseIomem(s.observations.iomem).filter((n) => n.start === devBase);
+    expect(top(step('boot'))).toEqual([]);
+    const bound = top(step('driver-loaded'));
+    expect(bound.map((n) => n.name)).toEqual([expect.stringMatching(/^virtio\d+$/)]);
+    const plugged = top(step('plug-512M'))[0].children.filter((c) => c.name === 'System RAM (virtio_mem)');
+    expect(plugged.reduce((a, c) => a + c.end - c.start + 1, 0)).toBe(512 * 1024 * 1024);
+    expect(top(step('unplug-to-0'))[0].children).toEqual([]);
+    expect(top(step('rmmod'))).toEqual([]);
+    expect(top(step('modprobe')).length).toBe(1);
+  });
+
+  it('QMP reports the sizes the scenario asked for', () => {
+    const size = (s: string) => (step(s).observations.memoryDevices[0] as { data: { size: number } }).data.size;
+    expect(size('plug-512M')).toBe(512 * 1024 * 1024);
+    expect(size('unplug-to-256M')).toBe(256 * 1024 * 1024);
+    expect(size('unplug-to-0')).toBe(0);
+  });
+
+  it('denies mmap of the device region while the driver is bound and allows it after a clean unload', () => {
+    for (const name of ['driver-loaded', 'plug-512M', 'unplug-to-0', 'modprobe']) {
+      const m = inDevice(step(name), 'mmap-shared');
+      expect(m.length).toBeGreaterThan(0);
+      expect(m.every((p) => p.observed.result === 'errno' && p.observed.errno === 'EPERM')).toBe(true);
+    }
+    const after = inDevice(step('rmmod'), 'mmap-shared');
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.every((p) => p.observed.result === 'ok')).toBe(true);
+  });
+
+  it('raises high_memory on hot-add and never lowers it', () => {
+    const he = (s: string) => Number(step(s).observations.highMemoryEnd);
+    expect(he('plug-512M')).toBe(devBase + 512 * 1024 * 1024);
+    expect(he('unplug-to-0')).toBe(he('plug-512M'));
+    expect(he('boot')).toBeLessThan(devBase);
+  });
+
+  it('leaves no QEMU process and no /dev/shm directory behind', () => {
+    expect(qemuChildren()).toBe('');
+    expect(shmDirs()).toEqual([]);
+  });
+});

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { formatModulesDep, MissingModuleError, moduleClosure, parseBuiltin, parseModulesDep } from '../../src/image/modules.js';
+
+// Shaped like Debian 6.1's modules.dep (virtio_pci a module) and 6.12's
+// (.ko.xz, virtio_pci built in).
+const dep61 = parseModulesDep(`kernel/drivers/virtio/virtio_pci.ko: kernel/drivers/virtio/virtio_pci_legacy_dev.ko kernel/drivers/virtio/virtio_pci_modern_dev.ko kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko
+kernel/drivers/virtio/virtio_mem.ko: kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko
+kernel/drivers/virtio/virtio.ko:
+kernel/drivers/virtio/virtio_ring.ko:
+kernel/drivers/virtio/virtio_pci_legacy_dev.ko:
+kernel/drivers/virtio/virtio_pci_modern_dev.ko:
+`);
+
+describe('moduleClosure', () => {
+  it('lists dependencies before the modules that need them, once each', () => {
+    const paths = moduleClosure(['virtio_pci', 'virtio_mem'], dep61, new Set()).map((m) => m.path.replace(/^.*\//, ''));
+    expect(paths).toEqual(['virtio_pci_legacy_dev.ko', 'virtio_pci_modern_dev.ko', 'virtio.ko', 'virtio_ring.ko', 'virtio_pci.ko', 'virtio_mem.ko']);
+  });
+
+  it('skips built-in modules and unpacks compressed names', () => {
+    const dep = parseModulesDep('kernel/drivers/virtio/virtio_mem.ko.xz:\n');
+    const builtin = parseBuiltin('kernel/drivers/virtio/virtio_pci.ko\n');
+    const closure = moduleClosure(['virtio_pci', 'virtio_mem'], dep, builtin);
+    expect(formatModulesDep(closure)).toBe('kernel/drivers/virtio/virtio_mem.ko:\n');
+  });
+
+  it('names the missing module', () => {
+    expect(() => moduleClosure(['virtio_mem'], new Map(), new Set())).toThrow(MissingModuleError);
+  });
+});
