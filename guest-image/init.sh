@@ -22,9 +22,10 @@ mount -t tmpfs tmpfs /tmp
 
 log "kernel $(uname -r) run $(cat /etc/devmem-lab/run-id 2>/dev/null)"
 
-# virtio_pci may be built in (Debian 6.12): a failed modprobe is then expected.
+# virtio_pci is built in on Debian 6.12: /sys/module/<name> then exists
+# without a module file, and busybox modprobe would fail.
 for m in virtio_pci virtio_net; do
-  modprobe "$m" 2>/dev/null || log "modprobe $m failed (built in?)"
+  [ -d "/sys/module/$m" ] || modprobe "$m" || log "modprobe $m failed"
 done
 
 ip link set lo up

@@ -118,7 +118,11 @@ export async function fetchDebianKernel(spec: KernelSpec, opts: { signal?: Abort
   const dir = join(cacheRoot(), 'kernels', 'debian', `${pkg.name}_${pkg.version}`.replace(/[^A-Za-z0-9._+-]/g, '_'));
   const manifestPath = join(dir, 'kernel.json');
   const cached = await readJsonIfExists<ResolvedKernel>(manifestPath);
-  if (cached) return absolutize(dir, { ...cached, spec: spec.text });
+  if (cached) {
+    const k = absolutize(dir, { ...cached, spec: spec.text });
+    await ensureDepmod(k.modulesDir, k.release);
+    return k;
+  }
 
   opts.onProgress?.(`downloading ${pkg.name} ${pkg.version}`);
   await buildCacheEntry(dir, async (scratch) => {
@@ -134,10 +138,7 @@ export async function fetchDebianKernel(spec: KernelSpec, opts: { signal?: Abort
     const release = vmlinuz.slice('vmlinuz-'.length);
     let modulesDir = join(root, 'lib', 'modules', release);
     if (!(await stat(modulesDir).catch(() => undefined))) modulesDir = join(root, 'usr', 'lib', 'modules', release);
-    // Debian's packages ship no modules.dep (the postinst runs depmod); the
-    // guest image builder needs it to find a module's dependencies.
-    const libRoot = modulesDir.slice(0, modulesDir.length - `lib/modules/${release}`.length - 1);
-    await run('depmod', ['-b', libRoot, release], { what: 'depmod' });
+    await ensureDepmod(modulesDir, release);
     // Paths are recorded relative to the entry and made absolute on read,
     // because the scratch directory is renamed into place.
     const manifest = {
@@ -152,6 +153,17 @@ export async function fetchDebianKernel(spec: KernelSpec, opts: { signal?: Abort
   });
   const m = (await readJsonIfExists<Omit<ResolvedKernel, 'spec'>>(manifestPath))!;
   return absolutize(dir, { ...m, spec: spec.text });
+}
+
+/**
+ * Debian's packages ship no modules.dep (the postinst runs depmod); the guest
+ * image builder needs it to find a module's dependencies.
+ */
+async function ensureDepmod(modulesDir: string, release: string): Promise<void> {
+  if (await stat(join(modulesDir, 'modules.dep')).catch(() => undefined)) return;
+  const suffix = `/lib/modules/${release}`;
+  if (!modulesDir.endsWith(suffix)) throw new LabError('E_KERNEL_LAYOUT', 'run', `unexpected modules directory ${modulesDir}`);
+  await run('depmod', ['-b', modulesDir.slice(0, -suffix.length), release], { what: 'depmod' });
 }
 
 function absolutize(dir: string, k: ResolvedKernel): ResolvedKernel {
