@@ -133,7 +133,7 @@ const kinds: [string, (path: string, o?: { timeoutMs?: number; signal?: AbortSig
   ['PlainQmpClient (node:net)', (p, o) => PlainQmpClient.connect(p, o)],
 ];
 
-describe.each(kinds)('%s', (_name, connect) => {
+describe.each(kinds)('%s', (name, connect) => {
   let fake: FakeQemu;
   let client: QmpSession | undefined;
   let conn: FakeConn;
@@ -201,6 +201,15 @@ describe.each(kinds)('%s', (_name, connect) => {
     expect(await Promise.all(ps)).toEqual(['r-a', 'r-b', 'r-c']);
   });
 
+  it('sends a command larger than the socket buffer', async () => {
+    const c = await open();
+    const big = 'x'.repeat(4 * 1024 * 1024); // far beyond a unix socket's buffer
+    const p = c.execute<number>('echo-length', { big });
+    const cmd = await conn.next();
+    conn.reply(cmd, (cmd.arguments!.big as string).length);
+    expect(await p).toBe(big.length);
+  });
+
   it('turns an error reply into a QmpError with the QMP class', async () => {
     const c = await open();
     const p = c.execute('no-such-command');
@@ -250,6 +259,28 @@ describe.each(kinds)('%s', (_name, connect) => {
     expect((await closed)?.reason).toBe('disconnected');
     expect(c.isOpen).toBe(false);
     expect((await rejection(c.execute('query-status'))).reason).toBe('disconnected');
+  });
+
+  it('delivers the last reply even when the close comes as a reset', async () => {
+    // QEMU exiting with commands of ours unread resets the connection
+    // (ECONNRESET); the replies it sent just before must still arrive.
+    const c = await open();
+    const closed = new Promise<QmpError | null>((resolve) => c.on('close', resolve));
+    const a = c.execute('quit');
+    const cmd = await conn.next();
+    // Stop reading at the libuv level (socket.pause() would keep buffering).
+    (conn.socket as unknown as { _handle: { readStop(): void } })._handle.readStop();
+    const b = c.execute('query-status');
+    await sleep(20); // let b reach the fake's (now unread) receive queue
+    conn.reply(cmd, {});
+    conn.socket.destroy();
+    expect(await a).toEqual({});
+    const e = await rejection(b);
+    expect(e.reason).toBe('disconnected');
+    // The addon reports the reset; libuv (under node:net) reports a reset
+    // unix socket as a plain end of stream.
+    expect((e.cause as { code?: string } | undefined)?.code).toBe(name.startsWith('QmpClient') ? 'ECONNRESET' : undefined);
+    expect((await closed)?.reason).toBe('disconnected');
   });
 
   it('rejects pending commands on close()', async () => {

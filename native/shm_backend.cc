@@ -1,0 +1,225 @@
+#include "shm_backend.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "native_error.h"
+#include "xxh64.h"
+
+namespace devmem {
+
+namespace {
+
+// Large enough that syscall overhead vanishes next to the copy, small enough
+// to stay in L2 while it is scanned.
+constexpr size_t kChunk = 1u << 20;
+
+// Offsets and lengths arrive as JS numbers; src/shm validates them properly,
+// this only keeps a bad call from reaching a syscall with nonsense.
+off_t ArgOff(const Napi::CallbackInfo& info, size_t i) {
+  if (i >= info.Length() || !info[i].IsNumber()) {
+    throw Napi::TypeError::New(info.Env(), "expected a number argument");
+  }
+  double v = info[i].As<Napi::Number>().DoubleValue();
+  if (!(v >= 0) || v > 9007199254740991.0 || std::floor(v) != v) {
+    throw Napi::RangeError::New(info.Env(), "expected a non-negative integer");
+  }
+  return static_cast<off_t>(v);
+}
+
+// Index of the first non-zero byte, or -1. ORing 64-byte blocks lets the
+// compiler vectorise the common all-zero case.
+ssize_t FirstNonZero(const uint8_t* p, size_t n) {
+  size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    uint64_t w[8];
+    std::memcpy(w, p + i, sizeof(w));
+    if ((w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7]) != 0) break;
+  }
+  for (; i < n; ++i) {
+    if (p[i] != 0) return static_cast<ssize_t>(i);
+  }
+  return -1;
+}
+
+}  // namespace
+
+Napi::Function ShmBackend::Init(Napi::Env env) {
+  return DefineClass(env, "ShmBackend",
+                     {InstanceMethod<&ShmBackend::Size>("size"),
+                      InstanceMethod<&ShmBackend::Extents>("extents"),
+                      InstanceMethod<&ShmBackend::Read>("read"),
+                      InstanceMethod<&ShmBackend::FindNonZero>("findNonZero"),
+                      InstanceMethod<&ShmBackend::Digest>("digest"),
+                      InstanceMethod<&ShmBackend::Write>("write"),
+                      InstanceMethod<&ShmBackend::Close>("close")});
+}
+
+ShmBackend::ShmBackend(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<ShmBackend>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsBoolean()) {
+    throw Napi::TypeError::New(env, "ShmBackend(path, writable)");
+  }
+  path_ = info[0].As<Napi::String>().Utf8Value();
+  bool writable = info[1].As<Napi::Boolean>().Value();
+  int fd;
+  do {
+    fd = open(path_.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) throw MakeNativeError(env, errno, "open", path_);
+  fd_ = fd;
+}
+
+ShmBackend::~ShmBackend() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+uint8_t* ShmBackend::Scratch() {
+  if (scratch_.empty()) scratch_.resize(kChunk);
+  return scratch_.data();
+}
+
+Napi::Value ShmBackend::Size(const Napi::CallbackInfo& info) {
+  struct stat st;
+  if (fstat(fd_, &st) < 0) throw MakeNativeError(info.Env(), errno, "fstat", path_);
+  return Napi::Number::New(info.Env(), static_cast<double>(st.st_size));
+}
+
+void ShmBackend::CollectExtents(Napi::Env env, off_t off, off_t end,
+                                std::vector<off_t>* out) {
+  // SEEK_DATA/SEEK_HOLE report which pages exist in the page cache (shmem:
+  // allocated or swapped), which is exactly "populated" for the backend. A
+  // page of zeros that was written still counts as data.
+  while (off < end) {
+    off_t data = lseek(fd_, off, SEEK_DATA);
+    if (data < 0) {
+      if (errno == ENXIO) return;  // no data at or after off
+      throw MakeNativeError(env, errno, "lseek", path_);
+    }
+    if (data >= end) return;
+    off_t hole = lseek(fd_, data, SEEK_HOLE);
+    if (hole < 0) throw MakeNativeError(env, errno, "lseek", path_);
+    if (hole > end) hole = end;
+    out->push_back(data);
+    out->push_back(hole - data);
+    off = hole;
+  }
+}
+
+Napi::Value ShmBackend::Extents(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  off_t off = ArgOff(info, 0);
+  off_t end = off + ArgOff(info, 1);
+  std::vector<off_t> pairs;
+  CollectExtents(env, off, end, &pairs);
+  // Flat [offset, length, offset, length, ...]: one allocation however
+  // fragmented the backend is; doubles are exact below 2^53 bytes.
+  Napi::Float64Array result = Napi::Float64Array::New(env, pairs.size());
+  for (size_t i = 0; i < pairs.size(); ++i) result[i] = static_cast<double>(pairs[i]);
+  return result;
+}
+
+size_t ShmBackend::ReadFull(Napi::Env env, uint8_t* buf, size_t n, off_t off) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = pread(fd_, buf + got, n - got, off + static_cast<off_t>(got));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      throw MakeNativeError(env, errno, "pread", path_);
+    }
+    if (r == 0) break;  // end of file
+    got += static_cast<size_t>(r);
+  }
+  return got;
+}
+
+Napi::Value ShmBackend::Read(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  off_t off = ArgOff(info, 0);
+  size_t len = static_cast<size_t>(ArgOff(info, 1));
+  Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::New(env, len);
+  size_t got = ReadFull(env, buf.Data(), len, off);
+  if (got == len) return buf;
+  return Napi::Buffer<uint8_t>::Copy(env, buf.Data(), got);
+}
+
+Napi::Value ShmBackend::FindNonZero(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  off_t off = ArgOff(info, 0);
+  off_t end = off + ArgOff(info, 1);
+  // Holes read as zeros by definition, so only populated extents are read.
+  std::vector<off_t> pairs;
+  CollectExtents(env, off, end, &pairs);
+  uint8_t* scratch = Scratch();
+  for (size_t i = 0; i < pairs.size(); i += 2) {
+    off_t pos = pairs[i];
+    off_t stop = pairs[i] + pairs[i + 1];
+    while (pos < stop) {
+      size_t want = static_cast<size_t>(std::min<off_t>(stop - pos, kChunk));
+      size_t got = ReadFull(env, scratch, want, pos);
+      ssize_t hit = FirstNonZero(scratch, got);
+      if (hit >= 0) return Napi::Number::New(env, static_cast<double>(pos + hit));
+      if (got < want) break;  // file shrank under us
+      pos += static_cast<off_t>(got);
+    }
+  }
+  return Napi::Number::New(env, -1);
+}
+
+Napi::Value ShmBackend::Digest(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  off_t pos = ArgOff(info, 0);
+  off_t end = pos + ArgOff(info, 1);
+  Xxh64 hash;
+  uint8_t* scratch = Scratch();
+  while (pos < end) {
+    size_t want = static_cast<size_t>(std::min<off_t>(end - pos, kChunk));
+    size_t got = ReadFull(env, scratch, want, pos);
+    hash.Update(scratch, got);
+    if (got < want) break;
+    pos += static_cast<off_t>(got);
+  }
+  return Napi::BigInt::New(env, static_cast<uint64_t>(hash.Digest()));
+}
+
+Napi::Value ShmBackend::Write(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  off_t off = ArgOff(info, 0);
+  if (info.Length() < 2 || !info[1].IsTypedArray()) {
+    throw Napi::TypeError::New(env, "write(offset, data: Uint8Array)");
+  }
+  Napi::Uint8Array data = info[1].As<Napi::Uint8Array>();
+  size_t put = 0;
+  while (put < data.ByteLength()) {
+    ssize_t w = pwrite(fd_, data.Data() + put, data.ByteLength() - put,
+                       off + static_cast<off_t>(put));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      throw MakeNativeError(env, errno, "pwrite", path_);
+    }
+    put += static_cast<size_t>(w);
+  }
+  return Napi::Number::New(env, static_cast<double>(put));
+}
+
+Napi::Value ShmBackend::Close(const Napi::CallbackInfo& info) {
+  if (fd_ >= 0) {
+    int fd = fd_;
+    fd_ = -1;
+    // Linux releases the descriptor even when close reports an error, so
+    // there is nothing to retry; report it anyway (EIO would mean lost data).
+    if (::close(fd) < 0 && errno != EINTR) {
+      throw MakeNativeError(info.Env(), errno, "close", path_);
+    }
+  }
+  return info.Env().Undefined();
+}
+
+}  // namespace devmem
