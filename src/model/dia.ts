@@ -1,0 +1,91 @@
+// devmem_is_allowed(pfn) (arch/x86/mm/init.c): 0 deny, 1 allow, 2 allow but
+// read()/write() see zeros. R-DIA-RAM and R-DIA-EXCL.
+
+import { LOW_MIB_PFNS, PAGE_SIZE } from './facts.js';
+import type { ModelContext } from './context.js';
+import { iomemIsExclusive } from './exclusive.js';
+import { innermostAt, pageIntersectsSystemRam } from './regions.js';
+import type { RuleId } from './rules.js';
+
+export type DiaValue = 0 | 1 | 2;
+
+export interface DiaResult {
+  value: DiaValue;
+  /** The dia rule that decided, absent when the page is simply allowed. */
+  rule?: 'R-DIA-RAM' | 'R-DIA-EXCL';
+  /** Rules consulted on the way (R-EXCL-* behind R-DIA-EXCL). */
+  via: RuleId[];
+  why: string;
+}
+
+const hex = (n: number) => '0x' + n.toString(16);
+
+/**
+ * The RAM test comes first: region_intersects(page, SYSTEM_RAM) != DISJOINT
+ * → 2 below 1 MiB ("request that the page be shown as all zeros"), else 0.
+ * Which resources count depends on "resource: fix region_intersects() vs
+ * add_memory_driver_managed()": top level only before it, any depth after.
+ * Then iomem_is_exclusive() → 1 below 1 MiB ("Low 1MB bypasses iomem
+ * restrictions"), else 0. Otherwise 1.
+ */
+export function devmemIsAllowed(ctx: ModelContext, pfn: number): DiaResult {
+  const addr = pfn * PAGE_SIZE;
+  const low = pfn < LOW_MIB_PFNS;
+  const descend = ctx.features.regionIntersectsDescendants.enabled;
+  const ram = pageIntersectsSystemRam(ctx.tree, addr, descend);
+  if (ram !== 'disjoint') {
+    const where = innermostAt(ctx.tree, addr)?.name ?? 'System RAM';
+    return {
+      value: low ? 2 : 0,
+      rule: 'R-DIA-RAM',
+      via: ['R-DIA-RAM'],
+      why: `page ${hex(addr)} intersects System RAM ("${where}", region_intersects ${ram}, ${descend ? 'descendants seen' : 'top level only'})${low ? ' in the first MiB: zeros' : ''}`,
+    };
+  }
+  const excl = iomemIsExclusive(ctx, addr);
+  if (excl.exclusive) {
+    return {
+      value: low ? 1 : 0,
+      rule: 'R-DIA-EXCL',
+      via: ['R-DIA-EXCL', excl.rule!],
+      why: `page ${hex(addr)} is exclusive: ${excl.why}${low ? '; first MiB bypasses it' : ''}`,
+    };
+  }
+  return { value: 1, via: [], why: `page ${hex(addr)} is neither System RAM nor exclusive (${excl.why})` };
+}
+
+/**
+ * The first page in [firstPfn, lastPfn] with devmem_is_allowed() = 0, as
+ * range_is_allowed() loops over every page. Only pages where the set of
+ * overlapping resources (or the 1 MiB line) changes can differ, so one page
+ * per class is evaluated instead of every page of a large mapping.
+ */
+export function firstDeniedPage(ctx: ModelContext, firstPfn: number, lastPfn: number): { pfn: number; dia: DiaResult } | null {
+  const cuts = new Set<number>([firstPfn, lastPfn]);
+  const addCut = (addr: number) => {
+    for (const pfn of [Math.floor(addr / PAGE_SIZE) - 1, Math.floor(addr / PAGE_SIZE)]) {
+      if (pfn >= firstPfn && pfn <= lastPfn) cuts.add(pfn);
+    }
+  };
+  addCut(LOW_MIB_PFNS * PAGE_SIZE);
+  const walk = (nodes: typeof ctx.tree) => {
+    for (const n of nodes) {
+      addCut(n.start);
+      addCut(n.end + 1);
+      walk(n.children);
+    }
+  };
+  walk(ctx.tree);
+  const sorted = [...cuts].sort((a, b) => a - b);
+  const pfns: number[] = [];
+  sorted.forEach((pfn, i) => {
+    pfns.push(pfn);
+    const next = sorted[i + 1];
+    if (next !== undefined && next - pfn > 1) pfns.push(pfn + 1);
+  });
+  for (const pfn of pfns) {
+    const dia = devmemIsAllowed(ctx, pfn);
+    if (dia.value === 0) return { pfn, dia };
+  }
+  return null;
+}

@@ -1,0 +1,45 @@
+// What the model expects one probe to observe, and the rule that decided it.
+
+import type { RuleId } from './rules.js';
+
+/**
+ * 'data'  — read/touch succeeds with real contents (any bytes);
+ * 'zeros' — succeeds and every byte is 0;
+ * 'ok'    — mmap succeeded / write counted;
+ * 'errno' — the syscall failed; 'signal' — a touch faulted.
+ */
+export type Outcome = 'data' | 'zeros' | 'errno' | 'signal' | 'ok';
+
+export type Syscall = 'open' | 'pread' | 'pwrite' | 'mmap';
+
+export interface Expected {
+  outcome: Outcome;
+  errno?: string;
+  /** Which syscall fails, when outcome is 'errno'. */
+  syscall?: Syscall;
+  signal?: string;
+  sigCode?: string;
+  /** Bytes transferred (read/write) or touched, when the call succeeds. */
+  bytes?: number;
+  /** The most specific rule that decided the outcome. */
+  rule: RuleId;
+  /** Rules that decided along the way (e.g. R-DIA-RAM before R-RW-DENY), for coverage. */
+  via: RuleId[];
+  why: string;
+}
+
+export const fail = (syscall: Syscall, errno: string, rule: RuleId, why: string, via: RuleId[] = []): Expected => ({
+  outcome: 'errno',
+  errno,
+  syscall,
+  rule,
+  via,
+  why,
+});
+
+/** Appends rule ids without duplicates, keeping first-seen order. */
+export function mergeVia(...lists: (readonly RuleId[])[]): RuleId[] {
+  const out: RuleId[] = [];
+  for (const l of lists) for (const r of l) if (!out.includes(r)) out.push(r);
+  return out;
+}

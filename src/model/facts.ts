@@ -1,0 +1,246 @@
+// The inputs the model reads: facts fixed for one boot (version, config,
+// command line, CPU) and the state measured at one step (iomem tree,
+// high_memory, lockdown, virtio-mem). Parsers take the raw text the guest
+// gives us, so the orchestrator never interprets kernel output itself.
+
+import type { IomemNode } from '../guest/iomem.js';
+
+export const PAGE_SIZE = 4096;
+/** x86 devmem_is_allowed(): pfn < 256 is the first MiB (arch/x86/mm/init.c). */
+export const LOW_MIB_PFNS = 256;
+
+/** An inclusive physical range, like /proc/iomem prints. */
+export interface PhysRange {
+  start: number;
+  /** Last byte, inclusive. */
+  end: number;
+}
+
+export interface KernelVersion {
+  major: number;
+  minor: number;
+  /** Upstream patch level (SUBLEVEL), not the distribution ABI number. */
+  patch: number;
+  /** False when only an ABI string like 6.1.0-47-amd64 was available. */
+  patchKnown: boolean;
+  /** `uname -r` as given. */
+  raw: string;
+  /** Distribution package version when found, e.g. "6.1.192-2". */
+  distro?: string;
+}
+
+export class FactsParseError extends Error {
+  readonly code = 'E_FACTS_PARSE';
+  constructor(
+    message: string,
+    readonly what: string,
+    readonly text: string,
+  ) {
+    super(`${message} (${what}: ${JSON.stringify(text.slice(0, 200))})`);
+  }
+}
+
+// Debian's /proc/version ends with "#1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2 (2025-…)".
+// The compiler part earlier on the line also says "(Debian 12.2.0-14)", so only
+// the text after the build number '#' is searched.
+const DEBIAN_PKG = /Debian (\d+)\.(\d+)\.(\d+)(-[^\s)]*)?/;
+// Debian's ABI form: 6.1.0-47-amd64 — the ".0" is a placeholder, 47 an ABI number.
+const DEBIAN_ABI = /^(\d+)\.(\d+)\.0-\d+(-[a-z0-9]+)*$/;
+const UPSTREAM = /^(\d+)\.(\d+)(?:\.(\d+))?/;
+
+/**
+ * Parses `uname -r` and, when given, /proc/version. The upstream patch level
+ * comes from the Debian package version in /proc/version when present,
+ * because "6.1.0-47-amd64" carries an ABI number, not the patch level.
+ */
+export function parseKernelVersion(unameR: string, procVersion?: string): KernelVersion {
+  const raw = unameR.trim();
+  const m = UPSTREAM.exec(raw);
+  if (!m) throw new FactsParseError('not a kernel release string', 'uname -r', unameR);
+  const major = Number(m[1]);
+  const minor = Number(m[2]);
+  if (procVersion) {
+    const hash = procVersion.indexOf('#');
+    const tail = hash >= 0 ? procVersion.slice(hash) : procVersion;
+    const d = DEBIAN_PKG.exec(tail);
+    if (d && Number(d[1]) === major && Number(d[2]) === minor) {
+      return { major, minor, patch: Number(d[3]), patchKnown: true, raw, distro: `${d[1]}.${d[2]}.${d[3]}${d[4] ?? ''}` };
+    }
+  }
+  if (DEBIAN_ABI.test(raw)) return { major, minor, patch: 0, patchKnown: false, raw };
+  return { major, minor, patch: m[3] === undefined ? 0 : Number(m[3]), patchKnown: m[3] !== undefined, raw };
+}
+
+export type Tristate = 'y' | 'm' | 'n';
+
+export interface KernelConfig {
+  DEVMEM: boolean;
+  STRICT_DEVMEM: boolean;
+  IO_STRICT_DEVMEM: boolean;
+  X86_PAT: boolean;
+  VIRTIO_MEM: Tristate;
+}
+
+/** Parses a kernel .config / config-* / decompressed /proc/config.gz. */
+export function parseKernelConfig(text: string): KernelConfig {
+  const values = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const set = /^CONFIG_([A-Za-z0-9_]+)=(.*)$/.exec(line.trim());
+    if (set) {
+      values.set(set[1], set[2]);
+      continue;
+    }
+    const unset = /^# CONFIG_([A-Za-z0-9_]+) is not set$/.exec(line.trim());
+    if (unset) values.set(unset[1], 'n');
+  }
+  if (values.size === 0) throw new FactsParseError('no CONFIG_ lines', 'kernel config', text);
+  const tri = (k: string): Tristate => {
+    const v = values.get(k);
+    return v === 'y' || v === 'm' ? v : 'n';
+  };
+  const bool = (k: string): boolean => tri(k) === 'y';
+  return {
+    DEVMEM: bool('DEVMEM'),
+    STRICT_DEVMEM: bool('STRICT_DEVMEM'),
+    IO_STRICT_DEVMEM: bool('IO_STRICT_DEVMEM'),
+    X86_PAT: bool('X86_PAT'),
+    VIRTIO_MEM: tri('VIRTIO_MEM'),
+  };
+}
+
+export interface BootCmdline {
+  raw: string;
+  /** Every iomem= value in command-line order (strict_iomem() runs once per occurrence). */
+  iomem: string[];
+  lockdown?: string;
+  mem?: string;
+  /** `nopat` turns pat_enabled() off (arch/x86/mm/pat/memtype.c). */
+  nopat: boolean;
+}
+
+/**
+ * Splits /proc/cmdline the way next_arg() in lib/cmdline.c does: spaces
+ * separate, double quotes group, and everything after a bare "--" belongs
+ * to init, so the kernel never parses it.
+ */
+export function splitCmdline(text: string): string[] {
+  const args: string[] = [];
+  let cur = '';
+  let quoted = false;
+  let have = false;
+  for (const ch of text.trim()) {
+    if (ch === '"') {
+      quoted = !quoted;
+      have = true;
+      continue;
+    }
+    if (!quoted && /\s/.test(ch)) {
+      if (have) args.push(cur);
+      cur = '';
+      have = false;
+      continue;
+    }
+    cur += ch;
+    have = true;
+  }
+  if (have) args.push(cur);
+  const dashes = args.indexOf('--');
+  return dashes >= 0 ? args.slice(0, dashes) : args;
+}
+
+export function parseCmdline(text: string): BootCmdline {
+  const out: BootCmdline = { raw: text.trim(), iomem: [], nopat: false };
+  for (const arg of splitCmdline(text)) {
+    const eq = arg.indexOf('=');
+    const key = eq >= 0 ? arg.slice(0, eq) : arg;
+    const value = eq >= 0 ? arg.slice(eq + 1) : '';
+    if (key === 'iomem' && eq >= 0) out.iomem.push(value);
+    else if (key === 'lockdown' && eq >= 0) out.lockdown = value;
+    else if (key === 'mem' && eq >= 0) out.mem = value;
+    else if (key === 'nopat' && eq < 0) out.nopat = true;
+  }
+  return out;
+}
+
+export type LockdownLevel = 'none' | 'integrity' | 'confidentiality';
+
+/** Parses /sys/kernel/security/lockdown: "[none] integrity confidentiality". */
+export function parseLockdown(text: string): LockdownLevel {
+  const m = /\[(none|integrity|confidentiality)\]/.exec(text);
+  if (!m) throw new FactsParseError('no [selected] lockdown level', '/sys/kernel/security/lockdown', text);
+  return m[1] as LockdownLevel;
+}
+
+/** Physical address bits from /proc/cpuinfo ("address sizes : 40 bits physical, 48 bits virtual"). */
+export function parsePhysBits(cpuinfo: string): number {
+  const m = /address sizes\s*:\s*(\d+) bits physical/.exec(cpuinfo);
+  if (!m) throw new FactsParseError('no "address sizes" line', '/proc/cpuinfo', cpuinfo);
+  return Number(m[1]);
+}
+
+/** A feature answer measured by a probe; wins over the version guess (see versions.ts). */
+export interface MeasuredFeature {
+  enabled: boolean;
+  evidence: string;
+}
+
+/** Static for one boot. */
+export interface KernelFacts {
+  version: KernelVersion;
+  config: KernelConfig;
+  cmdline: BootCmdline;
+  physBits: number;
+  /** Probe-measured feature answers, keyed by FeatureId (versions.ts). */
+  measured?: Partial<Record<string, MeasuredFeature>>;
+}
+
+export interface VirtioMemState {
+  /** The virtio_mem driver is bound to the device. */
+  bound: boolean;
+  /** The device's whole region (QMP memaddr .. memaddr+max-size-1). */
+  region?: PhysRange;
+  /** Plugged ranges as the device reports them. */
+  plugged: PhysRange[];
+  /**
+   * The guest's memory block size (/sys/devices/system/memory/block_size_bytes):
+   * the unit in which the driver adds memory to Linux, 128 MiB here.
+   */
+  blockSize: number;
+}
+
+/** One x86 PAT memtype reservation (/sys/kernel/debug/x86/pat_memtype_list). */
+export interface MemtypeEntry {
+  start: number;
+  /** Exclusive end, as the kernel's memtype tree stores it. */
+  end: number;
+  type: 'write-back' | 'uncached-minus' | 'uncached' | 'write-combining' | 'write-through' | 'write-protected';
+}
+
+/** Measured at each step. */
+export interface StepState {
+  iomem: IomemNode[];
+  /** First physical address where a 1-byte pread of /dev/mem gives EFAULT (measured). */
+  highMemoryEnd: number;
+  lockdown: LockdownLevel;
+  virtioMem: VirtioMemState;
+  /**
+   * PAT reservations when the guest exposes them. Absent: the model assumes
+   * none conflict (see mmap.ts, R-MMAP-PAT).
+   */
+  memtypes?: MemtypeEntry[];
+}
+
+export const pfnOf = (addr: number): number => Math.floor(addr / PAGE_SIZE);
+export const pageStart = (addr: number): number => pfnOf(addr) * PAGE_SIZE;
+
+const MEMTYPE_LINE = /\[mem 0x([0-9a-f]+)-0x([0-9a-f]+)\]\s+(write-back|uncached-minus|uncached|write-combining|write-through|write-protected)/;
+
+/** Parses /sys/kernel/debug/x86/pat_memtype_list ("PAT: [mem 0x…-0x…] write-combining"). */
+export function parsePatMemtypeList(text: string): MemtypeEntry[] {
+  const out: MemtypeEntry[] = [];
+  for (const line of text.split('\n')) {
+    const m = MEMTYPE_LINE.exec(line);
+    if (m) out.push({ start: parseInt(m[1], 16), end: parseInt(m[2], 16), type: m[3] as MemtypeEntry['type'] });
+  }
+  return out;
+}

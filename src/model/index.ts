@@ -1,0 +1,50 @@
+// The executable model of kernel-model.md: facts in, expectations and
+// verdicts out. Everything here is pure.
+
+export * from './facts.js';
+export { FEATURE_IDS, featureCommit, resolveFeatures, type FeatureDecision, type FeatureId, type Features } from './versions.js';
+export { annotateIomem, flattenResources, inferFlags, isSystemRam, VIRTIO_MEM_CHILD, VIRTIO_MEM_PARENT, type ResourceFlags, type ResourceNode } from './flags.js';
+export { pageIntersectsSystemRam, regionIntersects, walkMemRes, type RegionIntersection } from './regions.js';
+export { modelContext, type ModelContext } from './context.js';
+export { iomemIsExclusive, strictIomemChecks, type ExclusiveResult, type StrictIomem } from './exclusive.js';
+export { devmemIsAllowed, firstDeniedPage, type DiaResult, type DiaValue } from './dia.js';
+export { DEFAULT_OPEN, predictOpen, type OpenContext } from './open.js';
+export { mapChunk, predictReadWrite, validPhysAddrRange, type ChunkMapping } from './rw.js';
+export { DEFAULT_MMAP, patConflict, patEnabled, predictMmap, type MmapOptions } from './mmap.js';
+export { claimRevokes, claimsFromIomemDiff, predictHeldTouch, predictTouch, type Claim, type ClaimEvent, type HeldMapping, type RevokeDecision } from './touch.js';
+export {
+  addedBlocks,
+  checkHighMemory,
+  checkVirtioMemKconfig,
+  checkVirtioMemShape,
+  expectedHighMemoryEnd,
+  findParent,
+  mergeRanges,
+  pageOfflineRanges,
+  predictReload,
+  predictUnload,
+  type ReloadPrediction,
+  type UnloadPrediction,
+  type VmemFinding,
+} from './vmem.js';
+export { predictPtrace, type PtraceAccess } from './ptrace.js';
+export { predictKcore, type KcoreAccess, type KcorePage } from './kcore.js';
+export { RULE_IDS, RULES, ruleInfo, type RuleId, type RuleInfo } from './rules.js';
+export { mergeVia, type Expected, type Outcome, type Syscall } from './expected.js';
+export { predict, type PredictOptions } from './predict.js';
+export {
+  checkS1,
+  emptySafetyReport,
+  explainJudgement,
+  foldSafety,
+  judge,
+  SAFETY_IDS,
+  SAFETY_TEXT,
+  type Judgement,
+  type SafetyEvidence,
+  type SafetyId,
+  type SafetyReport,
+  type SafetyResult,
+  type SafetyStatus,
+  type Verdict,
+} from './verdict.js';

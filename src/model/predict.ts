@@ -1,0 +1,44 @@
+// predict(): the model's expectation for one planned probe, with the rule
+// that decided it. Open first (every probe opens /dev/mem), then the op.
+
+import type { ProbeSpec } from '../probe/types.js';
+import type { KernelFacts, LockdownLevel, StepState } from './facts.js';
+import { modelContext } from './context.js';
+import type { Expected } from './expected.js';
+import { predictMmap } from './mmap.js';
+import { DEFAULT_OPEN, predictOpen, type OpenContext } from './open.js';
+import { predictReadWrite } from './rw.js';
+import { predictTouch } from './touch.js';
+
+export interface PredictOptions {
+  /** The agent holds CAP_SYS_RAWIO (default true: it runs as root). */
+  capSysRawio?: boolean;
+  /** Lockdown level when the agent opened its fd (default: the step's current level). */
+  lockdownAtOpen?: LockdownLevel;
+  /** How /dev/mem exists in the guest (default devtmpfs). */
+  devNode?: OpenContext['devNode'];
+  /** The fd was opened with O_SYNC (default false). */
+  oSync?: boolean;
+}
+
+export function predict(facts: KernelFacts, state: StepState, spec: ProbeSpec, opts: PredictOptions = {}): Expected {
+  const open = predictOpen(facts, {
+    capSysRawio: opts.capSysRawio ?? DEFAULT_OPEN.capSysRawio,
+    lockdownAtOpen: opts.lockdownAtOpen ?? state.lockdown,
+    devNode: opts.devNode ?? DEFAULT_OPEN.devNode,
+  });
+  if (open) return open;
+  const ctx = modelContext(facts, state);
+  const oSync = opts.oSync ?? false;
+  switch (spec.op) {
+    case 'read':
+    case 'write':
+      return predictReadWrite(ctx, spec.op, spec.addr, spec.len);
+    case 'mmap-shared':
+    case 'mmap-private':
+      return predictMmap(ctx, spec.addr, spec.len, { private: spec.op === 'mmap-private', oSync });
+    case 'touch-shared':
+    case 'touch-private':
+      return predictTouch(ctx, spec.addr, spec.len, { private: spec.op === 'touch-private', oSync });
+  }
+}

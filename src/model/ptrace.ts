@@ -1,0 +1,45 @@
+// ptrace(PEEKDATA/POKEDATA) and /proc/PID/mem on a /dev/mem mapping (seed 004).
+// GUP refuses VM_IO|VM_PFNMAP, so __access_remote_vm() falls back to
+// vma->vm_ops->access = generic_access_phys() (mm/memory.c).
+
+import type { KernelFacts } from './facts.js';
+import { fail, type Expected } from './expected.js';
+import { resolveFeatures } from './versions.js';
+
+export interface PtraceAccess {
+  write: boolean;
+  /** The target PTE was zapped by a revocation (R-REVOKE). */
+  revoked: boolean;
+  /** The PTE allows writes (PROT_WRITE on a shared mapping). */
+  pteWritable: boolean;
+  /** What the PTE points at: a RAM page (low-MiB RAM, or a private COW copy) or MMIO/unclaimed space. */
+  target: 'ram' | 'cow' | 'mmio';
+  /** process_vm_readv() instead of ptrace or /proc/PID/mem. */
+  via?: 'ptrace' | 'proc-mem' | 'process_vm_readv';
+}
+
+/**
+ * generic_access_phys(): follow_pte() fails on a zapped PTE (-EINVAL); a write
+ * through a read-only PTE is -EINVAL; ioremap_prot() refuses RAM
+ * ("ioremap on RAM") → -ENOMEM; otherwise memcpy_fromio()/toio(). Any
+ * result ≤ 0 ends __access_remote_vm() with nothing copied, which ptrace
+ * and /proc/PID/mem report as EIO. 5.12+ re-checks the PTE after mapping
+ * ("mm: Close race in generic_access_phys"); 5.10 can read a page revoked
+ * between the lookup and the copy — a race the model cannot predict, only
+ * S3 can catch.
+ */
+export function predictPtrace(facts: Pick<KernelFacts, 'version' | 'measured'>, a: PtraceAccess): Expected {
+  const sys = a.write ? 'pwrite' : 'pread';
+  if (a.via === 'process_vm_readv') {
+    return fail(sys, 'EFAULT', 'R-PTRACE-VMREADV', 'process_vm_readv pins pages with GUP, which refuses VM_IO|VM_PFNMAP');
+  }
+  const recheck = resolveFeatures(facts).genericAccessPhysRecheck;
+  if (a.revoked) {
+    return fail(sys, 'EIO', 'R-PTRACE-REVOKED', `follow_pte() finds no PTE after revocation${recheck.enabled ? '' : ' (5.10: no re-check, a concurrent revoke could still be raced)'}`);
+  }
+  if (a.write && !a.pteWritable) return fail(sys, 'EIO', 'R-PTRACE-RO', 'FOLL_WRITE through a read-only PTE: -EINVAL');
+  if (a.target !== 'mmio') {
+    return fail(sys, 'EIO', 'R-PTRACE-RAM', `ioremap_prot() refuses ${a.target === 'cow' ? 'the COW copy (ordinary RAM)' : 'System RAM'}: -ENOMEM`);
+  }
+  return { outcome: a.write ? 'ok' : 'data', rule: 'R-PTRACE-MMIO', via: ['R-PTRACE-MMIO'], why: 'ioremap_prot() maps MMIO and the bytes are copied' };
+}

@@ -1,0 +1,60 @@
+// The rule catalogue: every id on kernel-model.md, the one line a console
+// report prints for it, and the kernel function it was read from. A few ids
+// the page does not name (onModelPage: false) cover outcomes the model must
+// still attribute, such as a successful mmap().
+
+export interface RuleInfo {
+  id: string;
+  /** One line for the console report. */
+  summary: string;
+  /** Kernel file and function the rule comes from. */
+  source: string;
+  onModelPage: boolean;
+}
+
+const R = <I extends string>(id: I, summary: string, source: string, onModelPage = true) => ({ id, summary, source, onModelPage });
+
+const CATALOGUE = [
+  R('R-OPEN-NODEV', 'DEVMEM=n: no "mem" minor, open fails ENXIO (ENOENT when devtmpfs made no node)', 'drivers/char/mem.c memory_open(), chr_dev_init()'),
+  R('R-OPEN-CAP', 'open without CAP_SYS_RAWIO fails EPERM', 'drivers/char/mem.c open_port()'),
+  R('R-OPEN-LOCKDOWN', 'lockdown integrity/confidentiality: open fails EPERM; earlier fds keep working', 'drivers/char/mem.c open_port() → security_locked_down(LOCKDOWN_DEV_MEM)'),
+  R('R-DIA-RAM', 'page intersects System RAM: zeros in the first MiB, denied above', 'arch/x86/mm/init.c devmem_is_allowed() → region_intersects()'),
+  R('R-DIA-EXCL', 'page is exclusive to the kernel: allowed in the first MiB, denied above', 'arch/x86/mm/init.c devmem_is_allowed() → iomem_is_exclusive()'),
+  R('R-EXCL-SYSRAM', 'SYSTEM_RAM|EXCLUSIVE resource (virtio-mem parent, 5.16+) is exclusive even with iomem=relaxed', 'kernel/resource.c resource_is_exclusive()'),
+  R('R-EXCL-BUSY', 'strict iomem checks and a busy resource (IO_STRICT_DEVMEM or EXCLUSIVE) is exclusive', 'kernel/resource.c resource_is_exclusive() / iomem_is_exclusive()'),
+  R('R-RW-RANGE', 'last byte at or beyond high_memory (or a 0-byte access at 0) fails EFAULT before any check', 'arch/x86/mm/mmap.c valid_phys_addr_range(), drivers/char/mem.c read_mem()/write_mem()'),
+  R('R-RW-DENY', 'a chunk with devmem_is_allowed() = 0 fails the whole call EPERM', 'drivers/char/mem.c read_mem()/write_mem() → page_is_allowed()'),
+  R('R-RW-ZERO', 'a chunk with devmem_is_allowed() = 2 reads zeros; a write is counted but dropped', 'drivers/char/mem.c read_mem()/write_mem()'),
+  R('R-RW-COPY', 'an allowed chunk is copied through the direct map or ioremap_cache; a failed mapping is EFAULT', 'drivers/char/mem.c read_mem() → xlate_dev_mem_ptr() → memremap()'),
+  R('R-MMAP-PHYSBITS', "last byte beyond the CPU's physical address bits fails EINVAL", 'arch/x86/mm/mmap.c valid_mmap_phys_addr_range(), drivers/char/mem.c mmap_mem()'),
+  R('R-MMAP-DENY', 'STRICT_DEVMEM and any page with devmem_is_allowed() = 0 fails EPERM', 'drivers/char/mem.c mmap_mem() → range_is_allowed()'),
+  R('R-MMAP-PAT-NOSTRICT', 'no STRICT_DEVMEM but PAT on and any page denied: EINVAL (cache aliasing)', 'arch/x86/mm/pat/memtype.c phys_mem_access_prot_allowed() → range_is_allowed()'),
+  R('R-MMAP-PAT', 'cache mode conflicts with memtype reservations: remap_pfn_range() fails, EAGAIN', 'arch/x86/mm/pat/memtype.c track_pfn_remap() → reserve_pfn_range()'),
+  R('R-TOUCH', 'a live /dev/mem mapping returns current contents, never SIGBUS', 'drivers/char/mem.c mmap_mem() → remap_pfn_range() fills every PTE'),
+  R('R-REVOKE', 'a claim on the iomem root with a denied end zaps /dev/mem mappings: next touch SIGBUS', 'kernel/resource.c __request_region() → revoke_iomem(); mm/memory.c do_fault()'),
+  R('R-PTRACE-REVOKED', 'ptrace/proc-mem on a revoked /dev/mem mapping: EIO, never the old page', 'mm/memory.c generic_access_phys()'),
+  R('R-PTRACE-RO', 'ptrace write through a read-only PTE: EIO', 'mm/memory.c generic_access_phys()'),
+  R('R-PTRACE-RAM', 'ptrace on a RAM or COW pfn: ioremap refuses RAM, EIO', 'mm/memory.c generic_access_phys() → ioremap_prot()'),
+  R('R-PTRACE-MMIO', 'ptrace on MMIO returns the bytes', 'mm/memory.c generic_access_phys()'),
+  R('R-VMEM-PARENT', 'bound driver requests its whole region as "virtioN" (SYSTEM_RAM, +EXCLUSIVE 5.16+), not busy', 'drivers/virtio/virtio_mem.c virtio_mem_create_resource()'),
+  R('R-VMEM-CHILD', 'added memory blocks appear as merged "System RAM (virtio_mem)" children of virtioN', 'drivers/virtio/virtio_mem.c virtio_mem_add_memory() → add_memory_driver_managed()'),
+  R('R-VMEM-UNLOAD-CLEAN', 'unload with no memory added releases the parent: the region becomes unclaimed', 'drivers/virtio/virtio_mem.c virtio_mem_deinit_hotplug() → virtio_mem_delete_resource()'),
+  R('R-VMEM-UNLOAD-BUSY', 'unload with memory added keeps the parent; a reload fails EBUSY', 'drivers/virtio/virtio_mem.c virtio_mem_deinit_hotplug(), virtio_mem_create_resource()'),
+  R('R-HIGHMEM-HOTADD', 'hot-add raises high_memory to the end of the added range and never lowers it', 'arch/x86/mm/init_64.c add_pages() → update_end_of_memory_vars()'),
+  R('R-KCORE-OFFLINE', '5.14+: offline sections and PageOffline pages read as zeros from /proc/kcore', 'fs/proc/kcore.c read_kcore()'),
+  R('R-MMAP-ARGS', 'mmap offset not page aligned or length 0: EINVAL before /dev/mem sees it', 'arch/x86/kernel/sys_x86_64.c sys_mmap(), mm/mmap.c do_mmap()', false),
+  R('R-MMAP-OK', 'mmap passed every check: all PTEs are filled at once', 'drivers/char/mem.c mmap_mem()', false),
+  R('R-KCORE-HOLE', 'ranges never added have no PT_LOAD in /proc/kcore and read as zeros', 'fs/proc/kcore.c read_kcore()', false),
+  R('R-KCORE-OPEN', '/proc/kcore open needs CAP_SYS_RAWIO and is refused under lockdown=confidentiality', 'fs/proc/kcore.c open_kcore()', false),
+  R('R-PTRACE-VMREADV', 'process_vm_readv on a VM_IO|VM_PFNMAP mapping always fails EFAULT', 'mm/process_vm_access.c → pin_user_pages_remote()', false),
+];
+
+export type RuleId = (typeof CATALOGUE)[number]['id'];
+
+export const RULES: ReadonlyMap<RuleId, RuleInfo> = new Map(CATALOGUE.map((r) => [r.id as RuleId, r]));
+
+export const RULE_IDS: readonly RuleId[] = CATALOGUE.map((r) => r.id);
+
+export function ruleInfo(id: RuleId): RuleInfo {
+  return RULES.get(id)!;
+}

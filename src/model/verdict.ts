@@ -1,0 +1,147 @@
+// Verdicts: does an observation match the model's expectation, and do the
+// safety properties S1–S5 (kernel-model.md) hold whatever the model said.
+
+import type { ProbeObserved, ProbeSpec } from '../probe/types.js';
+import { PAGE_SIZE, type KernelFacts, type StepState } from './facts.js';
+import { modelContext } from './context.js';
+import type { Expected } from './expected.js';
+import { findParent } from './vmem.js';
+
+export type Verdict = 'match' | 'mismatch';
+
+export interface Judgement {
+  verdict: Verdict;
+  reason: string;
+}
+
+/**
+ * Precise matching: 'data' is any successful full transfer (bytes equal),
+ * 'zeros' additionally needs observed.zero === true, 'ok' a success, errno
+ * and syscall must be equal, a signal must be the same signal (and si_code
+ * and bytes touched when both sides name them).
+ */
+export function explainJudgement(expected: Expected, observed: ProbeObserved): Judgement {
+  const bytesOk = (): string | null => {
+    if (expected.bytes === undefined) return null;
+    if (observed.bytes === undefined) return `expected ${expected.bytes} bytes, agent reported no count`;
+    return observed.bytes === expected.bytes ? null : `expected ${expected.bytes} bytes, got ${observed.bytes}`;
+  };
+  const no = (reason: string): Judgement => ({ verdict: 'mismatch', reason });
+  const got = observed.result === 'errno' ? `${observed.syscall ?? '?'} ${observed.errno}` : observed.result === 'signal' ? `${observed.signal} ${observed.sigCode ?? ''}`.trim() : `ok`;
+  switch (expected.outcome) {
+    case 'data':
+    case 'zeros':
+    case 'ok': {
+      if (observed.result !== 'ok') return no(`expected ${expected.outcome}, got ${got}`);
+      const b = bytesOk();
+      if (b) return no(b);
+      if (expected.outcome === 'zeros' && observed.zero !== true) return no('expected all-zero bytes, got non-zero contents');
+      return { verdict: 'match', reason: expected.outcome };
+    }
+    case 'errno': {
+      if (observed.result !== 'errno') return no(`expected ${expected.syscall ?? ''} ${expected.errno}, got ${got}`);
+      if (observed.errno !== expected.errno) return no(`expected ${expected.errno}, got ${observed.errno}`);
+      if (expected.syscall && observed.syscall && observed.syscall !== expected.syscall) {
+        return no(`expected ${expected.errno} from ${expected.syscall}, got it from ${observed.syscall}`);
+      }
+      return { verdict: 'match', reason: `${expected.errno}` };
+    }
+    case 'signal': {
+      if (observed.result !== 'signal') return no(`expected ${expected.signal}, got ${got}`);
+      if (observed.signal !== expected.signal) return no(`expected ${expected.signal}, got ${observed.signal}`);
+      if (expected.sigCode && observed.sigCode && observed.sigCode !== expected.sigCode) return no(`expected ${expected.sigCode}, got ${observed.sigCode}`);
+      if (expected.bytes !== undefined && observed.bytes !== undefined && observed.bytes !== expected.bytes) {
+        return no(`expected the fault after ${expected.bytes} bytes, got ${observed.bytes}`);
+      }
+      return { verdict: 'match', reason: `${expected.signal}` };
+    }
+  }
+}
+
+export function judge(expected: Expected, observed: ProbeObserved): Verdict {
+  return explainJudgement(expected, observed).verdict;
+}
+
+export type SafetyId = 'S1' | 'S2' | 'S3' | 'S4' | 'S5';
+export const SAFETY_IDS: readonly SafetyId[] = ['S1', 'S2', 'S3', 'S4', 'S5'];
+export type SafetyStatus = 'holds' | 'violated' | 'not-exercised';
+
+export const SAFETY_TEXT: Record<SafetyId, string> = {
+  S1: 'while the virtio-mem driver is bound, no /dev/mem read, write or mmap of its device region succeeds',
+  S2: 'a mapping made before a driver claims its range is revoked: a later touch never returns the new owner\'s memory',
+  S3: 'ptrace access to a revoked mapping never reaches the physical page',
+  S4: 'the guest never writes an unplugged device block',
+  S5: "at every quiescent step QEMU's plugged size and the guest's view agree, and populated backend pages lie only in plugged blocks",
+};
+
+export interface SafetyResult {
+  id: SafetyId;
+  status: SafetyStatus;
+  /** How many checks exercised the property. */
+  checks: number;
+  /** Evidence lines; every violation is listed, passes are summarised. */
+  evidence: string[];
+}
+
+export type SafetyReport = Record<SafetyId, SafetyResult>;
+
+/** One check of one property, from whatever part of the lab observed it. */
+export interface SafetyEvidence {
+  property: SafetyId;
+  /** False when the check did not apply (e.g. the driver was not bound). */
+  exercised: boolean;
+  violated: boolean;
+  evidence: string;
+}
+
+export function emptySafetyReport(): SafetyReport {
+  const out = {} as SafetyReport;
+  for (const id of SAFETY_IDS) out[id] = { id, status: 'not-exercised', checks: 0, evidence: [] };
+  return out;
+}
+
+/** Folds one check into a report (pure: returns a new report). Violations are sticky. */
+export function foldSafety(report: SafetyReport, ev: SafetyEvidence): SafetyReport {
+  if (!ev.exercised) return report;
+  const cur = report[ev.property];
+  const status: SafetyStatus = cur.status === 'violated' || ev.violated ? 'violated' : 'holds';
+  const evidence = ev.violated || cur.checks === 0 ? [...cur.evidence, ev.evidence] : cur.evidence;
+  return { ...report, [ev.property]: { ...cur, status, checks: cur.checks + 1, evidence } };
+}
+
+const hex = (n: number) => '0x' + n.toString(16);
+
+/** The physical bytes a probe reaches: mmap/touch map whole pages. */
+function probeSpan(spec: ProbeSpec): { start: number; end: number } | null {
+  if (spec.len <= 0) return null;
+  if (spec.op === 'read' || spec.op === 'write') return { start: spec.addr, end: spec.addr + spec.len - 1 };
+  return { start: spec.addr, end: spec.addr + Math.ceil(spec.len / PAGE_SIZE) * PAGE_SIZE - 1 };
+}
+
+/**
+ * S1 for one probe, whatever the model predicted: with the driver bound, a
+ * read or write that transferred data, or an mmap that succeeded (a touch
+ * that ran or faulted had a successful mmap first) inside the device region
+ * is a violation.
+ */
+export function checkS1(facts: KernelFacts, state: StepState, spec: ProbeSpec, observed: ProbeObserved): SafetyEvidence {
+  const region = state.virtioMem.region ?? findParent(modelContext(facts, state).tree);
+  const span = probeSpan(spec);
+  const none = (why: string): SafetyEvidence => ({ property: 'S1', exercised: false, violated: false, evidence: why });
+  if (!state.virtioMem.bound) return none('virtio-mem driver not bound');
+  if (!region) return none('no device region known');
+  if (!span || span.end < region.start || span.start > region.end) return none('probe outside the device region');
+  const where = `probe #${spec.id} ${spec.op} ${hex(spec.addr)}+${spec.len} in region ${hex(region.start)}-${hex(region.end)}`;
+  let succeeded: boolean;
+  if (spec.op === 'touch-shared' || spec.op === 'touch-private') succeeded = observed.result === 'ok' || observed.result === 'signal';
+  else if (spec.op === 'read' || spec.op === 'write') succeeded = observed.result === 'ok' && (observed.bytes ?? 1) > 0;
+  else succeeded = observed.result === 'ok';
+  return {
+    property: 'S1',
+    exercised: true,
+    violated: succeeded,
+    evidence: succeeded
+      ? `${where}: succeeded (${observed.result}${observed.bytes !== undefined ? `, ${observed.bytes} bytes` : ''}) while the driver is bound`
+      : `${where}: refused (${observed.syscall ?? ''} ${observed.errno ?? observed.result})`.replace('  ', ' '),
+  };
+}
