@@ -10,6 +10,7 @@ import { EventLog } from '../report/events.js';
 import { builtinScenario } from '../scenario/builtin.js';
 import { LabError, inputError } from '../util/errors.js';
 import { renderEvent } from './render.js';
+import { renderSummary } from './summary.js';
 
 export const EXIT = { ok: 0, findings: 1, input: 2, runFailed: 3 } as const;
 
@@ -73,12 +74,13 @@ async function cmdRun(argv: string[]): Promise<number> {
       signal: controller.signal,
       events,
     });
-    process.stdout.write(`${out}/report.json: ${report.status}, ${report.summary.steps} steps, ${report.summary.probes} probes\n`);
+    process.stdout.write(renderSummary(report) + '\n');
+    process.stdout.write(`${out}/report.json: ${report.status}\n`);
     if (report.status !== 'completed') {
       if (report.error?.hint) process.stderr.write(`hint: ${report.error.hint}\n`);
       return report.error?.kind === 'input' ? EXIT.input : EXIT.runFailed;
     }
-    return EXIT.ok;
+    return report.summary.mismatches + report.summary.violations > 0 ? EXIT.findings : EXIT.ok;
   } finally {
     events.close();
     process.off('SIGINT', onSignal);

@@ -3,7 +3,7 @@
 // report.json after every step (atomically), so a run that dies keeps a
 // valid report of everything it finished.
 import { randomBytes } from 'node:crypto';
-import { access, constants, mkdir } from 'node:fs/promises';
+import { access, constants, readFile } from 'node:fs/promises';
 import { release as osRelease } from 'node:os';
 import { join } from 'node:path';
 import { buildGuestImage, runCpio } from '../image/build.js';
@@ -17,7 +17,9 @@ import { measureHighMemoryEnd, runProbes } from '../probe/run-agent.js';
 import { hex } from '../probe/types.js';
 import { QmpClient } from '../qmp/client.js';
 import type { EventLog } from '../report/events.js';
-import { REPORT_SCHEMA, summarize, type Report, type StepReport } from '../report/types.js';
+import { REPORT_SCHEMA, summarize, type Report, type SafetyEntry, type StepReport } from '../report/types.js';
+import { emptySafetyReport, foldSafety, SAFETY_IDS, SAFETY_TEXT, type KernelFacts, type SafetyEvidence, type SafetyReport } from '../model/index.js';
+import { judgeProbe, kernelFacts, stepState } from './judge.js';
 import { resizeDevice } from '../scenario/resize.js';
 import { describeAction, type Scenario, type ScenarioStep } from '../scenario/types.js';
 import { writeFileAtomic } from '../util/cache.js';
@@ -57,8 +59,14 @@ interface Ctx {
   vm: Vm;
   qmp: QmpClient;
   ch: GuestChannel;
-  facts: GuestBootFacts;
+  boot: GuestBootFacts;
+  model: KernelFacts;
   lastDmesg: string[];
+  onSafety: (e: SafetyEvidence) => void;
+}
+
+function safetyEntries(r: SafetyReport): SafetyEntry[] {
+  return SAFETY_IDS.map((id) => ({ id, text: SAFETY_TEXT[id], status: r[id].status, checks: r[id].checks, evidence: r[id].evidence.slice(0, 20) }));
 }
 
 export async function runLab(opts: RunOptions): Promise<Report> {
@@ -69,8 +77,10 @@ export async function runLab(opts: RunOptions): Promise<Report> {
     status: 'running',
     environment: { runId, startedAt: new Date().toISOString(), scenario: opts.scenario.name, host: { node: process.version, platform: process.platform, release: osRelease() } },
     steps: [],
+    safety: safetyEntries(emptySafetyReport()),
     summary: summarize([], 0),
   };
+  let safety = emptySafetyReport();
   const save = () => {
     report.summary = summarize(report.steps, Date.now() - t0);
     return writeFileAtomic(join(opts.out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
@@ -106,17 +116,20 @@ export async function runLab(opts: RunOptions): Promise<Report> {
     await vm.waitForConsole('guest init "ready" on the console', /devmem-lab-init: ready/, TIMEOUTS.guestReady, opts.signal);
     ch = await GuestChannel.connect({ port: vm.sshPort, key, hostKey: image.hostKey, timeoutMs: TIMEOUTS.ssh, signal: opts.signal, check: () => liveVm.checkAlive() });
     ev.emit({ type: 'guest-ready', ms: Date.now() - tBoot });
-    const facts = await readBootFacts(ch);
-    report.environment.guest = { version: facts.procVersion, cmdline: facts.cmdline, physBits: facts.physBits, lockdown: facts.lockdown };
+    const boot = await readBootFacts(ch);
+    report.environment.guest = { version: boot.procVersion, cmdline: boot.cmdline, physBits: boot.physBits, lockdown: boot.lockdown };
+    const model = kernelFacts(boot, await readFile(kernel.config, 'utf8'));
+    report.environment.model = { version: model.version, config: model.config, cmdline: model.cmdline, flagsInferred: true };
     await save();
 
-    const ctx: Ctx = { opts, profile, vm, qmp, ch, facts, lastDmesg: [] };
+    const ctx: Ctx = { opts, profile, vm, qmp, ch, boot, model, lastDmesg: [], onSafety: (e) => (safety = foldSafety(safety, e)) };
     const steps = opts.scenario.steps;
     for (const [i, step] of steps.entries()) {
       opts.signal?.throwIfAborted();
       ev.emit({ type: 'step-start', step: step.name, index: i, total: steps.length });
       const s = await runStep(ctx, step);
       report.steps.push(s);
+      report.safety = safetyEntries(safety);
       ev.emit({ type: 'step-end', step: step.name, probes: s.probes.length, ms: s.durationMs });
       await save();
       if (s.error) throw new LabError(s.error.code, 'run', `step ${step.name} failed: ${s.error.message}`);
@@ -192,15 +205,25 @@ async function runStep(ctx: Ctx, step: ScenarioStep): Promise<StepReport> {
     rep.observations.virtioMemBound = state.virtioMemBound;
     rep.observations.virtioMemLoaded = state.virtioMemLoaded;
     rep.observations.memoryDevices = await ctx.qmp.execute<unknown[]>('query-memory-devices');
-    const highEnd = await measureHighMemoryEnd(ctx.ch, ctx.facts.physBits);
+    const highEnd = await measureHighMemoryEnd(ctx.ch, ctx.boot.physBits);
     rep.observations.highMemoryEnd = hex(highEnd);
-    const specs = planProbes({
-      iomem: parseIomem(state.iomem),
+    const iomem = parseIomem(state.iomem);
+    const model = stepState({
+      iomem,
       highMemoryEnd: highEnd,
-      physBits: ctx.facts.physBits,
-      extra: deviceAddresses(rep.observations.memoryDevices),
+      lockdown: ctx.boot.lockdown,
+      memoryDevices: rep.observations.memoryDevices,
+      bound: state.virtioMemBound,
+      memoryBlockSize: ctx.boot.memoryBlockSize,
     });
-    rep.probes = await runProbes(ctx.ch, specs, { onResult: (probe) => ev.emit({ type: 'probe', step: step.name, probe }) });
+    const specs = planProbes({ iomem, highMemoryEnd: highEnd, physBits: ctx.boot.physBits, extra: deviceAddresses(rep.observations.memoryDevices) });
+    const byId = new Map(specs.map((s) => [s.id, s]));
+    rep.probes = await runProbes(ctx.ch, specs, {
+      onResult: (probe) => {
+        ctx.onSafety(judgeProbe(ctx.model, model, byId.get(probe.id)!, probe));
+        ev.emit({ type: 'probe', step: step.name, probe });
+      },
+    });
   } catch (e) {
     if (signal?.aborted) throw e;
     rep.error = { code: (e as { code?: string }).code ?? 'E_UNEXPECTED', message: errorMessage(e) };

@@ -54,9 +54,32 @@ export interface ProbeObserved {
   fnv?: string;
 }
 
+/** The model's expectation as the report records it. */
+export interface ProbeExpectation {
+  outcome: 'data' | 'zeros' | 'errno' | 'signal' | 'ok';
+  errno?: string;
+  syscall?: string;
+  signal?: string;
+  /** The rule id of kernel-model.md that decided the outcome. */
+  rule: string;
+  /** Rules that decided along the way. */
+  via: string[];
+  why: string;
+}
+
+/**
+ * match: kernel = model; mismatch: kernel ≠ model; violation: a safety
+ * property broke, whatever the model predicted; skipped: not judged (reason).
+ */
+export type ProbeVerdict = 'match' | 'mismatch' | 'violation' | 'skipped';
+
 export interface ProbeRecord extends Omit<ProbeSpec, 'addr'> {
   addr: string; // hex in reports: kernel people read addresses in hex
   observed: ProbeObserved;
+  expected?: ProbeExpectation;
+  verdict?: ProbeVerdict;
+  /** Why the verdict: the mismatch or violation in words. */
+  verdictReason?: string;
 }
 
 export const hex = (n: number): string => '0x' + n.toString(16);

@@ -41,6 +41,8 @@ export interface Environment {
   host: { node: string; platform: string; release: string };
   profile: unknown;
   scenario: string;
+  /** What the model was given (flags of iomem resources are inferred from names). */
+  model: unknown;
 }
 
 export interface Report {
@@ -48,20 +50,62 @@ export interface Report {
   status: 'completed' | 'failed' | 'interrupted' | 'running';
   environment: Partial<Environment>;
   steps: StepReport[];
-  summary: { steps: number; probes: number; byOp: Record<string, number>; byResult: Record<string, number>; durationMs: number };
+  /** S1…S5: holds / violated / not-exercised, with evidence. */
+  safety: SafetyEntry[];
+  summary: Summary;
   error?: { code: string; kind: string; message: string; hint?: string; context?: unknown };
 }
 
-export function summarize(steps: StepReport[], durationMs: number): Report['summary'] {
-  const byOp: Record<string, number> = {};
-  const byResult: Record<string, number> = {};
-  let probes = 0;
+export interface SafetyEntry {
+  id: string;
+  text: string;
+  status: 'holds' | 'violated' | 'not-exercised';
+  checks: number;
+  evidence: string[];
+}
+
+export interface RuleCount {
+  probes: number;
+  match: number;
+  mismatch: number;
+  violation: number;
+}
+
+export interface Summary {
+  steps: number;
+  probes: number;
+  matches: number;
+  mismatches: number;
+  violations: number;
+  skipped: number;
+  byOp: Record<string, number>;
+  byResult: Record<string, number>;
+  /** Per rule id of the model page: how many probes it decided (as `rule`) and their verdicts. */
+  rules: Record<string, RuleCount>;
+  /** Rules that decided along the way (`via`), counted per probe. */
+  rulesVia: Record<string, number>;
+  durationMs: number;
+}
+
+export function summarize(steps: StepReport[], durationMs: number): Summary {
+  const sum: Summary = { steps: steps.length, probes: 0, matches: 0, mismatches: 0, violations: 0, skipped: 0, byOp: {}, byResult: {}, rules: {}, rulesVia: {}, durationMs };
+  const inc = (o: Record<string, number>, k: string) => (o[k] = (o[k] ?? 0) + 1);
   for (const s of steps) {
     for (const p of s.probes) {
-      probes++;
-      byOp[p.op] = (byOp[p.op] ?? 0) + 1;
-      byResult[p.observed.result] = (byResult[p.observed.result] ?? 0) + 1;
+      sum.probes++;
+      inc(sum.byOp, p.op);
+      inc(sum.byResult, p.observed.result);
+      if (p.verdict === 'match') sum.matches++;
+      else if (p.verdict === 'mismatch') sum.mismatches++;
+      else if (p.verdict === 'violation') sum.violations++;
+      else if (p.verdict === 'skipped') sum.skipped++;
+      if (p.expected) {
+        const r = (sum.rules[p.expected.rule] ??= { probes: 0, match: 0, mismatch: 0, violation: 0 });
+        r.probes++;
+        if (p.verdict === 'match' || p.verdict === 'mismatch' || p.verdict === 'violation') r[p.verdict]++;
+        for (const v of p.expected.via) if (v !== p.expected.rule) inc(sum.rulesVia, v);
+      }
     }
   }
-  return { steps: steps.length, probes, byOp, byResult, durationMs };
+  return sum;
 }

@@ -1,0 +1,34 @@
+// The console report after a run: counts, safety, and mismatches grouped by
+// rule with the rule's one-line explanation and a few examples.
+import { RULES, type RuleId } from '../model/index.js';
+import type { Report } from '../report/types.js';
+
+export function renderSummary(report: Report, maxExamples = 3): string {
+  const s = report.summary;
+  const lines = [
+    `${s.steps} steps, ${s.probes} probes: ${s.matches} match, ${s.mismatches} mismatch, ${s.violations} violation, ${s.skipped} skipped`,
+    `safety: ${report.safety.map((e) => `${e.id} ${e.status}`).join(', ')}`,
+  ];
+  const groups = new Map<string, { step: string; addr: string; op: string; why: string }[]>();
+  for (const step of report.steps) {
+    for (const p of step.probes) {
+      if (p.verdict !== 'mismatch' && p.verdict !== 'violation') continue;
+      const key = p.verdict === 'violation' ? `${p.expected?.rule ?? '?'} (violation)` : p.expected?.rule ?? '?';
+      const list = groups.get(key) ?? [];
+      list.push({ step: step.name, addr: p.addr, op: p.op, why: p.verdictReason ?? '' });
+      groups.set(key, list);
+    }
+  }
+  if (groups.size > 0) {
+    lines.push('', 'mismatches by rule:');
+    for (const [key, list] of [...groups].sort((a, b) => b[1].length - a[1].length)) {
+      const rule = key.split(' ')[0] as RuleId;
+      lines.push(`  ${key.padEnd(24)} ${String(list.length).padStart(5)}  ${RULES.get(rule)?.summary ?? ''}`);
+      for (const x of list.slice(0, maxExamples)) lines.push(`      ${x.step} ${x.op} ${x.addr}: ${x.why}`);
+    }
+  }
+  for (const e of report.safety.filter((x) => x.status === 'violated')) {
+    lines.push(`${e.id} violated: ${e.text}`, ...e.evidence.slice(0, maxExamples).map((x) => `      ${x}`));
+  }
+  return lines.join('\n');
+}
