@@ -2,7 +2,7 @@
 // R-RW-RANGE for the whole call, then R-RW-DENY / R-RW-ZERO / R-RW-COPY per
 // page chunk.
 
-import { PAGE_SIZE, pfnOf } from './facts.js';
+import { PAGE_SIZE, pageStart, pfnOf } from './facts.js';
 import type { ModelContext } from './context.js';
 import { devmemIsAllowed, type DiaValue } from './dia.js';
 import { fail, mergeVia, type Expected } from './expected.js';
@@ -98,7 +98,8 @@ export function predictReadWrite(ctx: ModelContext, op: 'read' | 'write', addr: 
       via = mergeVia(via, ['R-RW-ZERO']);
       if (whys.length < 2) whys.push(`${a.why}: ${op === 'read' ? 'clear_user()' : 'write skipped but counted'}`);
     } else {
-      const m = mapChunk(ctx, p);
+      // xlate_dev_mem_ptr() maps the whole page: memremap(p & PAGE_MASK, PAGE_SIZE).
+      const m = mapChunk(ctx, pageStart(p));
       via = mergeVia(via, ['R-RW-COPY']);
       if (!m.ok) {
         if (op === 'write' && done > 0) {
