@@ -18,9 +18,13 @@
  *     len   decimal, 1 .. 1048576
  *     write: addr and len multiples of 8; mmap-* and touch-*: addr page aligned
  *   <id> highmem <lo> <hi>
- *     lo <= hi, hex as addr. Binary search with 1-byte preads for the lowest A
- *     in [lo, hi] whose pread fails with EFAULT (x86 valid_phys_addr_range():
- *     the end of the direct map). Any other outcome counts as "below".
+ *     lo <= hi, hex as addr. Binary search for the lowest A in [lo, hi] whose
+ *     1-byte pread fails with EFAULT (x86 valid_phys_addr_range(): the end of
+ *     the direct map). Each test is a 0-byte pread at A+1, which the kernel
+ *     range-checks exactly like a 1-byte read at A (addr + count - 1) but
+ *     which copies nothing: the search never touches memory (a read of an
+ *     unplugged virtio-mem block would populate it). Any outcome other than
+ *     EFAULT counts as "below".
  *
  * Output (stdout), exactly one JSON line per request, flushed per line; keys
  * in this order: id, op, addr, len, result, then by result:
@@ -396,7 +400,12 @@ static void do_map(const struct probe *p)
 	}
 }
 
-/* Lowest A in [lo, hi] where a 1-byte pread fails with EFAULT, else hi + 1. */
+/*
+ * Lowest A in [lo, hi] where a 1-byte pread fails with EFAULT, else hi + 1.
+ * read_mem() checks valid_phys_addr_range(p, count) before anything else and
+ * then copies nothing for count 0, so a 0-byte pread at A+1 answers the
+ * question for A without reading the page at A.
+ */
 static void do_highmem(uint64_t id, uint64_t lo, uint64_t hi)
 {
 	int fd = device_fd(false);
@@ -414,7 +423,7 @@ static void do_highmem(uint64_t id, uint64_t lo, uint64_t hi)
 	while (a < b) {
 		uint64_t mid = a + (b - a) / 2;
 		unsigned char byte;
-		if (pread(fd, &byte, 1, (off_t)mid) < 0 && errno == EFAULT)
+		if (pread(fd, &byte, 0, (off_t)(mid + 1)) < 0 && errno == EFAULT)
 			b = mid;
 		else
 			a = mid + 1;

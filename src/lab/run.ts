@@ -20,6 +20,8 @@ import type { EventLog } from '../report/events.js';
 import { REPORT_SCHEMA, summarize, type Report, type SafetyEntry, type StepReport } from '../report/types.js';
 import { emptySafetyReport, foldSafety, SAFETY_IDS, SAFETY_TEXT, type KernelFacts, type SafetyEvidence, type SafetyReport } from '../model/index.js';
 import { judgeProbe, kernelFacts, stepState } from './judge.js';
+import { checkS4, checkS5, deviceInfo, hostView } from './hostview.js';
+import { ShmBackend } from '../shm/backend.js';
 import { resizeDevice } from '../scenario/resize.js';
 import { describeAction, type Scenario, type ScenarioStep } from '../scenario/types.js';
 import { writeFileAtomic } from '../util/cache.js';
@@ -59,6 +61,7 @@ interface Ctx {
   vm: Vm;
   qmp: QmpClient;
   ch: GuestChannel;
+  shm: ShmBackend;
   boot: GuestBootFacts;
   model: KernelFacts;
   lastDmesg: string[];
@@ -92,6 +95,7 @@ export async function runLab(opts: RunOptions): Promise<Report> {
   let vm: Vm | undefined;
   let qmp: QmpClient | undefined;
   let ch: GuestChannel | undefined;
+  let shm: ShmBackend | undefined;
   try {
     const profile = await loadProfile(opts.profile);
     const progress = (message: string) => ev.emit({ type: 'progress', message });
@@ -111,6 +115,8 @@ export async function runLab(opts: RunOptions): Promise<Report> {
       timeoutMs: TIMEOUTS.qmpConnect, intervalMs: 20, signal: opts.signal, check: () => liveVm.checkAlive(),
     });
     qmp = await QmpClient.connect(vm.paths.qmpSocket, { timeoutMs: TIMEOUTS.qmpConnect, signal: opts.signal });
+    // QEMU has created the backend by the time QMP answers.
+    shm = ShmBackend.open(vm.paths.backend);
     const v = qmp.version;
     report.environment.qemu = { version: `${v.qemu.major}.${v.qemu.minor}.${v.qemu.micro}${v.package ? ` ${v.package.trim()}` : ''}`, argv: vm.argv, accel: vm.accel };
     await vm.waitForConsole('guest init "ready" on the console', /devmem-lab-init: ready/, TIMEOUTS.guestReady, opts.signal);
@@ -122,7 +128,7 @@ export async function runLab(opts: RunOptions): Promise<Report> {
     report.environment.model = { version: model.version, config: model.config, cmdline: model.cmdline, flagsInferred: true };
     await save();
 
-    const ctx: Ctx = { opts, profile, vm, qmp, ch, boot, model, lastDmesg: [], onSafety: (e) => (safety = foldSafety(safety, e)) };
+    const ctx: Ctx = { opts, profile, vm, qmp, ch, shm, boot, model, lastDmesg: [], onSafety: (e) => (safety = foldSafety(safety, e)) };
     const steps = opts.scenario.steps;
     for (const [i, step] of steps.entries()) {
       opts.signal?.throwIfAborted();
@@ -144,6 +150,7 @@ export async function runLab(opts: RunOptions): Promise<Report> {
   } finally {
     ch?.close();
     qmp?.close();
+    shm?.close();
     await vm?.dispose();
     await save();
     ev.emit({ type: 'run-end', status: report.status === 'running' ? 'failed' : report.status, ms: Date.now() - t0, error: report.error?.message });
@@ -216,7 +223,17 @@ async function runStep(ctx: Ctx, step: ScenarioStep): Promise<StepReport> {
       bound: state.virtioMemBound,
       memoryBlockSize: ctx.boot.memoryBlockSize,
     });
-    const specs = planProbes({ iomem, highMemoryEnd: highEnd, physBits: ctx.boot.physBits, extra: deviceAddresses(rep.observations.memoryDevices) });
+    const dev = deviceInfo(rep.observations.memoryDevices);
+    const specs = planProbes({
+      iomem,
+      highMemoryEnd: highEnd,
+      physBits: ctx.boot.physBits,
+      extra: deviceAddresses(rep.observations.memoryDevices),
+      // With no driver bound, the kernel lets /dev/mem read unplugged device
+      // memory; the guest must not touch it (virtio spec), and doing so
+      // would populate the backend and break S4. Only mmap is probed there.
+      mmapOnly: dev && !state.virtioMemBound ? [{ start: dev.memaddr + dev.size, end: dev.memaddr + dev.maxSize - 1 }] : [],
+    });
     const byId = new Map(specs.map((s) => [s.id, s]));
     rep.probes = await runProbes(ctx.ch, specs, {
       onResult: (probe) => {
@@ -224,6 +241,12 @@ async function runStep(ctx: Ctx, step: ScenarioStep): Promise<StepReport> {
         ev.emit({ type: 'probe', step: step.name, probe });
       },
     });
+    if (dev) {
+      const view = hostView(ctx.shm.extents(), dev, iomem);
+      rep.observations.host = view;
+      ctx.onSafety(checkS4(step.name, view));
+      ctx.onSafety(checkS5(step.name, view, state.virtioMemBound, ctx.boot.memoryBlockSize));
+    }
   } catch (e) {
     if (signal?.aborted) throw e;
     rep.error = { code: (e as { code?: string }).code ?? 'E_UNEXPECTED', message: errorMessage(e) };

@@ -15,6 +15,8 @@ export interface PlanInput {
   ops?: ProbeOp[];
   /** Extra addresses a scenario wants probed, with the reason. */
   extra?: { addr: number; why: string }[];
+  /** Inclusive ranges where only mmap-* ops are planned (no access to the bytes). */
+  mmapOnly?: { start: number; end: number }[];
 }
 
 const down = (a: number) => Math.floor(a / PAGE) * PAGE;
@@ -54,8 +56,12 @@ export function planProbes(input: PlanInput, firstId = 1): ProbeSpec[] {
   const addrs = [...planAddresses(input).entries()].sort((a, b) => a[0] - b[0]);
   const specs: ProbeSpec[] = [];
   let id = firstId;
+  const noAccess = (addr: number) => (input.mmapOnly ?? []).some((r) => addr + PAGE - 1 >= r.start && addr <= r.end);
   for (const [addr, why] of addrs) {
-    for (const op of ops) specs.push({ id: id++, op, addr, len: PAGE, why });
+    for (const op of ops) {
+      if (!op.startsWith('mmap-') && noAccess(addr)) continue;
+      specs.push({ id: id++, op, addr, len: PAGE, why });
+    }
   }
   return specs;
 }

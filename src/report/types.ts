@@ -19,6 +19,8 @@ export interface StepObservations {
   highMemoryEnd: string;
   /** The action's own record (resize progress, module command output, ...). */
   action: Record<string, unknown>;
+  /** The host's view of the device memory through the shared backend. */
+  host?: unknown;
 }
 
 export interface StepReport {

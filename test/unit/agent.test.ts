@@ -21,8 +21,10 @@ const SOURCE = fileURLToPath(new URL('../../guest-image/agent.c', import.meta.ur
 const CFLAGS = ['-static', '-O2', '-Wall', '-Wextra', '-Werror'];
 
 // Fault injection for highmem: a regular file cannot make pread fail with
-// EFAULT, so this build wraps pread64 to fail EFAULT at and above
-// INJECT_EFAULT_FROM (and EPERM below INJECT_EPERM_BELOW), logging each call.
+// EFAULT, so this build wraps pread64 to behave like read_mem(): EFAULT when
+// the last byte (off + n - 1, wrapping for n = 0 at 0) is at or above
+// INJECT_EFAULT_FROM (valid_phys_addr_range), and EPERM below
+// INJECT_EPERM_BELOW only when bytes are to be copied; logging each call.
 const INJECT_C = `
 #define _GNU_SOURCE
 #include <errno.h>
@@ -38,8 +40,10 @@ static long long env(const char *name) {
 }
 ssize_t __wrap_pread64(int fd, void *buf, size_t n, off_t off) {
   long long efault = env("INJECT_EFAULT_FROM"), eperm = env("INJECT_EPERM_BELOW");
-  fprintf(stderr, "inject: pread 0x%llx\\n", (unsigned long long)off);
-  if (efault >= 0 && off >= efault) { errno = EFAULT; return -1; }
+  fprintf(stderr, "inject: pread 0x%llx n=%zu\\n", (unsigned long long)off, n);
+  unsigned long long last = (unsigned long long)off + n - 1;
+  if (efault >= 0 && (last >= (unsigned long long)efault || (n == 0 && off == 0))) { errno = EFAULT; return -1; }
+  if (n == 0) return 0;
   if (eperm >= 0 && off < eperm) { errno = EPERM; return -1; }
   return __real_pread64(fd, buf, n, off);
 }
@@ -281,8 +285,10 @@ describe('agent highmem', () => {
         bin: injected,
         env,
       });
-      const preads = stderr.split('\n').filter((l) => l.startsWith('inject: pread')).length;
-      return { answer: answers[0], preads };
+      const calls = stderr.split('\n').filter((l) => l.startsWith('inject: pread'));
+      // The search must never copy bytes: every test is a 0-byte pread.
+      expect(calls.every((l) => l.endsWith(' n=0'))).toBe(true);
+      return { answer: answers[0], preads: calls.length };
     };
     const big = search(0, 0x10_0000_0000, { INJECT_EFAULT_FROM: '0x3ff00000' });
     expect(big.answer).toEqual({ kind: 'highmem', id: 1, highmemEnd: 0x3ff0_0000 });
