@@ -38,6 +38,8 @@ export interface ResourceNode {
 export const isSystemRam = (f: ResourceFlags): boolean => f.mem && f.sysram;
 
 const PCI_BDF = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
+/** An ACPI device name: a _HID (PNP0103, ACPI0007, QEMU0002…) and an instance number. */
+const ACPI_PLATFORM_DEVICE = /^[A-Z][A-Z0-9]{3}[0-9A-F]{4}:\d{2}$/;
 /** The virtio-mem parent is named after the virtio device: dev_name() → "virtioN". */
 export const VIRTIO_MEM_PARENT = /^virtio\d+$/;
 export const VIRTIO_MEM_CHILD = 'System RAM (virtio_mem)';
@@ -107,6 +109,13 @@ export function inferFlags(node: Pick<IomemNode, 'name' | 'start' | 'depth'>, pa
   if (n.startsWith('pnp ')) return make(MEM, 'pnp reserve_range(): BUSY cleared');
   // arch/x86/kernel/acpi/boot.c hpet_insert_resource(): IORESOURCE_MEM only.
   if (/^HPET \d+$/.test(n)) return make(MEM, 'ACPI HPET resource: IORESOURCE_MEM');
+  // ACPI platform devices ("PNP0103:00", the HPET's ACPI node, "ACPI0007:01",
+  // ...): platform_device_add() (drivers/base/platform.c) insert_resource()s
+  // their _CRS ranges with the flags acpi_dev_resource_memory() gave them
+  // (drivers/acpi/resource.c: IORESOURCE_MEM, never BUSY). Seen on q35 as a
+  // child of "HPET 0": the kernel allows /dev/mem there under
+  // IO_STRICT_DEVMEM, which a busy guess would wrongly deny.
+  if (ACPI_PLATFORM_DEVICE.test(n)) return make(MEM, 'ACPI platform device: insert_resource(), not busy');
   // A PCI BAR is assigned, not requested; a driver's claim nests inside it.
   if (PCI_BDF.test(n)) return make(MEM, 'PCI BAR: assigned, not requested');
   if (parentName !== undefined && PCI_BDF.test(parentName)) {

@@ -27,6 +27,7 @@ export function explainJudgement(expected: Expected, observed: ProbeObserved): J
     return observed.bytes === expected.bytes ? null : `expected ${expected.bytes} bytes, got ${observed.bytes}`;
   };
   const no = (reason: string): Judgement => ({ verdict: 'mismatch', reason });
+  if (observed.result === 'refused') return no(`the agent refused the probe${observed.reason ? `: ${observed.reason}` : ''}`);
   const got = observed.result === 'errno' ? `${observed.syscall ?? '?'} ${observed.errno}` : observed.result === 'signal' ? `${observed.signal} ${observed.sigCode ?? ''}`.trim() : `ok`;
   switch (expected.outcome) {
     case 'data':
@@ -129,6 +130,7 @@ export function checkS1(facts: KernelFacts, state: StepState, spec: ProbeSpec, o
   const span = probeSpan(spec);
   const none = (why: string): SafetyEvidence => ({ property: 'S1', exercised: false, violated: false, evidence: why });
   if (!state.virtioMem.bound) return none('virtio-mem driver not bound');
+  if (observed.result === 'refused') return none(`probe #${spec.id} not run: the agent refused it`);
   if (!region) return none('no device region known');
   if (!span || span.end < region.start || span.start > region.end) return none('probe outside the device region');
   const where = `probe #${spec.id} ${spec.op} ${hex(spec.addr)}+${spec.len} in region ${hex(region.start)}-${hex(region.end)}`;
