@@ -39,7 +39,7 @@ export const isSystemRam = (f: ResourceFlags): boolean => f.mem && f.sysram;
 
 const PCI_BDF = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 /** An ACPI device name: a _HID (PNP0103, ACPI0007, QEMU0002…) and an instance number. */
-const ACPI_PLATFORM_DEVICE = /^[A-Z][A-Z0-9]{3}[0-9A-F]{4}:\d{2}$/;
+const ACPI_PLATFORM_DEVICE = /^([A-Z]{3}|[A-Z0-9]{4})[0-9A-F]{4}:\d{2}$/;
 /** The virtio-mem parent is named after the virtio device: dev_name() → "virtioN". */
 export const VIRTIO_MEM_PARENT = /^virtio\d+$/;
 export const VIRTIO_MEM_CHILD = 'System RAM (virtio_mem)';
