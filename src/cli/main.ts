@@ -18,7 +18,7 @@ const USAGE = `usage: devmem-lab run [--kernel SPEC] [--scenario NAME] [--out DI
                       [--cmdline ARGS] [--profile NAME] [--verbose]
 
   --kernel    debian:<suite>, debian:<suite>@<series> or debian:<package> (default ${DEFAULT_KERNEL})
-  --scenario  lifecycle (default)
+  --scenario  lifecycle (default), touch-unplugged
   --out       output directory for report.json, events.jsonl, console.log (default ./lab-out)
   --accel     tcg (default), kvm, or auto (KVM only if it proves it boots)
   --cmdline   extra kernel command line, e.g. "iomem=relaxed"
@@ -80,7 +80,8 @@ async function cmdRun(argv: string[]): Promise<number> {
       if (report.error?.hint) process.stderr.write(`hint: ${report.error.hint}\n`);
       return report.error?.kind === 'input' ? EXIT.input : EXIT.runFailed;
     }
-    return report.summary.mismatches + report.summary.violations > 0 ? EXIT.findings : EXIT.ok;
+    const findings = report.summary.mismatches + report.summary.violations + report.safety.filter((e) => e.status === 'violated').length;
+    return findings > 0 ? EXIT.findings : EXIT.ok;
   } finally {
     events.close();
     process.off('SIGINT', onSignal);

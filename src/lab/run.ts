@@ -203,6 +203,13 @@ async function runStep(ctx: Ctx, step: ScenarioStep): Promise<StepReport> {
       const r = await resizeDevice(ctx.qmp, ctx.profile.virtioMem.id, a.sizeMiB * 1024 * 1024, { timeoutMs: TIMEOUTS.resize, signal, check });
       rep.observations.action = { ...r };
       ev.emit({ type: 'step-action', step: step.name, detail: `size ${r.from} → ${r.reached} in ${r.ms} ms (${r.kicks} kicks)` });
+    } else if (a.kind === 'access') {
+      const dev = deviceInfo(await ctx.qmp.execute<unknown[]>('query-memory-devices'));
+      if (!dev) throw new LabError('E_NO_DEVICE', 'run', 'the machine has no virtio-mem device to access');
+      const addr = dev.memaddr + a.deviceOffsetMiB * 1024 * 1024;
+      const [r] = await runProbes(ctx.ch, [{ id: 0, op: a.op, addr, len: 4096, why: 'scenario access' }]);
+      rep.observations.action = { access: r };
+      ev.emit({ type: 'step-action', step: step.name, detail: `${a.op} ${r.addr}: ${r.observed.result}${r.observed.errno ? ` ${r.observed.errno}` : ''}` });
     }
     await settleIomem(ctx);
     const state = await readGuestState(ctx.ch);

@@ -17,7 +17,21 @@ export const LIFECYCLE: Scenario = {
   ],
 };
 
-export const BUILTIN_SCENARIOS: Record<string, Scenario> = { lifecycle: LIFECYCLE };
+/**
+ * The guest touches an unplugged device block by a route the kernel allows
+ * (the region is unclaimed before virtio_mem loads, and mmap has no
+ * high_memory check): S4 must flag exactly that block.
+ */
+export const TOUCH_UNPLUGGED: Scenario = {
+  name: 'touch-unplugged',
+  description: 'boot, then mmap and read an unplugged device block (offset 10 MiB = block 5) through /dev/mem before the driver loads',
+  steps: [
+    { name: 'boot', action: { kind: 'boot' } },
+    { name: 'touch-block-5', action: { kind: 'access', op: 'touch-shared', deviceOffsetMiB: 10 } },
+  ],
+};
+
+export const BUILTIN_SCENARIOS: Record<string, Scenario> = { lifecycle: LIFECYCLE, 'touch-unplugged': TOUCH_UNPLUGGED };
 
 export function builtinScenario(name: string): Scenario {
   const s = BUILTIN_SCENARIOS[name];

@@ -1,3 +1,5 @@
+import type { ProbeOp } from '../probe/types.js';
+
 // A scenario: a named list of steps. After every step the lab observes the
 // guest and the device and runs the probe plan.
 
@@ -5,7 +7,9 @@ export type StepAction =
   | { kind: 'boot' }
   | { kind: 'modprobe'; module: string }
   | { kind: 'rmmod'; module: string }
-  | { kind: 'resize'; sizeMiB: number };
+  | { kind: 'resize'; sizeMiB: number }
+  /** One /dev/mem access at an offset into the virtio-mem device's region (whatever the kernel allows). */
+  | { kind: 'access'; op: ProbeOp; deviceOffsetMiB: number };
 
 export interface ScenarioStep {
   name: string;
@@ -28,5 +32,7 @@ export const describeAction = (a: StepAction): string => {
       return `rmmod ${a.module}`;
     case 'resize':
       return `resize to ${a.sizeMiB} MiB`;
+    case 'access':
+      return `${a.op} of the device region at +${a.deviceOffsetMiB} MiB`;
   }
 };

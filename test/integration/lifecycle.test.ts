@@ -94,6 +94,25 @@ describe('lifecycle on debian:bookworm (real QEMU guest)', () => {
     expect(he('boot')).toBeLessThan(devBase);
   });
 
+  it('agrees with the model on every probe: 0 mismatches, 0 violations', () => {
+    const bad = report.steps.flatMap((s) => s.probes.filter((p) => p.verdict !== 'match').map((p) => `${s.name} ${p.op} ${p.addr}: ${p.verdictReason}`));
+    expect(bad).toEqual([]);
+    expect(report.summary.matches).toBe(report.summary.probes);
+  });
+
+  it('exercises the rules the lifecycle reaches', () => {
+    for (const r of ['R-DIA-RAM', 'R-RW-RANGE', 'R-RW-DENY', 'R-RW-COPY', 'R-MMAP-DENY', 'R-MMAP-PHYSBITS']) {
+      expect(Object.keys(report.summary.rules).concat(Object.keys(report.summary.rulesVia))).toContain(r);
+    }
+  });
+
+  it('holds S1, S4 and S5 at every step', () => {
+    const status = Object.fromEntries(report.safety.map((e) => [e.id, e.status]));
+    expect(status).toMatchObject({ S1: 'holds', S4: 'holds', S5: 'holds' });
+    expect(report.safety.find((e) => e.id === 'S4')!.checks).toBe(LIFECYCLE.steps.length);
+    expect(step('plug-512M').observations.host).toMatchObject({ qmpSize: 512 * 1024 * 1024, guestAddedBytes: 512 * 1024 * 1024, strayBlocks: [] });
+  });
+
   it('leaves no QEMU process and no /dev/shm directory behind', () => {
     expect(qemuChildren()).toBe('');
     expect(shmDirs().filter((d) => !shmBefore.includes(d))).toEqual([]);
