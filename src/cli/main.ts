@@ -80,7 +80,7 @@ async function cmdRun(argv: string[]): Promise<number> {
       if (report.error?.hint) process.stderr.write(`hint: ${report.error.hint}\n`);
       return report.error?.kind === 'input' ? EXIT.input : EXIT.runFailed;
     }
-    const findings = report.summary.mismatches + report.summary.violations + report.safety.filter((e) => e.status === 'violated').length;
+    const findings = report.summary.mismatches + report.summary.violations + report.summary.checks.mismatch + report.safety.filter((e) => e.status === 'violated').length;
     return findings > 0 ? EXIT.findings : EXIT.ok;
   } finally {
     events.close();

@@ -7,6 +7,7 @@ export function renderSummary(report: Report, maxExamples = 3): string {
   const s = report.summary;
   const lines = [
     `${s.steps} steps, ${s.probes} probes: ${s.matches} match, ${s.mismatches} mismatch, ${s.violations} violation, ${s.skipped} skipped`,
+    `step checks: ${s.checks.match} match, ${s.checks.mismatch} mismatch`,
     `safety: ${report.safety.map((e) => `${e.id} ${e.status}`).join(', ')}`,
   ];
   const groups = new Map<string, { step: string; addr: string; op: string; why: string }[]>();
@@ -26,6 +27,9 @@ export function renderSummary(report: Report, maxExamples = 3): string {
       lines.push(`  ${key.padEnd(24)} ${String(list.length).padStart(5)}  ${RULES.get(rule)?.summary ?? ''}`);
       for (const x of list.slice(0, maxExamples)) lines.push(`      ${x.step} ${x.op} ${x.addr}: ${x.why}`);
     }
+  }
+  for (const step of report.steps) {
+    for (const c of step.checks ?? []) if (c.verdict === 'mismatch') lines.push(`  ${c.rule} at ${step.name}: ${c.message}`);
   }
   for (const e of report.safety.filter((x) => x.status === 'violated')) {
     lines.push(`${e.id} violated: ${e.text}`, ...e.evidence.slice(0, maxExamples).map((x) => `      ${x}`));

@@ -5,6 +5,10 @@
 import type { IomemNode } from '../guest/iomem.js';
 import type { GuestBootFacts } from '../guest/observe.js';
 import {
+  checkHighMemory,
+  checkVirtioMemShape,
+  predictReload,
+  predictUnload,
   checkS1,
   explainJudgement,
   parseCmdline,
@@ -84,4 +88,43 @@ export function judgeProbe(facts: KernelFacts, state: StepState, spec: ProbeSpec
     if (j.verdict === 'mismatch') rec.verdictReason = j.reason;
   }
   return s1;
+}
+
+/** A step-level check of the model against what the guest shows (iomem shape, high_memory, module commands). */
+export interface StepCheck {
+  rule: string;
+  verdict: 'match' | 'mismatch';
+  message: string;
+}
+
+/**
+ * The model's step-level rules: the virtio-mem resource shape (R-VMEM-*),
+ * high_memory after hot-add (R-HIGHMEM-HOTADD), and what rmmod / modprobe of
+ * virtio_mem should have done given the state before the step.
+ */
+export function stepChecks(opts: {
+  facts: KernelFacts;
+  state: StepState;
+  previous?: StepState;
+  action: { kind: string; module?: string };
+  exitCode?: number | null;
+  dmesg: string[];
+}): StepCheck[] {
+  const { facts, state, previous } = opts;
+  const out: StepCheck[] = checkVirtioMemShape(facts, state).map((f) => ({ rule: f.rule, verdict: f.ok ? 'match' : 'mismatch', message: f.message }));
+  if (previous) {
+    const h = checkHighMemory(facts, previous.highMemoryEnd, state);
+    out.push({ rule: h.rule, verdict: h.ok ? 'match' : 'mismatch', message: h.message });
+  }
+  if (previous && opts.action.module === 'virtio_mem' && opts.action.kind === 'rmmod') {
+    const p = predictUnload(facts, previous);
+    const warned = p.dmesg ? opts.dmesg.some((l) => l.includes(p.dmesg!)) : true;
+    out.push({ rule: p.rule, verdict: warned ? 'match' : 'mismatch', message: `${p.why}${p.dmesg ? `; dmesg ${warned ? 'shows' : 'lacks'} "${p.dmesg}"` : ''}` });
+  }
+  if (previous && opts.action.module === 'virtio_mem' && opts.action.kind === 'modprobe' && !previous.virtioMem.bound) {
+    const p = predictReload(facts, previous);
+    const ok = p.ok ? state.virtioMem.bound : !state.virtioMem.bound && (!p.dmesg || opts.dmesg.some((l) => l.includes(p.dmesg!)));
+    out.push({ rule: p.rule, verdict: ok ? 'match' : 'mismatch', message: `${p.why}; driver ${state.virtioMem.bound ? 'bound' : 'not bound'}, modprobe exit ${opts.exitCode}` });
+  }
+  return out;
 }

@@ -18,8 +18,8 @@ import { hex } from '../probe/types.js';
 import { QmpClient } from '../qmp/client.js';
 import type { EventLog } from '../report/events.js';
 import { REPORT_SCHEMA, summarize, type Report, type SafetyEntry, type StepReport } from '../report/types.js';
-import { emptySafetyReport, foldSafety, SAFETY_IDS, SAFETY_TEXT, type KernelFacts, type SafetyEvidence, type SafetyReport } from '../model/index.js';
-import { judgeProbe, kernelFacts, stepState } from './judge.js';
+import { emptySafetyReport, foldSafety, SAFETY_IDS, SAFETY_TEXT, type KernelFacts, type SafetyEvidence, type SafetyReport, type StepState } from '../model/index.js';
+import { judgeProbe, kernelFacts, stepChecks, stepState } from './judge.js';
 import { checkS4, checkS5, deviceInfo, hostView } from './hostview.js';
 import { ShmBackend } from '../shm/backend.js';
 import { resizeDevice } from '../scenario/resize.js';
@@ -65,6 +65,8 @@ interface Ctx {
   boot: GuestBootFacts;
   model: KernelFacts;
   lastDmesg: string[];
+  /** The model's state at the previous step (for step-level rules). */
+  previous?: StepState;
   onSafety: (e: SafetyEvidence) => void;
 }
 
@@ -248,6 +250,15 @@ async function runStep(ctx: Ctx, step: ScenarioStep): Promise<StepReport> {
         ev.emit({ type: 'probe', step: step.name, probe });
       },
     });
+    rep.checks = stepChecks({
+      facts: ctx.model,
+      state: model,
+      previous: ctx.previous,
+      action: step.action as { kind: string; module?: string },
+      exitCode: rep.observations.action.exitCode as number | null | undefined,
+      dmesg: rep.observations.dmesg,
+    });
+    ctx.previous = model;
     if (dev) {
       const view = hostView(ctx.shm.extents(), dev, iomem);
       rep.observations.host = view;

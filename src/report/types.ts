@@ -30,6 +30,8 @@ export interface StepReport {
   durationMs: number;
   observations: StepObservations;
   probes: ProbeRecord[];
+  /** Step-level rules: virtio-mem resource shape, high_memory, module load/unload. */
+  checks?: { rule: string; verdict: 'match' | 'mismatch'; message: string }[];
   error?: { code: string; message: string };
 }
 
@@ -68,6 +70,8 @@ export interface SafetyEntry {
 
 export interface RuleCount {
   probes: number;
+  /** Step-level checks decided by this rule. */
+  checks: number;
   match: number;
   mismatch: number;
   violation: number;
@@ -80,6 +84,8 @@ export interface Summary {
   mismatches: number;
   violations: number;
   skipped: number;
+  /** Step-level checks: matches and mismatches. */
+  checks: { match: number; mismatch: number };
   byOp: Record<string, number>;
   byResult: Record<string, number>;
   /** Per rule id of the model page: how many probes it decided (as `rule`) and their verdicts. */
@@ -90,7 +96,7 @@ export interface Summary {
 }
 
 export function summarize(steps: StepReport[], durationMs: number): Summary {
-  const sum: Summary = { steps: steps.length, probes: 0, matches: 0, mismatches: 0, violations: 0, skipped: 0, byOp: {}, byResult: {}, rules: {}, rulesVia: {}, durationMs };
+  const sum: Summary = { steps: steps.length, probes: 0, matches: 0, mismatches: 0, violations: 0, skipped: 0, checks: { match: 0, mismatch: 0 }, byOp: {}, byResult: {}, rules: {}, rulesVia: {}, durationMs };
   const inc = (o: Record<string, number>, k: string) => (o[k] = (o[k] ?? 0) + 1);
   for (const s of steps) {
     for (const p of s.probes) {
@@ -102,11 +108,17 @@ export function summarize(steps: StepReport[], durationMs: number): Summary {
       else if (p.verdict === 'violation') sum.violations++;
       else if (p.verdict === 'skipped') sum.skipped++;
       if (p.expected) {
-        const r = (sum.rules[p.expected.rule] ??= { probes: 0, match: 0, mismatch: 0, violation: 0 });
+        const r = (sum.rules[p.expected.rule] ??= { probes: 0, checks: 0, match: 0, mismatch: 0, violation: 0 });
         r.probes++;
         if (p.verdict === 'match' || p.verdict === 'mismatch' || p.verdict === 'violation') r[p.verdict]++;
         for (const v of p.expected.via) if (v !== p.expected.rule) inc(sum.rulesVia, v);
       }
+    }
+    for (const c of s.checks ?? []) {
+      sum.checks[c.verdict]++;
+      const r = (sum.rules[c.rule] ??= { probes: 0, checks: 0, match: 0, mismatch: 0, violation: 0 });
+      r.checks++;
+      r[c.verdict]++;
     }
   }
   return sum;

@@ -100,6 +100,13 @@ describe('lifecycle on debian:bookworm (real QEMU guest)', () => {
     expect(report.summary.matches).toBe(report.summary.probes);
   });
 
+  it('agrees with the model on the virtio-mem shape, high_memory and the unload/reload at every step', () => {
+    const bad = report.steps.flatMap((s) => (s.checks ?? []).filter((c) => c.verdict !== 'match').map((c) => `${s.name} ${c.rule}: ${c.message}`));
+    expect(bad).toEqual([]);
+    const rules = new Set(report.steps.flatMap((s) => (s.checks ?? []).map((c) => c.rule)));
+    for (const r of ['R-VMEM-PARENT', 'R-VMEM-CHILD', 'R-VMEM-UNLOAD-CLEAN', 'R-HIGHMEM-HOTADD']) expect(rules).toContain(r);
+  });
+
   it('exercises the rules the lifecycle reaches', () => {
     for (const r of ['R-DIA-RAM', 'R-RW-RANGE', 'R-RW-DENY', 'R-RW-COPY', 'R-MMAP-DENY', 'R-MMAP-PHYSBITS']) {
       expect(Object.keys(report.summary.rules).concat(Object.keys(report.summary.rulesVia))).toContain(r);
