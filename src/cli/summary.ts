@@ -10,6 +10,10 @@ export function renderSummary(report: Report, maxExamples = 3): string {
     `step checks: ${s.checks.match} match, ${s.checks.mismatch} mismatch`,
     `safety: ${report.safety.map((e) => `${e.id} ${e.status}`).join(', ')}`,
   ];
+  if (report.coverage) {
+    const ex = report.coverage.filter((c) => c.status === 'exercised');
+    lines.push(`rules exercised: ${ex.length} of ${report.coverage.length} (${ex.map((c) => c.rule).join(' ')})`);
+  }
   const groups = new Map<string, { step: string; addr: string; op: string; why: string }[]>();
   for (const step of report.steps) {
     for (const p of step.probes) {

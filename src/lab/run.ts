@@ -19,6 +19,7 @@ import { QmpClient } from '../qmp/client.js';
 import type { EventLog } from '../report/events.js';
 import { REPORT_SCHEMA, summarize, type Report, type SafetyEntry, type StepReport } from '../report/types.js';
 import { emptySafetyReport, foldSafety, SAFETY_IDS, SAFETY_TEXT, type KernelFacts, type SafetyEvidence, type SafetyReport, type StepState } from '../model/index.js';
+import { ruleCoverage } from '../report/coverage.js';
 import { judgeProbe, kernelFacts, stepChecks, stepState } from './judge.js';
 import { checkS4, checkS5, deviceInfo, hostView } from './hostview.js';
 import { ShmBackend } from '../shm/backend.js';
@@ -86,8 +87,10 @@ export async function runLab(opts: RunOptions): Promise<Report> {
     summary: summarize([], 0),
   };
   let safety = emptySafetyReport();
+  let facts: KernelFacts | undefined;
   const save = () => {
     report.summary = summarize(report.steps, Date.now() - t0);
+    report.coverage = ruleCoverage(report.summary, facts);
     return writeFileAtomic(join(opts.out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
   };
   const ev = opts.events;
@@ -127,6 +130,7 @@ export async function runLab(opts: RunOptions): Promise<Report> {
     const boot = await readBootFacts(ch);
     report.environment.guest = { version: boot.procVersion, cmdline: boot.cmdline, physBits: boot.physBits, lockdown: boot.lockdown };
     const model = kernelFacts(boot, await readFile(kernel.config, 'utf8'));
+    facts = model;
     report.environment.model = { version: model.version, config: model.config, cmdline: model.cmdline, flagsInferred: true };
     await save();
 

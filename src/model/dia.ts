@@ -4,7 +4,8 @@
 import { LOW_MIB_PFNS, PAGE_SIZE } from './facts.js';
 import type { ModelContext } from './context.js';
 import { iomemIsExclusive } from './exclusive.js';
-import { innermostAt, pageIntersectsSystemRam } from './regions.js';
+import { isSystemRam } from './flags.js';
+import { overlappingNodes, pageIntersectsSystemRam } from './regions.js';
 import type { RuleId } from './rules.js';
 
 export type DiaValue = 0 | 1 | 2;
@@ -34,7 +35,7 @@ export function devmemIsAllowed(ctx: ModelContext, pfn: number): DiaResult {
   const descend = ctx.features.regionIntersectsDescendants.enabled;
   const ram = pageIntersectsSystemRam(ctx.tree, addr, descend);
   if (ram !== 'disjoint') {
-    const where = innermostAt(ctx.tree, addr)?.name ?? 'System RAM';
+    const where = overlappingNodes(ctx.tree, addr, addr + PAGE_SIZE - 1).find((n) => isSystemRam(n.flags))?.name ?? 'System RAM';
     return {
       value: low ? 2 : 0,
       rule: 'R-DIA-RAM',

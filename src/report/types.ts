@@ -57,6 +57,8 @@ export interface Report {
   /** S1…S5: holds / violated / not-exercised, with evidence. */
   safety: SafetyEntry[];
   summary: Summary;
+  /** Per rule id of the model page: probes and checks that exercised it, or why none did. */
+  coverage?: import('./coverage.js').RuleCoverage[];
   error?: { code: string; kind: string; message: string; hint?: string; context?: unknown };
 }
 

@@ -1,0 +1,62 @@
+// Which rules of the model page a run exercised, and why the others were
+// not reachable from this run's kernel, command line and scenario.
+import { RULES, type KernelFacts } from '../model/index.js';
+import type { Summary } from './types.js';
+
+export interface RuleCoverage {
+  rule: string;
+  probes: number;
+  checks: number;
+  /** Probes where the rule decided along the way (not as the final rule). */
+  via: number;
+  status: 'exercised' | 'not-exercised';
+  why?: string;
+}
+
+/** Why a rule could not be reached, from what the run knew. */
+function unreachable(rule: string, facts: KernelFacts | undefined): string {
+  const c = facts?.config;
+  const lockdown = facts?.cmdline.lockdown;
+  switch (rule) {
+    case 'R-OPEN-NODEV':
+      return c && c.DEVMEM ? 'DEVMEM=y: /dev/mem exists' : 'not probed';
+    case 'R-OPEN-CAP':
+      return 'the agent runs as root with CAP_SYS_RAWIO';
+    case 'R-OPEN-LOCKDOWN':
+    case 'R-KCORE-OPEN':
+      return lockdown ? `lockdown=${lockdown} on the command line, but no probe reached it` : 'no lockdown= on the command line (try --cmdline lockdown=integrity)';
+    case 'R-MMAP-PAT-NOSTRICT':
+      return c && c.STRICT_DEVMEM ? 'STRICT_DEVMEM=y: the PAT-only check is not reached' : 'no denied page was mapped';
+    case 'R-MMAP-PAT':
+      return 'no conflicting memtype reservation was probed (the guest exposes none without debugfs)';
+    case 'R-EXCL-SYSRAM':
+      return 'the virtio-mem parent is System RAM, so R-DIA-RAM decides before iomem_is_exclusive() is asked';
+    case 'R-REVOKE':
+    case 'R-PTRACE-REVOKED':
+    case 'R-PTRACE-RO':
+    case 'R-PTRACE-RAM':
+    case 'R-PTRACE-MMIO':
+    case 'R-PTRACE-VMREADV':
+      return 'needs a /dev/mem mapping held across steps (not in this scenario)';
+    case 'R-KCORE-OFFLINE':
+    case 'R-KCORE-HOLE':
+      return 'no /proc/kcore probes in this scenario';
+    case 'R-VMEM-UNLOAD-BUSY':
+      return 'the driver was only unloaded with no memory added';
+    case 'R-MMAP-ARGS':
+      return 'every planned mmap is page aligned';
+    default:
+      return 'no probe or step reached it';
+  }
+}
+
+export function ruleCoverage(summary: Summary, facts?: KernelFacts): RuleCoverage[] {
+  return [...RULES.values()].map((info) => {
+    const r = summary.rules[info.id];
+    const via = summary.rulesVia[info.id] ?? 0;
+    const probes = r?.probes ?? 0;
+    const checks = r?.checks ?? 0;
+    const exercised = probes + checks + via > 0;
+    return { rule: info.id, probes, checks, via, status: exercised ? 'exercised' : 'not-exercised', why: exercised ? undefined : unreachable(info.id, facts) };
+  });
+}
