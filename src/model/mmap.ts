@@ -60,7 +60,7 @@ export function patConflict(ctx: ModelContext, start: number, endExcl: number, o
   const ramFrom = Math.max(start, ISA_END);
   if (ramFrom < endExcl) {
     const ram = overlappingNodes(ctx.tree, ramFrom, endExcl - 1).some((n) => isSystemRam(n.flags) && n.flags.busy);
-    
+    if (ram) return null;
   }
   if (start >= ISA_START && endExcl <= ISA_END) return null;
   const over = (ctx.state.memtypes ?? []).filter((m) => m.start < endExcl && m.end > start);

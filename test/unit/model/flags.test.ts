@@ -59,9 +59,13 @@ describe('inferred resource flags', () => {
     expect(claim.flags.guess).toBe(false);
   });
 
-  it('an unknown name is assumed busy and flagged as a guess', () => {
+  it('an ACPI platform device (HPET\'s "PNP0103:00") is not busy: platform_device_add() insert_resource()s it', () => {
     const f = node(tree, 'PNP0103:00').flags;
-    expect(f.busy).toBe(true);
-    expect(f.guess).toBe(true);
+    expect([f.busy, f.guess]).toEqual([false, false]);
+  });
+
+  it('an unknown name is assumed busy and flagged as a guess', () => {
+    const t = annotateIomem(parseIomem('40000000-4fffffff : mystery-device\n'), f61);
+    expect([t[0].flags.busy, t[0].flags.guess]).toEqual([true, true]);
   });
 });

@@ -3,7 +3,7 @@
 // R-MMAP-PHYSBITS, R-MMAP-DENY, R-MMAP-PAT-NOSTRICT, R-MMAP-PAT (+ R-MMAP-ARGS, R-MMAP-OK).
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MMAP, modelContext, predictMmap, type KernelFacts, type MemtypeEntry, type StepState } from '../../../src/model/index.js';
-import { facts, MiB, STEPS } from './q35.js';
+import { facts, MiB, step, STEPS } from './q35.js';
 
 const mm = (f: KernelFacts, s: StepState, addr: number, len = 4096, oSync = false) => predictMmap(modelContext(f, s), addr, len, { ...DEFAULT_MMAP, oSync });
 
@@ -125,6 +125,19 @@ describe('R-MMAP-PAT (reserve_pfn_range() → memtype_reserve(); mmap_mem() retu
     const ram = withTypes([{ start: 0x200000, end: 0x201000, type: 'write-back' }]);
     // nopat: no PAT checks at all; with PAT, RAM would have been refused earlier (R-MMAP-PAT-NOSTRICT).
     expect(mm(nostrict, ram, 0x200000, 4096, true)).toMatchObject({ outcome: 'ok' });
+  });
+
+  it('RAM ranges take the RAM path of reserve_pfn_range(), which never fails', () => {
+    // Only reachable where devmem_is_allowed() lets RAM through: nested RAM a 5.10
+    // region_intersects() misses, with IO_STRICT_DEVMEM=n so it is not exclusive either.
+    const nested = step('00100000-3ffdffff : System RAM\n140000000-17fffffff : Soft Reserved\n  140000000-15fffffff : System RAM (kmem)\n', false, [], 0x180000000, {
+      memtypes: [{ start: 0x140000000, end: 0x140001000, type: 'write-back' }],
+    });
+    const f510 = facts('5.10', { config: { IO_STRICT_DEVMEM: false } });
+    expect(mm(f510, nested, 0x140000000, 4096, true)).toMatchObject({ outcome: 'ok', rule: 'R-MMAP-OK' });
+    // The same request on the idle part of Soft Reserved is not RAM and conflicts.
+    const idle = { ...nested, memtypes: [{ start: 0x160000000, end: 0x160001000, type: 'write-back' as const }] };
+    expect(mm(f510, idle, 0x160000000, 4096, true)).toMatchObject({ errno: 'EAGAIN', rule: 'R-MMAP-PAT' });
   });
 
   it('PAT off: no reservations are consulted', () => {

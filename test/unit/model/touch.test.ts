@@ -79,6 +79,19 @@ describe('R-REVOKE: claims on the iomem root', () => {
       expect(predictHeldTouch(facts('6.1', { cmdline: 'iomem=relaxed' }), m, [{ claim, after }]).rule).toBe('R-TOUCH');
     });
 
+    it('either end being denied is enough: a claim from the first MiB up past it revokes', () => {
+      const t = step('000c0000-001fffff : PCI Bus 0000:00\n  000c0000-001fffff : bigdrv\n', false, [], 0x3ffe0000);
+      const c: Claim = { start: 0xc0000, end: 0x1fffff, name: 'bigdrv', kind: 'request' };
+      // start pfn 0xc0 is exclusive but below 1 MiB (dia 1); end pfn 0x1ff is exclusive above it (dia 0).
+      expect(claimRevokes(facts('6.1'), t, c).revokes).toBe(true);
+    });
+
+    it('... including the start: with iomem=relaxed a claim whose first page shares System RAM revokes', () => {
+      const t = step('00100000-3ffdf7ff : System RAM\n3ffdf800-3fffffff : Reserved\n  3ffdf800-3ffeffff : mydrv\n', false, [], 0x3ffdf800);
+      const c: Claim = { start: 0x3ffdf800, end: 0x3ffeffff, name: 'mydrv', kind: 'request' };
+      expect(claimRevokes(facts('6.1', { cmdline: 'iomem=relaxed' }), t, c).revokes).toBe(true);
+    });
+
     it('a claim inside the first MiB never revokes: dia() is 1 there even for exclusive pages', () => {
       const low = step('000c0000-000dffff : PCI Bus 0000:00\n  000c0000-000c0fff : legacy-rom\n', false, [], 0x3ffe0000);
       const lowClaim: Claim = { start: 0xc0000, end: 0xc0fff, name: 'legacy-rom', kind: 'request' };

@@ -1,0 +1,59 @@
+// mm/memory.c generic_access_phys() (R-PTRACE-*) and fs/proc/kcore.c
+// open_kcore()/read_kcore() (R-KCORE-OFFLINE).
+import { describe, expect, it } from 'vitest';
+import { predictKcore, predictPtrace, type PtraceAccess } from '../../../src/model/index.js';
+import { facts } from './q35.js';
+
+const base: PtraceAccess = { write: false, revoked: false, pteWritable: true, target: 'mmio' };
+
+describe('ptrace and /proc/PID/mem on a /dev/mem mapping', () => {
+  it('R-PTRACE-REVOKED: follow_pte() finds no PTE → EIO, never the old page', () => {
+    expect(predictPtrace(facts('6.1'), { ...base, revoked: true })).toMatchObject({ errno: 'EIO', rule: 'R-PTRACE-REVOKED' });
+    // 5.10 has no re-check after ioremap_prot(): the steady state is the same, the race is not.
+    const r510 = predictPtrace(facts('5.10'), { ...base, revoked: true });
+    expect(r510).toMatchObject({ errno: 'EIO', rule: 'R-PTRACE-REVOKED' });
+    expect(r510.why).toMatch(/no re-check/);
+  });
+
+  it('R-PTRACE-RO: a write through a read-only PTE → EIO', () => {
+    expect(predictPtrace(facts('6.1'), { ...base, write: true, pteWritable: false })).toMatchObject({ errno: 'EIO', syscall: 'pwrite', rule: 'R-PTRACE-RO' });
+    expect(predictPtrace(facts('6.1'), { ...base, write: true, pteWritable: true })).toMatchObject({ outcome: 'ok', rule: 'R-PTRACE-MMIO' });
+  });
+
+  it('R-PTRACE-RAM: ioremap_prot() refuses RAM and private COW copies → EIO', () => {
+    expect(predictPtrace(facts('6.1'), { ...base, target: 'ram' })).toMatchObject({ errno: 'EIO', rule: 'R-PTRACE-RAM' });
+    expect(predictPtrace(facts('6.1'), { ...base, target: 'cow' })).toMatchObject({ errno: 'EIO', rule: 'R-PTRACE-RAM' });
+  });
+
+  it('R-PTRACE-MMIO: MMIO bytes come back', () => {
+    expect(predictPtrace(facts('6.12'), base)).toMatchObject({ outcome: 'data', rule: 'R-PTRACE-MMIO' });
+  });
+
+  it('process_vm_readv() always fails EFAULT: GUP refuses VM_IO|VM_PFNMAP', () => {
+    expect(predictPtrace(facts('6.1'), { ...base, via: 'process_vm_readv' })).toMatchObject({ errno: 'EFAULT' });
+  });
+});
+
+describe('/proc/kcore', () => {
+  const ok = { capSysRawio: true, lockdown: 'none' as const };
+
+  it('R-KCORE-OFFLINE: 5.14+ reads PageOffline and offline sections as zeros', () => {
+    expect(predictKcore(facts('6.1'), { ...ok, page: 'page-offline' })).toMatchObject({ outcome: 'zeros', rule: 'R-KCORE-OFFLINE' });
+    expect(predictKcore(facts('6.12'), { ...ok, page: 'offline-section' })).toMatchObject({ outcome: 'zeros', rule: 'R-KCORE-OFFLINE' });
+  });
+
+  it('5.10 reads them through the direct map', () => {
+    expect(predictKcore(facts('5.10'), { ...ok, page: 'page-offline' })).toMatchObject({ outcome: 'data', rule: 'R-KCORE-OFFLINE' });
+  });
+
+  it('online RAM is data; never-added ranges have no PT_LOAD and read as zeros', () => {
+    expect(predictKcore(facts('6.1'), { ...ok, page: 'online' }).outcome).toBe('data');
+    expect(predictKcore(facts('5.10'), { ...ok, page: 'never-added' })).toMatchObject({ outcome: 'zeros', rule: 'R-KCORE-HOLE' });
+  });
+
+  it('open needs CAP_SYS_RAWIO and is refused only at lockdown=confidentiality', () => {
+    expect(predictKcore(facts('6.1'), { page: 'online', capSysRawio: false, lockdown: 'none' })).toMatchObject({ errno: 'EPERM', syscall: 'open' });
+    expect(predictKcore(facts('6.1'), { page: 'online', capSysRawio: true, lockdown: 'confidentiality' })).toMatchObject({ errno: 'EPERM', rule: 'R-KCORE-OPEN' });
+    expect(predictKcore(facts('6.1'), { page: 'online', capSysRawio: true, lockdown: 'integrity' }).outcome).toBe('data');
+  });
+});
