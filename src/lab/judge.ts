@@ -112,7 +112,7 @@ export function stepChecks(opts: {
 }): StepCheck[] {
   const { facts, state, previous } = opts;
   const out: StepCheck[] = checkVirtioMemShape(facts, state).map((f) => ({ rule: f.rule, verdict: f.ok ? 'match' : 'mismatch', message: f.message }));
-  if (previous) {
+  if (previous && !Number.isNaN(previous.highMemoryEnd) && !Number.isNaN(state.highMemoryEnd)) {
     const h = checkHighMemory(facts, previous.highMemoryEnd, state);
     out.push({ rule: h.rule, verdict: h.ok ? 'match' : 'mismatch', message: h.message });
   }

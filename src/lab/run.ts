@@ -225,8 +225,11 @@ async function runStep(ctx: Ctx, step: ScenarioStep): Promise<StepReport> {
     rep.observations.virtioMemBound = state.virtioMemBound;
     rep.observations.virtioMemLoaded = state.virtioMemLoaded;
     rep.observations.memoryDevices = await ctx.qmp.execute<unknown[]>('query-memory-devices');
-    const highEnd = await measureHighMemoryEnd(ctx.ch, ctx.boot.physBits);
-    rep.observations.highMemoryEnd = hex(highEnd);
+    const measured = await measureHighMemoryEnd(ctx.ch, ctx.boot.physBits);
+    rep.observations.highMemoryEnd = measured === undefined ? null : hex(measured);
+    // Unknown when /dev/mem cannot be opened: every probe then fails at
+    // open (R-OPEN-*) before any range check, so the value is never used.
+    const highEnd = measured ?? Number.NaN;
     const iomem = parseIomem(state.iomem);
     const model = stepState({
       iomem,

@@ -9,7 +9,7 @@ export const DEFAULT_OPS: ProbeOp[] = ['read', 'mmap-shared', 'mmap-private', 't
 
 export interface PlanInput {
   iomem: IomemNode[];
-  /** First address where a 1-byte pread fails EFAULT. */
+  /** First address where a 1-byte pread fails EFAULT; NaN when unknown. */
   highMemoryEnd: number;
   physBits: number;
   ops?: ProbeOp[];
@@ -45,8 +45,10 @@ export function planAddresses(input: PlanInput): Map<number, string> {
     if (mid > first && mid < last) add(mid, `inside ${label}`);
   }
   for (const a of LOW_MIB_PAGES) add(a, 'low MiB');
-  add(down(input.highMemoryEnd) - PAGE, 'last page below high_memory');
-  add(down(input.highMemoryEnd), 'first page at high_memory');
+  if (!Number.isNaN(input.highMemoryEnd)) {
+    add(down(input.highMemoryEnd) - PAGE, 'last page below high_memory');
+    add(down(input.highMemoryEnd), 'first page at high_memory');
+  }
   for (const e of input.extra ?? []) add(down(e.addr), e.why);
   return out;
 }

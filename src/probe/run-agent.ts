@@ -51,12 +51,17 @@ export async function runProbes(
   return records;
 }
 
-/** The end of the kernel's direct map, found by the agent's binary search of 1-byte preads. */
-export async function measureHighMemoryEnd(ch: GuestChannel, physBits: number): Promise<number> {
+/**
+ * The end of the kernel's direct map, found by the agent's binary search
+ * (range checks only, no memory touched). Undefined when /dev/mem cannot be
+ * opened at all (lockdown, no DEVMEM): then no read reaches the range check.
+ */
+export async function measureHighMemoryEnd(ch: GuestChannel, physBits: number): Promise<number | undefined> {
   const out = await ch.check(AGENT_PATH, { stdin: formatHighmemLine(1, 0, 2 ** physBits - 1) + '\n', timeoutMs: 60_000 });
   for (const line of out.split('\n').filter(Boolean)) {
     const a = parseAgentLine(line);
     if (a.kind === 'highmem') return a.highmemEnd;
+    if (a.kind === 'error' && a.error.startsWith('open failed')) return undefined;
     if (a.kind === 'error') throw new AgentError('E_AGENT', 'run', `highmem search failed: ${a.error}`);
   }
   throw new AgentError('E_AGENT', 'run', 'the agent gave no highmem answer', { context: { out } });

@@ -15,8 +15,8 @@ export interface StepObservations {
   virtioMemBound: boolean;
   /** Whether the virtio_mem module is loaded. */
   virtioMemLoaded: boolean;
-  /** First physical address where a 1-byte /dev/mem pread fails EFAULT (hex). */
-  highMemoryEnd: string;
+  /** First physical address where a 1-byte /dev/mem pread fails EFAULT (hex); null when /dev/mem cannot be opened. */
+  highMemoryEnd: string | null;
   /** The action's own record (resize progress, module command output, ...). */
   action: Record<string, unknown>;
   /** The host's view of the device memory through the shared backend. */
