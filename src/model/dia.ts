@@ -55,13 +55,20 @@ export function devmemIsAllowed(ctx: ModelContext, pfn: number): DiaResult {
   return { value: 1, via: [], why: `page ${hex(addr)} is neither System RAM nor exclusive (${excl.why})` };
 }
 
+/** An inclusive run of pfns over which every page overlaps the same resources. */
+export interface PageRun {
+  from: number;
+  to: number;
+}
+
 /**
- * The first page in [firstPfn, lastPfn] with devmem_is_allowed() = 0, as
- * range_is_allowed() loops over every page. Only pages where the set of
- * overlapping resources (or the 1 MiB line) changes can differ, so one page
- * per class is evaluated instead of every page of a large mapping.
+ * Splits [firstPfn, lastPfn] into runs of pages that overlap the same set of
+ * resources and sit on the same side of the 1 MiB line, so every page of a
+ * run gets the same devmem_is_allowed() and memremap() answer. A page holding
+ * a resource boundary is a run of its own; so a long mapping or read costs
+ * one evaluation per run instead of one per page.
  */
-export function firstDeniedPage(ctx: ModelContext, firstPfn: number, lastPfn: number): { pfn: number; dia: DiaResult } | null {
+export function pageRuns(ctx: ModelContext, firstPfn: number, lastPfn: number): PageRun[] {
   const cuts = new Set<number>([firstPfn, lastPfn]);
   const addCut = (addr: number) => {
     for (const pfn of [Math.floor(addr / PAGE_SIZE) - 1, Math.floor(addr / PAGE_SIZE)]) {
@@ -71,22 +78,29 @@ export function firstDeniedPage(ctx: ModelContext, firstPfn: number, lastPfn: nu
   addCut(LOW_MIB_PFNS * PAGE_SIZE);
   const walk = (nodes: typeof ctx.tree) => {
     for (const n of nodes) {
-      addCut(n.start);
-      addCut(n.end + 1);
-      walk(n.children);
+      if (n.end >= firstPfn * PAGE_SIZE && n.start <= (lastPfn + 1) * PAGE_SIZE) {
+        addCut(n.start);
+        addCut(n.end + 1);
+        walk(n.children);
+      }
     }
   };
   walk(ctx.tree);
   const sorted = [...cuts].sort((a, b) => a - b);
-  const pfns: number[] = [];
+  const runs: PageRun[] = [];
   sorted.forEach((pfn, i) => {
-    pfns.push(pfn);
+    runs.push({ from: pfn, to: pfn });
     const next = sorted[i + 1];
-    if (next !== undefined && next - pfn > 1) pfns.push(pfn + 1);
+    if (next !== undefined && next - pfn > 1) runs.push({ from: pfn + 1, to: next - 1 });
   });
-  for (const pfn of pfns) {
-    const dia = devmemIsAllowed(ctx, pfn);
-    if (dia.value === 0) return { pfn, dia };
+  return runs;
+}
+
+/** The first page in [firstPfn, lastPfn] with devmem_is_allowed() = 0, as range_is_allowed() loops over every page. */
+export function firstDeniedPage(ctx: ModelContext, firstPfn: number, lastPfn: number): { pfn: number; dia: DiaResult } | null {
+  for (const run of pageRuns(ctx, firstPfn, lastPfn)) {
+    const dia = devmemIsAllowed(ctx, run.from);
+    if (dia.value === 0) return { pfn: run.from, dia };
   }
   return null;
 }

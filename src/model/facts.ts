@@ -4,6 +4,7 @@
 // gives us, so the orchestrator never interprets kernel output itself.
 
 import type { IomemNode } from '../guest/iomem.js';
+import type { FeatureId } from './versions.js';
 
 export const PAGE_SIZE = 4096;
 /** x86 devmem_is_allowed(): pfn < 256 is the first MiB (arch/x86/mm/init.c). */
@@ -190,8 +191,11 @@ export interface KernelFacts {
   config: KernelConfig;
   cmdline: BootCmdline;
   physBits: number;
-  /** Probe-measured feature answers, keyed by FeatureId (versions.ts). */
-  measured?: Partial<Record<string, MeasuredFeature>>;
+  /**
+   * Probe-measured answers that override version guesses: any FeatureId
+   * (versions.ts), and patEnabled (pat_enabled(), e.g. from dmesg "x86/PAT").
+   */
+  measured?: Partial<Record<FeatureId | 'patEnabled', MeasuredFeature>>;
 }
 
 export interface VirtioMemState {

@@ -7,7 +7,7 @@ export { annotateIomem, flattenResources, inferFlags, isSystemRam, VIRTIO_MEM_CH
 export { pageIntersectsSystemRam, regionIntersects, walkMemRes, type RegionIntersection } from './regions.js';
 export { modelContext, type ModelContext } from './context.js';
 export { iomemIsExclusive, strictIomemChecks, type ExclusiveResult, type StrictIomem } from './exclusive.js';
-export { devmemIsAllowed, firstDeniedPage, type DiaResult, type DiaValue } from './dia.js';
+export { devmemIsAllowed, firstDeniedPage, pageRuns, type DiaResult, type DiaValue, type PageRun } from './dia.js';
 export { DEFAULT_OPEN, predictOpen, type OpenContext } from './open.js';
 export { mapChunk, predictReadWrite, validPhysAddrRange, type ChunkMapping } from './rw.js';
 export { DEFAULT_MMAP, patConflict, patEnabled, predictMmap, type MmapOptions } from './mmap.js';
@@ -34,6 +34,8 @@ export { mergeVia, type Expected, type Outcome, type Syscall } from './expected.
 export { predict, type PredictOptions } from './predict.js';
 export {
   checkS1,
+  checkS2,
+  checkS3,
   emptySafetyReport,
   explainJudgement,
   foldSafety,

@@ -2,9 +2,9 @@
 // R-RW-RANGE for the whole call, then R-RW-DENY / R-RW-ZERO / R-RW-COPY per
 // page chunk.
 
-import { PAGE_SIZE, pageStart, pfnOf } from './facts.js';
+import { PAGE_SIZE, pfnOf } from './facts.js';
 import type { ModelContext } from './context.js';
-import { devmemIsAllowed, type DiaValue } from './dia.js';
+import { devmemIsAllowed, pageRuns, type DiaValue } from './dia.js';
 import { fail, mergeVia, type Expected } from './expected.js';
 import { isSystemRam } from './flags.js';
 import { pageIntersectsSystemRam, walkMemRes } from './regions.js';
@@ -80,26 +80,28 @@ export function predictReadWrite(ctx: ModelContext, op: 'read' | 'write', addr: 
     return { outcome: op === 'read' ? 'data' : 'ok', bytes: 0, rule: 'R-RW-RANGE', via: ['R-RW-RANGE'], why: 'count 0: the range check passes and no chunk is copied' };
   }
   let via: RuleId[] = [];
-  let p = addr;
   let done = 0;
   let zeroChunks = 0;
   let copyChunks = 0;
   const whys: string[] = [];
-  while (done < len) {
-    const sz = Math.min(PAGE_SIZE - (p % PAGE_SIZE), len - done);
-    const a = pageIsAllowed(ctx, pfnOf(p));
+  const end = addr + len;
+  // read_mem() walks page chunks (size_inside_page()); pages of one run behave alike.
+  for (const run of pageRuns(ctx, pfnOf(addr), pfnOf(end - 1))) {
+    const bytes = Math.min(end, (run.to + 1) * PAGE_SIZE) - Math.max(addr, run.from * PAGE_SIZE);
+    const chunks = run.to - run.from + 1;
+    const a = pageIsAllowed(ctx, run.from);
     via = mergeVia(via, a.via);
     if (a.value === 0) {
       const lost = done > 0 ? (op === 'read' ? `; the ${done} bytes already copied are dropped` : `; the ${done} bytes already written stay written`) : '';
       return fail(syscall, 'EPERM', 'R-RW-DENY', `${a.why}${lost}`, mergeVia(via, ['R-RW-DENY']));
     }
     if (a.value === 2) {
-      zeroChunks++;
+      zeroChunks += chunks;
       via = mergeVia(via, ['R-RW-ZERO']);
       if (whys.length < 2) whys.push(`${a.why}: ${op === 'read' ? 'clear_user()' : 'write skipped but counted'}`);
     } else {
       // xlate_dev_mem_ptr() maps the whole page: memremap(p & PAGE_MASK, PAGE_SIZE).
-      const m = mapChunk(ctx, pageStart(p));
+      const m = mapChunk(ctx, run.from * PAGE_SIZE);
       via = mergeVia(via, ['R-RW-COPY']);
       if (!m.ok) {
         if (op === 'write' && done > 0) {
@@ -107,11 +109,10 @@ export function predictReadWrite(ctx: ModelContext, op: 'read' | 'write', addr: 
         }
         return fail(syscall, 'EFAULT', 'R-RW-COPY', `xlate_dev_mem_ptr() failed: ${m.why}`, via);
       }
-      copyChunks++;
+      copyChunks += chunks;
       if (whys.length < 2) whys.push(m.why);
     }
-    p += sz;
-    done += sz;
+    done += bytes;
   }
   const why = whys.join('; ') + (zeroChunks + copyChunks > 2 ? ` (+${zeroChunks + copyChunks - 2} more chunks)` : '');
   if (op === 'write') return { outcome: 'ok', bytes: len, rule: copyChunks > 0 ? 'R-RW-COPY' : 'R-RW-ZERO', via, why };

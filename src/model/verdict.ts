@@ -5,6 +5,7 @@ import type { ProbeObserved, ProbeSpec } from '../probe/types.js';
 import { PAGE_SIZE, type KernelFacts, type StepState } from './facts.js';
 import { modelContext } from './context.js';
 import type { Expected } from './expected.js';
+import type { ClaimEvent, HeldMapping } from './touch.js';
 import { findParent } from './vmem.js';
 
 export type Verdict = 'match' | 'mismatch';
@@ -146,4 +147,31 @@ export function checkS1(facts: KernelFacts, state: StepState, spec: ProbeSpec, o
       ? `${where}: succeeded (${observed.result}${observed.bytes !== undefined ? `, ${observed.bytes} bytes` : ''}) while the driver is bound`
       : `${where}: refused (${observed.syscall ?? ''} ${observed.errno ?? observed.result})`.replace('  ', ' '),
   };
+}
+
+/**
+ * S2 for a touch of a mapping held across driver claims: once any claim on
+ * the iomem root overlapping it has happened (whatever the config says about
+ * revocation), a touch that still returns bytes reached the new owner's memory.
+ */
+export function checkS2(mapping: HeldMapping, events: ClaimEvent[], observed: ProbeObserved): SafetyEvidence {
+  const claim = events.map((e) => e.claim).find((c) => c.kind === 'request' && c.start <= mapping.end && c.end >= mapping.start);
+  const where = `mapping ${hex(mapping.start)}-${hex(mapping.end)}`;
+  if (!claim || observed.result === 'refused') return { property: 'S2', exercised: false, violated: false, evidence: `${where}: no driver claimed it` };
+  // Bytes before the claimed part are the old owner's; touching past its start is not.
+  const firstClaimed = Math.max(claim.start, mapping.start) - mapping.start;
+  const reached = observed.result === 'ok' || (observed.bytes ?? 0) > firstClaimed;
+  return {
+    property: 'S2',
+    exercised: true,
+    violated: reached,
+    evidence: `${where} after "${claim.name}" claimed ${hex(claim.start)}-${hex(claim.end)}: ${reached ? `touch returned ${observed.bytes ?? '?'} bytes` : `${observed.signal ?? observed.errno ?? observed.result}`}`,
+  };
+}
+
+/** S3 for ptrace or /proc/PID/mem on a mapping known to be revoked: any bytes back is a violation. */
+export function checkS3(revoked: boolean, observed: ProbeObserved, what: string): SafetyEvidence {
+  if (!revoked || observed.result === 'refused') return { property: 'S3', exercised: false, violated: false, evidence: `${what}: mapping not revoked` };
+  const reached = observed.result === 'ok';
+  return { property: 'S3', exercised: true, violated: reached, evidence: `${what} on a revoked mapping: ${reached ? `returned ${observed.bytes ?? '?'} bytes` : `${observed.errno ?? observed.result}`}` };
 }

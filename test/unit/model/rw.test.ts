@@ -75,6 +75,17 @@ describe('per-chunk rules (6.1.192, Debian config)', () => {
     expect(rw(f, s, 'read', 0xfff00, 0x200)).toMatchObject({ errno: 'EPERM' });
   });
 
+  it('the whole first MiB in one read: zeros for RAM pages, copies elsewhere, real data overall', () => {
+    expect(rw(f, s, 'read', 0x0, 0x100000)).toMatchObject({ outcome: 'data', bytes: 0x100000, via: ['R-DIA-EXCL', 'R-EXCL-BUSY', 'R-RW-COPY', 'R-DIA-RAM', 'R-RW-ZERO'] });
+  });
+
+  it('a 512 MiB read of the unclaimed region after a clean unload is one evaluation per resource run, not per page', () => {
+    const t0 = performance.now();
+    expect(rw(f, STEPS.afterCleanUnload, 'read', 0x100000000, 0x20000000)).toMatchObject({ outcome: 'data', bytes: 0x20000000 });
+    expect(rw(f, STEPS.afterCleanUnload, 'read', 0x100000000, 0x20000001)).toMatchObject({ errno: 'EFAULT', rule: 'R-RW-RANGE' });
+    expect(performance.now() - t0).toBeLessThan(500);
+  });
+
   it('after an unclean unload the region stays denied', () => {
     expect(rw(f, STEPS.afterUncleanUnload, 'read', 0x100000000)).toMatchObject({ errno: 'EPERM', rule: 'R-RW-DENY' });
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ProbeObserved, ProbeSpec } from '../../../src/probe/types.js';
-import { checkS1, emptySafetyReport, explainJudgement, foldSafety, judge, type Expected } from '../../../src/model/index.js';
+import { checkS1, checkS2, checkS3, emptySafetyReport, explainJudgement, foldSafety, judge, type ClaimEvent, type Expected } from '../../../src/model/index.js';
 import { facts, STEPS } from './q35.js';
 
 const exp = (e: Partial<Expected>): Expected => ({ outcome: 'data', rule: 'R-RW-COPY', via: [], why: 't', ...e });
@@ -97,5 +97,32 @@ describe('SafetyReport folding', () => {
     const a = emptySafetyReport();
     foldSafety(a, { property: 'S2', exercised: true, violated: true, evidence: 'x' });
     expect(a.S2.status).toBe('not-exercised');
+  });
+});
+
+describe('checkS2() / checkS3()', () => {
+  const mapping = { start: 0x100000000, end: 0x100001fff, private: false };
+  const claimed: ClaimEvent[] = [{ claim: { start: 0x100000000, end: 0x13fffffff, name: 'virtio5', kind: 'request' }, after: STEPS.boundUnplugged }];
+
+  it('S2: a touch that still reads after a driver claimed the range is a violation, whatever the config', () => {
+    expect(checkS2(mapping, claimed, obs({ bytes: 8192 }))).toMatchObject({ exercised: true, violated: true });
+    expect(checkS2(mapping, claimed, obs({ result: 'signal', signal: 'SIGBUS', bytes: 0 }))).toMatchObject({ exercised: true, violated: false });
+  });
+
+  it('S2: bytes before the claimed part do not count, bytes past its start do', () => {
+    const half: ClaimEvent[] = [{ claim: { start: 0x100001000, end: 0x100001fff, name: 'x', kind: 'request' }, after: STEPS.boundUnplugged }];
+    expect(checkS2(mapping, half, obs({ result: 'signal', signal: 'SIGBUS', bytes: 4096 })).violated).toBe(false);
+    expect(checkS2(mapping, half, obs({ result: 'signal', signal: 'SIGBUS', bytes: 4097 })).violated).toBe(true);
+  });
+
+  it('S2 is not exercised without an overlapping request', () => {
+    expect(checkS2(mapping, [], obs({ bytes: 8192 })).exercised).toBe(false);
+    expect(checkS2(mapping, [{ ...claimed[0], claim: { ...claimed[0].claim, kind: 'insert' } }], obs({ bytes: 8192 })).exercised).toBe(false);
+  });
+
+  it('S3: ptrace bytes back from a revoked mapping is a violation; EIO holds', () => {
+    expect(checkS3(true, obs({ bytes: 8 }), 'PEEKDATA')).toMatchObject({ exercised: true, violated: true });
+    expect(checkS3(true, obs({ result: 'errno', errno: 'EIO' }), 'PEEKDATA')).toMatchObject({ exercised: true, violated: false });
+    expect(checkS3(false, obs({ bytes: 8 }), 'PEEKDATA').exercised).toBe(false);
   });
 });
