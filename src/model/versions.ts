@@ -80,9 +80,13 @@ const RULES: Record<FeatureId, Rule> = {
   },
   // drivers/char/mem.c should_stop_iteration(): signal_pending() in the
   // 6.1/6.12 sources, fatal_signal_pending() in 5.10 (commit title not verified).
+  // The first release with the change was not pinned down: 6.1 is the first
+  // read with it, so versions between 5.10.223 and 6.1 are reported uncertain.
   rwStopsOnAnySignal: {
     commit: 'drivers/char/mem.c should_stop_iteration(): signal_pending() instead of fatal_signal_pending()',
     mainline: [6, 1, 0],
+    stable: [],
+    absentUpTo: [{ series: [5, 10], patch: 223 }],
   },
   // arch/x86/kernel/e820.c e820__end_ram_pfn(): E820_TYPE_ACPI ranges count
   // towards the boot max_pfn, so high_memory may end above the last RAM.
