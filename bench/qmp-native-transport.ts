@@ -1,0 +1,52 @@
+// Diagnostic floor: the native addon transport with no QMP session on top —
+// the same commands, JSON.stringify out and JSON.parse in, one promise per
+// round trip, but no ids map, no per-command timer or AbortSignal, no
+// events. native minus this is the session layer's cost (src/qmp/session.ts);
+// this minus C is Node's and the addon's (event loop wakeup, N-API callback).
+import { openNativeTransport } from '../src/qmp/native-transport.js';
+import { competitorMain } from './competitor.js';
+import { QMP_COMMANDS, type QmpCommandName, type QmpParams, type QmpResult } from './qmp-loop.js';
+
+competitorMain<QmpParams, QmpResult>(async (p) => {
+  let onLine: ((msg: Record<string, unknown>) => void) | undefined;
+  let greeted!: () => void;
+  const greeting = new Promise<void>((r) => (greeted = r));
+  const transport = await openNativeTransport(p.socket, {
+    line: (text) => {
+      const msg = JSON.parse(text) as Record<string, unknown>;
+      if ('QMP' in msg) greeted();
+      else if ('return' in msg || 'error' in msg) onLine?.(msg);
+    },
+    closed: (e) => {
+      throw e ?? new Error('QEMU closed the QMP connection');
+    },
+  });
+  try {
+    await greeting;
+    let id = 0;
+    const exec = (execute: string, args?: Record<string, unknown>) =>
+      new Promise<unknown>((resolve, reject) => {
+        onLine = (msg) => ('error' in msg ? reject(new Error(JSON.stringify(msg.error))) : resolve(msg.return));
+        transport.send(JSON.stringify(args ? { execute, arguments: args, id: id++ } : { execute, id: id++ }) + '\n');
+      });
+    await exec('qmp_capabilities');
+    const requestedSize = (await exec('qom-get', { path: p.device, property: 'requested-size' })) as number;
+    const calls: Record<QmpCommandName, () => Promise<unknown>> = {
+      'query-status': () => exec('query-status'),
+      'qom-get': () => exec('qom-get', { path: p.device, property: 'requested-size' }),
+      'qom-set': () => exec('qom-set', { path: p.device, property: 'requested-size', value: requestedSize }),
+    };
+    const samplesNs = { 'query-status': [], 'qom-get': [], 'qom-set': [] } as Record<QmpCommandName, number[]>;
+    for (let i = 0; i < p.warmup + p.iterations; i++) {
+      for (const name of QMP_COMMANDS) {
+        const t0 = process.hrtime.bigint();
+        await calls[name]();
+        const ns = Number(process.hrtime.bigint() - t0);
+        if (i >= p.warmup) samplesNs[name].push(ns);
+      }
+    }
+    return { samplesNs, requestedSize };
+  } finally {
+    transport.close();
+  }
+});
