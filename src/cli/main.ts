@@ -77,6 +77,8 @@ async function cmdRun(argv: string[]): Promise<number> {
     process.stdout.write(renderSummary(report) + '\n');
     process.stdout.write(`${out}/report.json: ${report.status}\n`);
     if (report.status !== 'completed') {
+      const f = report.fault;
+      if (f) process.stderr.write(`devmem-lab: ${f.kind}${f.step ? ` in step ${f.step}` : ''}: ${f.message}\n`);
       if (report.error?.hint) process.stderr.write(`hint: ${report.error.hint}\n`);
       return report.error?.kind === 'input' ? EXIT.input : EXIT.runFailed;
     }

@@ -79,14 +79,14 @@ export interface GuestState {
   virtioMemBound: boolean;
 }
 
-export async function readGuestState(ch: GuestChannel): Promise<GuestState> {
+export async function readGuestState(ch: GuestChannel, timeoutMs?: number): Promise<GuestState> {
   const s = await readSections(ch, {
     iomem: 'cat /proc/iomem',
     dmesg: 'dmesg',
     modules: 'cat /proc/modules',
     // Devices bound to the virtio_mem driver appear as links named virtioN.
     bound: 'ls /sys/bus/virtio/drivers/virtio_mem',
-  });
+  }, timeoutMs);
   return {
     iomem: s.iomem,
     dmesg: s.dmesg.split('\n').filter(Boolean),

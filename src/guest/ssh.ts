@@ -103,38 +103,61 @@ export class GuestChannel {
     });
   }
 
-  /** Runs a command; stdin optional; never throws for a non-zero exit. */
+  /**
+   * Runs a command; stdin optional; never throws for a non-zero exit. The
+   * timeout covers the whole exchange, opening the channel included: a
+   * guest that stopped answering never opens it.
+   */
   exec(command: string, opts: { stdin?: string; timeoutMs?: number; onStdoutLine?: (l: string) => void } = {}): Promise<ExecResult> {
     if (this.closed) return Promise.reject(new LabError('E_SSH_CLOSED', 'run', 'the SSH connection to the guest is closed'));
     return new Promise((resolve, reject) => {
+      let stdout = '';
+      let stderr = '';
+      let partial = '';
+      let done = false;
+      let channel: { close(): void } | undefined;
+      const finish = (fn: () => void) => {
+        if (done) return;
+        done = true;
+        if (timer) clearTimeout(timer);
+        this.client.off('close', onClose);
+        fn();
+      };
+      const onClose = () =>
+        finish(() => reject(new LabError('E_SSH_CLOSED', 'run', `the SSH connection closed while running: ${command}`, { context: { command, stdout: stdout.slice(-2000) } })));
+      this.client.on('close', onClose);
+      const timer = opts.timeoutMs
+        ? setTimeout(
+            () =>
+              finish(() => {
+                channel?.close();
+                reject(new LabError('E_TIMEOUT', 'run', `guest command did not finish within ${opts.timeoutMs} ms: ${command}`, {
+                  context: { wait: 'guest command', command, stdout: stdout.slice(-2000), stderr: stderr.slice(-2000) },
+                }));
+              }),
+            opts.timeoutMs,
+          )
+        : undefined;
       this.client.exec(command, (err, stream) => {
-        if (err) return reject(new LabError('E_SSH_EXEC', 'run', `cannot run ${command} in the guest`, { cause: err }));
-        let stdout = '';
-        let stderr = '';
-        let partial = '';
-        const timer = opts.timeoutMs
-          ? setTimeout(() => {
-              stream.close();
-              reject(new LabError('E_TIMEOUT', 'run', `guest command did not finish within ${opts.timeoutMs} ms: ${command}`, {
-                context: { command, stdout: stdout.slice(-2000), stderr: stderr.slice(-2000) },
-              }));
-            }, opts.timeoutMs)
-          : undefined;
+        if (err) return finish(() => reject(new LabError('E_SSH_EXEC', 'run', `cannot run ${command} in the guest`, { cause: err })));
+        if (done) return stream.close();
+        channel = stream;
         stream.on('data', (d: Buffer) => {
-          const s = d.toString('utf8');
-          stdout += s;
+          const text = d.toString('utf8');
+          stdout += text;
           if (opts.onStdoutLine) {
-            const lines = (partial + s).split('\n');
+            const lines = (partial + text).split('\n');
             partial = lines.pop()!;
             lines.forEach(opts.onStdoutLine);
           }
         });
         stream.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-        stream.on('close', (code: number | null, signal?: string) => {
-          if (timer) clearTimeout(timer);
-          if (partial && opts.onStdoutLine) opts.onStdoutLine(partial);
-          resolve({ stdout, stderr, code, signal });
-        });
+        stream.on('close', (code: number | null, signal?: string) =>
+          finish(() => {
+            if (partial && opts.onStdoutLine) opts.onStdoutLine(partial);
+            resolve({ stdout, stderr, code, signal });
+          }),
+        );
         if (opts.stdin !== undefined) stream.end(opts.stdin);
         else stream.end();
       });

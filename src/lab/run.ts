@@ -6,31 +6,28 @@ import { randomBytes } from 'node:crypto';
 import { access, constants, readFile } from 'node:fs/promises';
 import { release as osRelease } from 'node:os';
 import { join } from 'node:path';
+import { readBootFacts } from '../guest/observe.js';
+import { GuestChannel, generateRunKey } from '../guest/ssh.js';
 import { buildGuestImage, runCpio } from '../image/build.js';
 import { pick, readConfig } from '../kernel/config.js';
 import { resolveKernel } from '../kernel/resolve.js';
-import { parseIomem } from '../guest/iomem.js';
-import { dmesgDelta, readBootFacts, readGuestState, readSections, type GuestBootFacts } from '../guest/observe.js';
-import { GuestChannel, generateRunKey } from '../guest/ssh.js';
-import { deviceAddresses, planProbes } from '../probe/plan.js';
-import { measureHighMemoryEnd, runProbes } from '../probe/run-agent.js';
-import { hex } from '../probe/types.js';
+import { emptySafetyReport, foldSafety, SAFETY_IDS, SAFETY_TEXT, type KernelFacts, type SafetyReport } from '../model/index.js';
 import { QmpClient } from '../qmp/client.js';
-import type { EventLog } from '../report/events.js';
-import { REPORT_SCHEMA, summarize, type Report, type SafetyEntry, type StepReport } from '../report/types.js';
-import { emptySafetyReport, foldSafety, SAFETY_IDS, SAFETY_TEXT, type KernelFacts, type SafetyEvidence, type SafetyReport, type StepState } from '../model/index.js';
 import { ruleCoverage } from '../report/coverage.js';
-import { judgeProbe, kernelFacts, stepChecks, stepState } from './judge.js';
-import { checkS4, checkS5, deviceInfo, hostView } from './hostview.js';
+import type { EventLog } from '../report/events.js';
+import { REPORT_SCHEMA, summarize, type Report, type SafetyEntry } from '../report/types.js';
+import type { Scenario } from '../scenario/types.js';
 import { ShmBackend } from '../shm/backend.js';
-import { resizeDevice } from '../scenario/resize.js';
-import { describeAction, type Scenario, type ScenarioStep } from '../scenario/types.js';
 import { writeFileAtomic } from '../util/cache.js';
 import { LabError, errorMessage } from '../util/errors.js';
-import { pollUntil } from '../util/wait.js';
+import { pollUntil, sleep } from '../util/wait.js';
 import { loadProfile, type MachineProfile } from '../vm/profile.js';
 import { Vm } from '../vm/qemu.js';
-import { shq } from '../guest/ssh.js';
+import { kernelFacts } from './judge.js';
+import { runStep, StepFailed, TIMEOUTS, type StepContext, type Timeouts } from './step.js';
+import { classifyFault, consoleFinding } from './faults.js';
+
+export { TIMEOUTS, type Timeouts } from './step.js';
 
 export type AccelMode = 'auto' | 'tcg' | 'kvm';
 
@@ -43,33 +40,10 @@ export interface RunOptions {
   extraCmdline?: string[];
   signal?: AbortSignal;
   events: EventLog;
+  /** Overrides of the named timeouts (fault tests shorten them). */
+  timeouts?: Partial<Timeouts>;
 }
 
-/** Named timeouts of a run (ms). */
-export const TIMEOUTS = {
-  firstConsoleKvm: 15_000,
-  guestReady: 120_000,
-  ssh: 60_000,
-  qmpConnect: 10_000,
-  settle: 30_000,
-  module: 60_000,
-  resize: 180_000,
-};
-
-interface Ctx {
-  opts: RunOptions;
-  profile: MachineProfile;
-  vm: Vm;
-  qmp: QmpClient;
-  ch: GuestChannel;
-  shm: ShmBackend;
-  boot: GuestBootFacts;
-  model: KernelFacts;
-  lastDmesg: string[];
-  /** The model's state at the previous step (for step-level rules). */
-  previous?: StepState;
-  onSafety: (e: SafetyEvidence) => void;
-}
 
 function safetyEntries(r: SafetyReport): SafetyEntry[] {
   return SAFETY_IDS.map((id) => ({ id, text: SAFETY_TEXT[id], status: r[id].status, checks: r[id].checks, evidence: r[id].evidence.slice(0, 20) }));
@@ -77,12 +51,14 @@ function safetyEntries(r: SafetyReport): SafetyEntry[] {
 
 export async function runLab(opts: RunOptions): Promise<Report> {
   const t0 = Date.now();
+  const t: Timeouts = { ...TIMEOUTS, ...opts.timeouts };
   const runId = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
   const report: Report = {
     schema: REPORT_SCHEMA,
     status: 'running',
     environment: { runId, startedAt: new Date().toISOString(), scenario: opts.scenario.name, host: { node: process.version, platform: process.platform, release: osRelease() } },
     steps: [],
+    findings: [],
     safety: safetyEntries(emptySafetyReport()),
     summary: summarize([], 0),
   };
@@ -98,6 +74,12 @@ export async function runLab(opts: RunOptions): Promise<Report> {
   await save();
 
   let vm: Vm | undefined;
+  let currentStep: string | undefined;
+  const onConsoleLine = (line: string) => {
+    const f = consoleFinding(line, currentStep);
+    if (f) report.findings.push(f);
+    ev.emit({ type: 'console', line });
+  };
   let qmp: QmpClient | undefined;
   let ch: GuestChannel | undefined;
   let shm: ShmBackend | undefined;
@@ -113,19 +95,22 @@ export async function runLab(opts: RunOptions): Promise<Report> {
     const key = generateRunKey();
 
     const tBoot = Date.now();
-    vm = await startVm(opts, profile, kernel.image, [image.cpio, runCpio(runId, key.publicKey)]);
-    ev.emit({ type: 'vm-start', argv: vm.argv, accel: vm.accel, sshPort: vm.sshPort });
+    vm = await startVm(opts, t, onConsoleLine, profile, kernel.image, [image.cpio, runCpio(runId, key.publicKey)]);
+    ev.emit({ type: 'vm-start', argv: vm.argv, accel: vm.accel, sshPort: vm.sshPort, pid: vm.proc.pid ?? -1, dir: vm.paths.dir });
     const liveVm = vm;
     await pollUntil('QMP socket', () => access(liveVm.paths.qmpSocket, constants.F_OK).then(() => true, () => undefined), {
-      timeoutMs: TIMEOUTS.qmpConnect, intervalMs: 20, signal: opts.signal, check: () => liveVm.checkAlive(),
+      timeoutMs: t.qmpConnect, intervalMs: 20, signal: opts.signal, check: () => liveVm.checkAlive(),
     });
-    qmp = await QmpClient.connect(vm.paths.qmpSocket, { timeoutMs: TIMEOUTS.qmpConnect, signal: opts.signal });
-    // QEMU has created the backend by the time QMP answers.
+    qmp = await QmpClient.connect(vm.paths.qmpSocket, { timeoutMs: t.qmpConnect, signal: opts.signal });
+    // QEMU has created the backend by the time QMP answers, and loaded the
+    // kernel and initrd once the machine exists (query-status answers).
     shm = ShmBackend.open(vm.paths.backend);
+    await qmp.execute('query-status');
+    await vm.detachFiles();
     const v = qmp.version;
     report.environment.qemu = { version: `${v.qemu.major}.${v.qemu.minor}.${v.qemu.micro}${v.package ? ` ${v.package.trim()}` : ''}`, argv: vm.argv, accel: vm.accel };
-    await vm.waitForConsole('guest init "ready" on the console', /devmem-lab-init: ready/, TIMEOUTS.guestReady, opts.signal);
-    ch = await GuestChannel.connect({ port: vm.sshPort, key, hostKey: image.hostKey, timeoutMs: TIMEOUTS.ssh, signal: opts.signal, check: () => liveVm.checkAlive() });
+    await vm.waitForConsole('guest init "ready" on the console', /devmem-lab-init: ready/, t.guestReady, opts.signal);
+    ch = await GuestChannel.connect({ port: vm.sshPort, key, hostKey: image.hostKey, timeoutMs: t.ssh, signal: opts.signal, check: () => liveVm.checkAlive() });
     ev.emit({ type: 'guest-ready', ms: Date.now() - tBoot });
     const boot = await readBootFacts(ch);
     report.environment.guest = { version: boot.procVersion, cmdline: boot.cmdline, physBits: boot.physBits, lockdown: boot.lockdown };
@@ -134,25 +119,34 @@ export async function runLab(opts: RunOptions): Promise<Report> {
     report.environment.model = { version: model.version, config: model.config, cmdline: model.cmdline, flagsInferred: true };
     await save();
 
-    const ctx: Ctx = { opts, profile, vm, qmp, ch, shm, boot, model, lastDmesg: [], onSafety: (e) => (safety = foldSafety(safety, e)) };
+    const ctx: StepContext = { events: ev, signal: opts.signal, t, profile, vm, qmp, ch, shm, boot, model, lastDmesg: [], onSafety: (e) => (safety = foldSafety(safety, e)) };
     const steps = opts.scenario.steps;
     for (const [i, step] of steps.entries()) {
       opts.signal?.throwIfAborted();
       ev.emit({ type: 'step-start', step: step.name, index: i, total: steps.length });
-      const s = await runStep(ctx, step);
+      currentStep = step.name;
+      let s;
+      try {
+        s = await runStep(ctx, step);
+      } catch (e) {
+        if (!(e instanceof StepFailed)) throw e;
+        report.steps.push(e.step);
+        throw e.cause;
+      }
       report.steps.push(s);
       report.safety = safetyEntries(safety);
       ev.emit({ type: 'step-end', step: step.name, probes: s.probes.length, ms: s.durationMs });
       await save();
-      if (s.error) throw new LabError(s.error.code, 'run', `step ${step.name} failed: ${s.error.message}`);
     }
     report.status = 'completed';
   } catch (e) {
     report.status = opts.signal?.aborted ? 'interrupted' : 'failed';
+    // A guest panic or a killed QEMU often surfaces first as a broken SSH or
+    // QMP connection: give QEMU's exit a moment to be seen before judging.
+    if (vm && !vm.exit) await Promise.race([vm.exited, sleep(1000)]);
     const le = e instanceof LabError ? e : undefined;
-    const context: Record<string, unknown> = { ...le?.context };
-    if (vm) Object.assign(context, { consoleTail: vm.consoleTail.slice(-30), qemuExit: vm.exit ?? null });
-    report.error = { code: le?.code ?? (e as { code?: string }).code ?? 'E_UNEXPECTED', kind: le?.kind ?? 'run', message: errorMessage(e), hint: le?.hint, context };
+    report.fault = classifyFault(e, { aborted: !!opts.signal?.aborted, vmExit: vm?.exit, consoleTail: vm?.consoleTail ?? [], step: currentStep });
+    report.error = { code: report.fault.code, kind: le?.kind ?? 'run', message: errorMessage(e), hint: le?.hint, context: le?.context };
   } finally {
     ch?.close();
     qmp?.close();
@@ -164,16 +158,16 @@ export async function runLab(opts: RunOptions): Promise<Report> {
   return report;
 }
 
-async function startVm(opts: RunOptions, profile: MachineProfile, kernelImage: string, initrdParts: (string | Buffer)[]): Promise<Vm> {
+async function startVm(opts: RunOptions, t: Timeouts, onConsoleLine: (line: string) => void, profile: MachineProfile, kernelImage: string, initrdParts: (string | Buffer)[]): Promise<Vm> {
   const launch = (accel: 'tcg' | 'kvm') =>
-    Vm.launch({ profile, kernelImage, initrdParts, accel, extraCmdline: opts.extraCmdline, consoleLog: join(opts.out, 'console.log'), onConsoleLine: (line) => opts.events.emit({ type: 'console', line }) });
+    Vm.launch({ profile, kernelImage, initrdParts, accel, extraCmdline: opts.extraCmdline, consoleLog: join(opts.out, 'console.log'), onConsoleLine });
   const kvmUsable = await access('/dev/kvm', constants.R_OK | constants.W_OK).then(() => true, () => false);
   if (opts.accel === 'tcg' || (opts.accel === 'auto' && !kvmUsable)) return launch('tcg');
   // KVM must prove it boots: some hosts' /dev/kvm (a paravirtual hypervisor)
   // hangs standard kernels before their first console line.
   const vm = await launch('kvm');
   try {
-    await vm.waitForConsole('first console line under KVM', /\S/, TIMEOUTS.firstConsoleKvm, opts.signal);
+    await vm.waitForConsole('first console line under KVM', /\S/, t.firstConsoleKvm, opts.signal);
     return vm;
   } catch (e) {
     await vm.dispose();
@@ -185,112 +179,3 @@ async function startVm(opts: RunOptions, profile: MachineProfile, kernelImage: s
   }
 }
 
-async function runStep(ctx: Ctx, step: ScenarioStep): Promise<StepReport> {
-  const t0 = Date.now();
-  const startedAt = new Date().toISOString();
-  const ev = ctx.opts.events;
-  const signal = ctx.opts.signal;
-  const check = () => ctx.vm.checkAlive();
-  const rep: StepReport = {
-    name: step.name,
-    action: describeAction(step.action),
-    startedAt,
-    durationMs: 0,
-    observations: { iomem: '', dmesg: [], memoryDevices: [], virtioMemBound: false, virtioMemLoaded: false, highMemoryEnd: '', action: {} },
-    probes: [],
-  };
-  try {
-    const a = step.action;
-    if (a.kind === 'modprobe' || a.kind === 'rmmod') {
-      const r = await ctx.ch.exec(`${a.kind} ${shq(a.module)}`, { timeoutMs: TIMEOUTS.module });
-      rep.observations.action = { command: `${a.kind} ${a.module}`, exitCode: r.code, stderr: r.stderr.trim() };
-      ev.emit({ type: 'step-action', step: step.name, detail: `${a.kind} ${a.module}: exit ${r.code}${r.stderr.trim() ? ` (${r.stderr.trim()})` : ''}` });
-    } else if (a.kind === 'resize') {
-      const r = await resizeDevice(ctx.qmp, ctx.profile.virtioMem.id, a.sizeMiB * 1024 * 1024, { timeoutMs: TIMEOUTS.resize, signal, check });
-      rep.observations.action = { ...r };
-      ev.emit({ type: 'step-action', step: step.name, detail: `size ${r.from} → ${r.reached} in ${r.ms} ms (${r.kicks} kicks)` });
-    } else if (a.kind === 'access') {
-      const dev = deviceInfo(await ctx.qmp.execute<unknown[]>('query-memory-devices'));
-      if (!dev) throw new LabError('E_NO_DEVICE', 'run', 'the machine has no virtio-mem device to access');
-      const addr = dev.memaddr + a.deviceOffsetMiB * 1024 * 1024;
-      const [r] = await runProbes(ctx.ch, [{ id: 0, op: a.op, addr, len: 4096, why: 'scenario access' }]);
-      rep.observations.action = { access: r };
-      ev.emit({ type: 'step-action', step: step.name, detail: `${a.op} ${r.addr}: ${r.observed.result}${r.observed.errno ? ` ${r.observed.errno}` : ''}` });
-    }
-    await settleIomem(ctx);
-    const state = await readGuestState(ctx.ch);
-    rep.observations.iomem = state.iomem;
-    rep.observations.dmesg = dmesgDelta(ctx.lastDmesg, state.dmesg);
-    ctx.lastDmesg = state.dmesg;
-    rep.observations.virtioMemBound = state.virtioMemBound;
-    rep.observations.virtioMemLoaded = state.virtioMemLoaded;
-    rep.observations.memoryDevices = await ctx.qmp.execute<unknown[]>('query-memory-devices');
-    const measured = await measureHighMemoryEnd(ctx.ch, ctx.boot.physBits);
-    rep.observations.highMemoryEnd = measured === undefined ? null : hex(measured);
-    // Unknown when /dev/mem cannot be opened: every probe then fails at
-    // open (R-OPEN-*) before any range check, so the value is never used.
-    const highEnd = measured ?? Number.NaN;
-    const iomem = parseIomem(state.iomem);
-    const model = stepState({
-      iomem,
-      highMemoryEnd: highEnd,
-      lockdown: ctx.boot.lockdown,
-      memoryDevices: rep.observations.memoryDevices,
-      bound: state.virtioMemBound,
-      memoryBlockSize: ctx.boot.memoryBlockSize,
-    });
-    const dev = deviceInfo(rep.observations.memoryDevices);
-    const specs = planProbes({
-      iomem,
-      highMemoryEnd: highEnd,
-      physBits: ctx.boot.physBits,
-      extra: deviceAddresses(rep.observations.memoryDevices),
-      // With no driver bound, the kernel lets /dev/mem read unplugged device
-      // memory; the guest must not touch it (virtio spec), and doing so
-      // would populate the backend and break S4. Only mmap is probed there.
-      mmapOnly: dev && !state.virtioMemBound ? [{ start: dev.memaddr + dev.size, end: dev.memaddr + dev.maxSize - 1 }] : [],
-    });
-    const byId = new Map(specs.map((s) => [s.id, s]));
-    rep.probes = await runProbes(ctx.ch, specs, {
-      onResult: (probe) => {
-        ctx.onSafety(judgeProbe(ctx.model, model, byId.get(probe.id)!, probe));
-        ev.emit({ type: 'probe', step: step.name, probe });
-      },
-    });
-    rep.checks = stepChecks({
-      facts: ctx.model,
-      state: model,
-      previous: ctx.previous,
-      action: step.action as { kind: string; module?: string },
-      exitCode: rep.observations.action.exitCode as number | null | undefined,
-      dmesg: rep.observations.dmesg,
-    });
-    ctx.previous = model;
-    if (dev) {
-      const view = hostView(ctx.shm.extents(), dev, iomem);
-      rep.observations.host = view;
-      ctx.onSafety(checkS4(step.name, view));
-      ctx.onSafety(checkS5(step.name, view, state.virtioMemBound, ctx.boot.memoryBlockSize));
-    }
-  } catch (e) {
-    if (signal?.aborted) throw e;
-    rep.error = { code: (e as { code?: string }).code ?? 'E_UNEXPECTED', message: errorMessage(e) };
-  }
-  rep.durationMs = Date.now() - t0;
-  return rep;
-}
-
-/** Waits until /proc/iomem reads the same twice in a row: hot-add and driver binding finish after the device reports its size. */
-async function settleIomem(ctx: Ctx): Promise<void> {
-  let prev: string | undefined;
-  await pollUntil(
-    'guest /proc/iomem to settle',
-    async () => {
-      const s = (await readSections(ctx.ch, { iomem: 'cat /proc/iomem' })).iomem;
-      const same = s === prev;
-      prev = s;
-      return same ? true : undefined;
-    },
-    { timeoutMs: TIMEOUTS.settle, intervalMs: 250, signal: ctx.opts.signal, check: () => ctx.vm.checkAlive() },
-  );
-}

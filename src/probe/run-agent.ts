@@ -56,8 +56,8 @@ export async function runProbes(
  * (range checks only, no memory touched). Undefined when /dev/mem cannot be
  * opened at all (lockdown, no DEVMEM): then no read reaches the range check.
  */
-export async function measureHighMemoryEnd(ch: GuestChannel, physBits: number): Promise<number | undefined> {
-  const out = await ch.check(AGENT_PATH, { stdin: formatHighmemLine(1, 0, 2 ** physBits - 1) + '\n', timeoutMs: 60_000 });
+export async function measureHighMemoryEnd(ch: GuestChannel, physBits: number, timeoutMs = 60_000): Promise<number | undefined> {
+  const out = await ch.check(AGENT_PATH, { stdin: formatHighmemLine(1, 0, 2 ** physBits - 1) + '\n', timeoutMs });
   for (const line of out.split('\n').filter(Boolean)) {
     const a = parseAgentLine(line);
     if (a.kind === 'highmem') return a.highmemEnd;

@@ -7,7 +7,7 @@ import type { ProbeRecord } from '../probe/types.js';
 export type RunEvent =
   | { type: 'run-start'; runId: string; kernel: string; scenario: string; out: string }
   | { type: 'progress'; message: string }
-  | { type: 'vm-start'; argv: string[]; accel: string; sshPort: number }
+  | { type: 'vm-start'; argv: string[]; accel: string; sshPort: number; pid: number; dir: string }
   | { type: 'guest-ready'; ms: number }
   | { type: 'step-start'; step: string; index: number; total: number }
   | { type: 'step-action'; step: string; detail: string }

@@ -60,6 +60,10 @@ export interface Report {
   /** Per rule id of the model page: probes and checks that exercised it, or why none did. */
   coverage?: import('./coverage.js').RuleCoverage[];
   error?: { code: string; kind: string; message: string; hint?: string; context?: unknown };
+  /** Why the run did not complete: a one-word kind and its evidence (QEMU's exit, console tail, step). */
+  fault?: import('../lab/faults.js').Fault;
+  /** Console lines worth a look (panic, Oops, BUG, WARNING), recorded even when the run goes on. */
+  findings: import('../lab/faults.js').ConsoleFinding[];
 }
 
 export interface SafetyEntry {

@@ -9,7 +9,9 @@ export type StepAction =
   | { kind: 'rmmod'; module: string }
   | { kind: 'resize'; sizeMiB: number }
   /** One /dev/mem access at an offset into the virtio-mem device's region (whatever the kernel allows). */
-  | { kind: 'access'; op: ProbeOp; deviceOffsetMiB: number };
+  | { kind: 'access'; op: ProbeOp; deviceOffsetMiB: number }
+  /** A command for the guest's /bin/sh (as root); its exit code is recorded. */
+  | { kind: 'guest-command'; command: string };
 
 export interface ScenarioStep {
   name: string;
@@ -34,5 +36,7 @@ export const describeAction = (a: StepAction): string => {
       return `resize to ${a.sizeMiB} MiB`;
     case 'access':
       return `${a.op} of the device region at +${a.deviceOffsetMiB} MiB`;
+    case 'guest-command':
+      return `guest: ${a.command}`;
   }
 };

@@ -115,13 +115,26 @@ export class Vm {
       await writeFile(paths.initrd, Buffer.concat(parts), { mode: 0o600 });
       const sshPort = await freeLoopbackPort();
       const argv = qemuArgv({ profile: opts.profile, accel: opts.accel, paths, sshPort, extraCmdline: opts.extraCmdline });
-      const proc = spawn(QEMU_BINARY, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+      // setpriv (util-linux) sets PR_SET_PDEATHSIG before exec'ing QEMU: if the
+      // lab is killed outright (SIGKILL, OOM), the kernel kills QEMU too.
+      const proc = spawn('setpriv', ['--pdeathsig', 'KILL', '--', QEMU_BINARY, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
       const log = createWriteStream(opts.consoleLog, { flags: 'a' });
       return new Vm(proc, argv, paths, sshPort, opts.accel, log, opts.onConsoleLine);
     } catch (e) {
       await rm(dir, { recursive: true, force: true });
       throw e;
     }
+  }
+
+  /**
+   * Removes the private directory's files once QEMU and the lab hold what
+   * they need (QEMU has mapped the backend and loaded the initrd; the lab
+   * holds the QMP connection and its own fd on the backend). From then on a
+   * crash of anything leaves nothing in /dev/shm, and the backend's memory
+   * is freed when the last holder exits.
+   */
+  async detachFiles(): Promise<void> {
+    await rm(this.paths.dir, { recursive: true, force: true });
   }
 
   /** Throws if QEMU is gone: every wait calls this first. */

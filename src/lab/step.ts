@@ -1,0 +1,188 @@
+// One scenario step: the action (module command, resize, access, guest
+// command), the settle, the observations, the probe plan run through the
+// agent and judged by the model, the step-level checks and the host view.
+import { parseIomem } from '../guest/iomem.js';
+import { dmesgDelta, readGuestState, readSections, type GuestBootFacts } from '../guest/observe.js';
+import { shq, type GuestChannel } from '../guest/ssh.js';
+import type { KernelFacts, SafetyEvidence, StepState } from '../model/index.js';
+import { deviceAddresses, planProbes } from '../probe/plan.js';
+import { measureHighMemoryEnd, runProbes } from '../probe/run-agent.js';
+import { hex } from '../probe/types.js';
+import type { QmpClient } from '../qmp/client.js';
+import type { EventLog } from '../report/events.js';
+import type { StepReport } from '../report/types.js';
+import { resizeDevice } from '../scenario/resize.js';
+import { describeAction, type ScenarioStep } from '../scenario/types.js';
+import type { ShmBackend } from '../shm/backend.js';
+import { LabError, errorMessage } from '../util/errors.js';
+import { pollUntil } from '../util/wait.js';
+import type { MachineProfile } from '../vm/profile.js';
+import type { Vm } from '../vm/qemu.js';
+import { checkS4, checkS5, deviceInfo, hostView } from './hostview.js';
+import { judgeProbe, stepChecks, stepState } from './judge.js';
+
+/** Named timeouts of a run (ms); a run may override any of them. */
+export const TIMEOUTS = {
+  firstConsoleKvm: 15_000,
+  guestReady: 120_000,
+  ssh: 60_000,
+  qmpConnect: 10_000,
+  /** /proc/iomem reading the same twice after an action. */
+  settle: 30_000,
+  /** modprobe / rmmod / a scenario's guest command. */
+  module: 60_000,
+  resize: 180_000,
+  /** One guest observation (iomem, dmesg, modules) or the high_memory search. */
+  observe: 60_000,
+  /** The agent's whole probe batch of one step. */
+  probes: 300_000,
+};
+export type Timeouts = typeof TIMEOUTS;
+
+export interface StepContext {
+  events: EventLog;
+  signal?: AbortSignal;
+  t: Timeouts;
+  profile: MachineProfile;
+  vm: Vm;
+  qmp: QmpClient;
+  ch: GuestChannel;
+  shm: ShmBackend;
+  boot: GuestBootFacts;
+  model: KernelFacts;
+  lastDmesg: string[];
+  /** The model's state at the previous step (for step-level rules). */
+  previous?: StepState;
+  onSafety: (e: SafetyEvidence) => void;
+}
+
+export async function runStep(ctx: StepContext, step: ScenarioStep): Promise<StepReport> {
+  const t0 = Date.now();
+  const startedAt = new Date().toISOString();
+  const ev = ctx.events;
+  const signal = ctx.signal;
+  const check = () => ctx.vm.checkAlive();
+  const rep: StepReport = {
+    name: step.name,
+    action: describeAction(step.action),
+    startedAt,
+    durationMs: 0,
+    observations: { iomem: '', dmesg: [], memoryDevices: [], virtioMemBound: false, virtioMemLoaded: false, highMemoryEnd: '', action: {} },
+    probes: [],
+  };
+  try {
+    const a = step.action;
+    if (a.kind === 'modprobe' || a.kind === 'rmmod') {
+      const r = await ctx.ch.exec(`${a.kind} ${shq(a.module)}`, { timeoutMs: ctx.t.module });
+      rep.observations.action = { command: `${a.kind} ${a.module}`, exitCode: r.code, stderr: r.stderr.trim() };
+      ev.emit({ type: 'step-action', step: step.name, detail: `${a.kind} ${a.module}: exit ${r.code}${r.stderr.trim() ? ` (${r.stderr.trim()})` : ''}` });
+    } else if (a.kind === 'resize') {
+      const r = await resizeDevice(ctx.qmp, ctx.profile.virtioMem.id, a.sizeMiB * 1024 * 1024, { timeoutMs: ctx.t.resize, signal, check });
+      rep.observations.action = { ...r };
+      ev.emit({ type: 'step-action', step: step.name, detail: `size ${r.from} → ${r.reached} in ${r.ms} ms (${r.kicks} kicks)` });
+    } else if (a.kind === 'access') {
+      const dev = deviceInfo(await ctx.qmp.execute<unknown[]>('query-memory-devices'));
+      if (!dev) throw new LabError('E_NO_DEVICE', 'run', 'the machine has no virtio-mem device to access');
+      const addr = dev.memaddr + a.deviceOffsetMiB * 1024 * 1024;
+      const [r] = await runProbes(ctx.ch, [{ id: 0, op: a.op, addr, len: 4096, why: 'scenario access' }], { timeoutMs: ctx.t.probes });
+      rep.observations.action = { access: r };
+      ev.emit({ type: 'step-action', step: step.name, detail: `${a.op} ${r.addr}: ${r.observed.result}${r.observed.errno ? ` ${r.observed.errno}` : ''}` });
+    } else if (a.kind === 'guest-command') {
+      // Runs in the guest's shell (the scenario author's command, as written);
+      // nothing of it reaches a host shell.
+      const r = await ctx.ch.exec(a.command, { timeoutMs: ctx.t.module });
+      rep.observations.action = { command: a.command, exitCode: r.code, stdout: r.stdout.slice(-4000), stderr: r.stderr.slice(-4000) };
+      ev.emit({ type: 'step-action', step: step.name, detail: `${a.command}: exit ${r.code}` });
+    }
+    await settleIomem(ctx);
+    const state = await readGuestState(ctx.ch, ctx.t.observe);
+    rep.observations.iomem = state.iomem;
+    rep.observations.dmesg = dmesgDelta(ctx.lastDmesg, state.dmesg);
+    ctx.lastDmesg = state.dmesg;
+    rep.observations.virtioMemBound = state.virtioMemBound;
+    rep.observations.virtioMemLoaded = state.virtioMemLoaded;
+    rep.observations.memoryDevices = await ctx.qmp.execute<unknown[]>('query-memory-devices');
+    const measured = await measureHighMemoryEnd(ctx.ch, ctx.boot.physBits, ctx.t.observe);
+    rep.observations.highMemoryEnd = measured === undefined ? null : hex(measured);
+    // Unknown when /dev/mem cannot be opened: every probe then fails at
+    // open (R-OPEN-*) before any range check, so the value is never used.
+    const highEnd = measured ?? Number.NaN;
+    const iomem = parseIomem(state.iomem);
+    const model = stepState({
+      iomem,
+      highMemoryEnd: highEnd,
+      lockdown: ctx.boot.lockdown,
+      memoryDevices: rep.observations.memoryDevices,
+      bound: state.virtioMemBound,
+      memoryBlockSize: ctx.boot.memoryBlockSize,
+    });
+    const dev = deviceInfo(rep.observations.memoryDevices);
+    const specs = planProbes({
+      iomem,
+      highMemoryEnd: highEnd,
+      physBits: ctx.boot.physBits,
+      extra: deviceAddresses(rep.observations.memoryDevices),
+      // With no driver bound, the kernel lets /dev/mem read unplugged device
+      // memory; the guest must not touch it (virtio spec), and doing so
+      // would populate the backend and break S4. Only mmap is probed there.
+      mmapOnly: dev && !state.virtioMemBound ? [{ start: dev.memaddr + dev.size, end: dev.memaddr + dev.maxSize - 1 }] : [],
+    });
+    const byId = new Map(specs.map((s) => [s.id, s]));
+    // Results land in the step as they arrive, so a step that dies midway
+    // keeps the probes it finished.
+    await runProbes(ctx.ch, specs, {
+      timeoutMs: ctx.t.probes,
+      onResult: (probe) => {
+        ctx.onSafety(judgeProbe(ctx.model, model, byId.get(probe.id)!, probe));
+        rep.probes.push(probe);
+        ev.emit({ type: 'probe', step: step.name, probe });
+      },
+    });
+    rep.checks = stepChecks({
+      facts: ctx.model,
+      state: model,
+      previous: ctx.previous,
+      action: step.action as { kind: string; module?: string },
+      exitCode: rep.observations.action.exitCode as number | null | undefined,
+      dmesg: rep.observations.dmesg,
+    });
+    ctx.previous = model;
+    if (dev) {
+      const view = hostView(ctx.shm.extents(), dev, iomem);
+      rep.observations.host = view;
+      ctx.onSafety(checkS4(step.name, view));
+      ctx.onSafety(checkS5(step.name, view, state.virtioMemBound, ctx.boot.memoryBlockSize));
+    }
+  } catch (e) {
+    rep.error = { code: (e as { code?: string }).code ?? 'E_UNEXPECTED', message: errorMessage(e) };
+    rep.durationMs = Date.now() - t0;
+    throw new StepFailed(rep, e);
+  }
+  rep.durationMs = Date.now() - t0;
+  return rep;
+}
+
+/** A step that failed, with what it had observed and probed until then. */
+export class StepFailed extends Error {
+  constructor(
+    readonly step: StepReport,
+    readonly cause: unknown,
+  ) {
+    super(`step ${step.name} failed: ${errorMessage(cause)}`);
+  }
+}
+
+/** Waits until /proc/iomem reads the same twice in a row: hot-add and driver binding finish after the device reports its size. */
+async function settleIomem(ctx: StepContext): Promise<void> {
+  let prev: string | undefined;
+  await pollUntil(
+    'guest /proc/iomem to settle',
+    async () => {
+      const s = (await readSections(ctx.ch, { iomem: 'cat /proc/iomem' }, ctx.t.observe)).iomem;
+      const same = s === prev;
+      prev = s;
+      return same ? true : undefined;
+    },
+    { timeoutMs: ctx.t.settle, intervalMs: 250, signal: ctx.signal, check: () => ctx.vm.checkAlive() },
+  );
+}

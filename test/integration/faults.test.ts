@@ -1,0 +1,155 @@
+// Fault injection with real QEMU guests: each fault must be classified with
+// its evidence, keep the results of the steps before it, and leave no QEMU
+// process and no /dev/shm file behind.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runLab, type RunOptions } from '../../src/lab/run.js';
+import { EventLog, type RunEvent } from '../../src/report/events.js';
+import type { Report } from '../../src/report/types.js';
+import { LIFECYCLE } from '../../src/scenario/builtin.js';
+import type { Scenario } from '../../src/scenario/types.js';
+import { pkgPath } from '../../src/util/paths.js';
+
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'devmem-lab-fault-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+async function gone(pid: number, ms = 5000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (!alive(pid)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return !alive(pid);
+}
+
+/** Runs a lab in-process; `inject` sees every event and may break things. */
+async function runWith(scenario: Scenario, inject: (e: RunEvent, qemuPid: number) => void, extra: Partial<RunOptions> = {}) {
+  const out = tmp();
+  const events = new EventLog(join(out, 'events.jsonl'));
+  let pid = -1;
+  let dir = '';
+  events.on((e) => {
+    if (e.type === 'vm-start') ({ pid, dir } = e);
+    inject(e, pid);
+  });
+  try {
+    const report = await runLab({ kernel: 'debian:bookworm', scenario, out, accel: 'tcg', events, ...extra });
+    return { report, pid, dir, out };
+  } finally {
+    events.close();
+  }
+}
+
+/** The QEMU process is gone and so is its private /dev/shm directory. */
+function expectNothingLeft(pid: number, dir: string) {
+  expect(alive(pid)).toBe(false);
+  expect(dir).toMatch(/^\/dev\/shm\/devmem-lab-/);
+  expect(existsSync(dir)).toBe(false);
+}
+
+describe('faults on real guests', () => {
+  it('QEMU killed mid-step: qemu-exited, the step named, earlier steps kept', async () => {
+    const { report, pid, dir, out } = await runWith(LIFECYCLE, (e, qemu) => {
+      if (e.type === 'step-start' && e.step === 'plug-512M') process.kill(qemu, 'SIGKILL');
+    });
+    expect(report.status).toBe('failed');
+    expect(report.fault).toMatchObject({ kind: 'qemu-exited', step: 'plug-512M', qemuExit: { signal: 'SIGKILL' } });
+    expect(report.steps.slice(0, 2).map((s) => [s.name, s.error])).toEqual([['boot', undefined], ['driver-loaded', undefined]]);
+    expect(report.steps[0].probes.length).toBeGreaterThan(100);
+    const onDisk = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report;
+    expect(onDisk.fault?.kind).toBe('qemu-exited');
+    expectNothingLeft(pid, dir);
+  }, 300_000);
+
+  it('guest panic (sysrq c): guest-panic, with the panic line as a finding', async () => {
+    const panic: Scenario = {
+      name: 'panic',
+      description: 'crash the guest kernel',
+      steps: [
+        { name: 'boot', action: { kind: 'boot' } },
+        { name: 'crash', action: { kind: 'guest-command', command: 'echo c > /proc/sysrq-trigger' } },
+      ],
+    };
+    const { report, pid, dir } = await runWith(panic, () => {});
+    expect(report.fault).toMatchObject({ kind: 'guest-panic', step: 'crash' });
+    expect(report.findings.some((f) => f.kind === 'panic' && f.step === 'crash')).toBe(true);
+    expect(report.steps[0].error).toBeUndefined();
+    expectNothingLeft(pid, dir);
+  }, 300_000);
+
+  it('a guest that stops answering: guest-hang after the named timeout', async () => {
+    const { report, pid, dir } = await runWith(
+      LIFECYCLE,
+      (e, qemu) => {
+        if (e.type === 'step-action' && e.step === 'driver-loaded') process.kill(qemu, 'SIGSTOP');
+      },
+      { timeouts: { settle: 4000, observe: 4000, probes: 4000 } },
+    );
+    expect(report.fault).toMatchObject({ kind: 'guest-hang', step: 'driver-loaded', code: 'E_TIMEOUT' });
+    expect(report.steps[0].error).toBeUndefined();
+    expectNothingLeft(pid, dir);
+  }, 300_000);
+});
+
+describe('signals to the lab process (bin/devmem-lab)', () => {
+  const start = (out: string) => spawn(pkgPath('bin/devmem-lab'), ['run', '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const eventsOf = (out: string): RunEvent[] =>
+    existsSync(join(out, 'events.jsonl'))
+      ? readFileSync(join(out, 'events.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l))
+      : [];
+  async function waitFor(out: string, pred: (e: RunEvent) => boolean, ms = 120_000): Promise<RunEvent[]> {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      const ev = eventsOf(out);
+      if (ev.some(pred)) return ev;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error('event never came');
+  }
+
+  it('SIGINT: exit 3, an interrupted report with the finished steps, nothing left', async () => {
+    const out = tmp();
+    const child = start(out);
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    const ev = await waitFor(out, (e) => e.type === 'step-end' && e.step === 'boot');
+    const { pid, dir } = ev.find((e) => e.type === 'vm-start') as { pid: number; dir: string };
+    child.kill('SIGINT');
+    expect(await exited).toBe(3);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report;
+    expect(report.status).toBe('interrupted');
+    expect(report.fault?.kind).toBe('interrupted');
+    expect(report.steps[0].name).toBe('boot');
+    expect(await gone(pid)).toBe(true);
+    expectNothingLeft(pid, dir);
+  }, 300_000);
+
+  it('SIGKILL: QEMU dies with the lab (parent-death signal), the partial report stays valid', async () => {
+    const out = tmp();
+    const child = start(out);
+    const ev = await waitFor(out, (e) => e.type === 'guest-ready');
+    const { pid, dir } = ev.find((e) => e.type === 'vm-start') as { pid: number; dir: string };
+    expect(alive(pid)).toBe(true);
+    child.kill('SIGKILL');
+    expect(await gone(pid)).toBe(true);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report;
+    expect(report.schema).toBe('devmem-lab/report@1');
+    expect(report.status).toBe('running');
+    expectNothingLeft(pid, dir);
+  }, 300_000);
+});
