@@ -3,7 +3,7 @@
 // installing anything on the host.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheRoot, buildCacheEntry, readJsonIfExists, writeFileAtomic } from '../util/cache.js';
 import { inputError, LabError } from '../util/errors.js';
@@ -112,9 +112,36 @@ async function firstMatch(dir: string, re: RegExp): Promise<string | undefined> 
   return names.find((n) => re.test(n));
 }
 
+/**
+ * The state of the host's apt lists: the lists directory changes whenever
+ * `apt-get update` fetches something, and only then can a spec resolve to
+ * another package.
+ */
+async function aptListsStamp(): Promise<string> {
+  const st = await stat('/var/lib/apt/lists').catch(() => undefined);
+  return st ? `${st.mtimeMs}` : 'none';
+}
+
+/**
+ * resolveDebianPackage() with a memo in the cache, keyed by the spec and the
+ * apt lists' state: a run on a cached kernel then spends no time in apt-cache.
+ */
+async function resolveCached(spec: KernelSpec): Promise<DebianPackage> {
+  const path = join(cacheRoot(), 'kernels', 'debian', 'resolved.json');
+  const memo = (await readJsonIfExists<Record<string, DebianPackage & { stamp: string }>>(path)) ?? {};
+  const stamp = await aptListsStamp();
+  const hit = memo[spec.text];
+  if (hit && hit.stamp === stamp) return { name: hit.name, version: hit.version };
+  const pkg = await resolveDebianPackage(spec);
+  memo[spec.text] = { ...pkg, stamp };
+  await mkdir(join(cacheRoot(), 'kernels', 'debian'), { recursive: true });
+  await writeFileAtomic(path, JSON.stringify(memo, null, 2));
+  return pkg;
+}
+
 /** Downloads and unpacks a kernel package into the cache, once. */
 export async function fetchDebianKernel(spec: KernelSpec, opts: { signal?: AbortSignal; onProgress?: (msg: string) => void } = {}): Promise<ResolvedKernel> {
-  const pkg = await resolveDebianPackage(spec);
+  const pkg = await resolveCached(spec);
   const dir = join(cacheRoot(), 'kernels', 'debian', `${pkg.name}_${pkg.version}`.replace(/[^A-Za-z0-9._+-]/g, '_'));
   const manifestPath = join(dir, 'kernel.json');
   const cached = await readJsonIfExists<ResolvedKernel>(manifestPath);

@@ -183,6 +183,6 @@ async function settleIomem(ctx: StepContext): Promise<void> {
       prev = s;
       return same ? true : undefined;
     },
-    { timeoutMs: ctx.t.settle, intervalMs: 250, signal: ctx.signal, check: () => ctx.vm.checkAlive() },
+    { timeoutMs: ctx.t.settle, intervalMs: 50, signal: ctx.signal, check: () => ctx.vm.checkAlive() },
   );
 }
