@@ -73,25 +73,31 @@ export async function readBootFacts(ch: GuestChannel): Promise<GuestBootFacts> {
 }
 
 export interface GuestState {
-  iomem: string;
   dmesg: string[];
   virtioMemLoaded: boolean;
   virtioMemBound: boolean;
+  /** Output of the extra commands asked for, by name. */
+  extra: Record<string, string>;
 }
 
-export async function readGuestState(ch: GuestChannel, timeoutMs?: number): Promise<GuestState> {
-  const s = await readSections(ch, {
-    iomem: 'cat /proc/iomem',
-    dmesg: 'dmesg',
-    modules: 'cat /proc/modules',
-    // Devices bound to the virtio_mem driver appear as links named virtioN.
-    bound: 'ls /sys/bus/virtio/drivers/virtio_mem',
-  }, timeoutMs);
+/** The guest's state after a step, plus any extra commands, in one exec. */
+export async function readGuestState(ch: GuestChannel, opts: { timeoutMs?: number; extra?: Record<string, string> } = {}): Promise<GuestState> {
+  const s = await readSections(
+    ch,
+    {
+      dmesg: 'dmesg',
+      modules: 'cat /proc/modules',
+      // Devices bound to the virtio_mem driver appear as links named virtioN.
+      bound: 'ls /sys/bus/virtio/drivers/virtio_mem',
+      ...opts.extra,
+    },
+    opts.timeoutMs,
+  );
   return {
-    iomem: s.iomem,
     dmesg: s.dmesg.split('\n').filter(Boolean),
     virtioMemLoaded: /^virtio_mem /m.test(s.modules ?? ''),
     virtioMemBound: /\bvirtio\d+\b/.test(s.bound ?? ''),
+    extra: Object.fromEntries(Object.keys(opts.extra ?? {}).map((k) => [k, s[k] ?? ''])),
   };
 }
 

@@ -6,7 +6,7 @@ import { dmesgDelta, readGuestState, readSections, type GuestBootFacts } from '.
 import { shq, type GuestChannel } from '../guest/ssh.js';
 import type { KernelFacts, SafetyEvidence, StepState } from '../model/index.js';
 import { deviceAddresses, planProbes } from '../probe/plan.js';
-import { measureHighMemoryEnd, runProbes } from '../probe/run-agent.js';
+import { highmemCommand, parseHighmemAnswer, runProbes } from '../probe/run-agent.js';
 import { hex } from '../probe/types.js';
 import type { QmpClient } from '../qmp/client.js';
 import type { EventLog } from '../report/events.js';
@@ -94,20 +94,19 @@ export async function runStep(ctx: StepContext, step: ScenarioStep): Promise<Ste
       rep.observations.action = { command: a.command, exitCode: r.code, stdout: r.stdout.slice(-4000), stderr: r.stderr.slice(-4000) };
       ev.emit({ type: 'step-action', step: step.name, detail: `${a.command}: exit ${r.code}` });
     }
-    await settleIomem(ctx);
-    const state = await readGuestState(ctx.ch, ctx.t.observe);
-    rep.observations.iomem = state.iomem;
+    rep.observations.iomem = await settleIomem(ctx);
+    const state = await readGuestState(ctx.ch, { timeoutMs: ctx.t.observe, extra: { highmem: highmemCommand(ctx.boot.physBits) } });
     rep.observations.dmesg = dmesgDelta(ctx.lastDmesg, state.dmesg);
     ctx.lastDmesg = state.dmesg;
     rep.observations.virtioMemBound = state.virtioMemBound;
     rep.observations.virtioMemLoaded = state.virtioMemLoaded;
     rep.observations.memoryDevices = await ctx.qmp.execute<unknown[]>('query-memory-devices');
-    const measured = await measureHighMemoryEnd(ctx.ch, ctx.boot.physBits, ctx.t.observe);
+    const measured = parseHighmemAnswer(state.extra.highmem);
     rep.observations.highMemoryEnd = measured === undefined ? null : hex(measured);
     // Unknown when /dev/mem cannot be opened: every probe then fails at
     // open (R-OPEN-*) before any range check, so the value is never used.
     const highEnd = measured ?? Number.NaN;
-    const iomem = parseIomem(state.iomem);
+    const iomem = parseIomem(rep.observations.iomem);
     const model = stepState({
       iomem,
       highMemoryEnd: highEnd,
@@ -172,16 +171,19 @@ export class StepFailed extends Error {
   }
 }
 
-/** Waits until /proc/iomem reads the same twice in a row: hot-add and driver binding finish after the device reports its size. */
-async function settleIomem(ctx: StepContext): Promise<void> {
+/**
+ * Waits until /proc/iomem reads the same twice in a row (hot-add and driver
+ * binding finish after the device reports its size) and returns it.
+ */
+async function settleIomem(ctx: StepContext): Promise<string> {
   let prev: string | undefined;
-  await pollUntil(
+  return pollUntil(
     'guest /proc/iomem to settle',
     async () => {
       const s = (await readSections(ctx.ch, { iomem: 'cat /proc/iomem' }, ctx.t.observe)).iomem;
       const same = s === prev;
       prev = s;
-      return same ? true : undefined;
+      return same ? s : undefined;
     },
     { timeoutMs: ctx.t.settle, intervalMs: 50, signal: ctx.signal, check: () => ctx.vm.checkAlive() },
   );

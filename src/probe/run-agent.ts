@@ -51,13 +51,16 @@ export async function runProbes(
   return records;
 }
 
+/** The guest shell command that runs the agent's high_memory search. */
+export const highmemCommand = (physBits: number): string => `echo '${formatHighmemLine(1, 0, 2 ** physBits - 1)}' | ${AGENT_PATH}`;
+
 /**
- * The end of the kernel's direct map, found by the agent's binary search
- * (range checks only, no memory touched). Undefined when /dev/mem cannot be
- * opened at all (lockdown, no DEVMEM): then no read reaches the range check.
+ * The end of the kernel's direct map from the agent's answer to
+ * highmemCommand() (range checks only, no memory touched). Undefined when
+ * /dev/mem cannot be opened at all (lockdown, no DEVMEM): then no read
+ * reaches the range check.
  */
-export async function measureHighMemoryEnd(ch: GuestChannel, physBits: number, timeoutMs = 60_000): Promise<number | undefined> {
-  const out = await ch.check(AGENT_PATH, { stdin: formatHighmemLine(1, 0, 2 ** physBits - 1) + '\n', timeoutMs });
+export function parseHighmemAnswer(out: string): number | undefined {
   for (const line of out.split('\n').filter(Boolean)) {
     const a = parseAgentLine(line);
     if (a.kind === 'highmem') return a.highmemEnd;
