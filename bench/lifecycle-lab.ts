@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLab } from '../src/lab/run.js';
 import { EventLog } from '../src/report/events.js';
-import { builtinScenario } from '../src/scenario/builtin.js';
+import { resolveScenario } from '../src/scenario/file.js';
 import { announce, competitorMain } from './competitor.js';
 
 export interface LabParams {
@@ -68,7 +68,7 @@ competitorMain<LabParams, LabResult>(async (p, signal) => {
     const t0 = performance.now();
     let report;
     try {
-      report = await runLab({ kernel: p.kernel, scenario: builtinScenario('lifecycle'), out, accel: 'tcg', events, signal });
+      report = await runLab({ kernel: p.kernel, scenario: await resolveScenario('lifecycle'), out, accel: 'tcg', events, signal });
     } finally {
       events.close();
     }

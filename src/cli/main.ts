@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_KERNEL } from '../kernel/spec.js';
 import { runLab, type AccelMode } from '../lab/run.js';
 import { EventLog } from '../report/events.js';
-import { builtinScenario } from '../scenario/builtin.js';
+import { resolveScenario } from '../scenario/file.js';
 import { LabError, inputError } from '../util/errors.js';
 import { renderEvent } from './render.js';
 import { renderSummary } from './summary.js';
@@ -18,7 +18,8 @@ const USAGE = `usage: devmem-lab run [--kernel SPEC] [--scenario NAME] [--out DI
                       [--cmdline ARGS] [--profile NAME] [--verbose]
 
   --kernel    debian:<suite>, debian:<suite>@<series> or debian:<package> (default ${DEFAULT_KERNEL})
-  --scenario  lifecycle (default), touch-unplugged
+  --scenario  a built-in (lifecycle (default), revoke, unclean-unload, touch-unplugged, ...)
+              or a path to a scenario file (docs/scenarios.md)
   --out       output directory for report.json, events.jsonl, console.log (default ./lab-out)
   --accel     tcg (default), kvm, or auto (KVM only if it proves it boots)
   --cmdline   extra kernel command line, e.g. "iomem=relaxed"
@@ -50,7 +51,7 @@ async function cmdRun(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (!['auto', 'tcg', 'kvm'].includes(values.accel)) throw inputError('E_USAGE', `--accel ${values.accel} is not one of auto, tcg, kvm`, USAGE);
-  const scenario = builtinScenario(values.scenario);
+  const scenario = await resolveScenario(values.scenario);
   const out = resolve(values.out);
   await mkdir(out, { recursive: true }).catch(() => undefined);
   await access(out, constants.W_OK).catch(() => {
@@ -70,7 +71,7 @@ async function cmdRun(argv: string[]): Promise<number> {
       out,
       accel: values.accel as AccelMode,
       profile: values.profile,
-      extraCmdline: values.cmdline.split(/\s+/).filter(Boolean),
+      extraCmdline: [...(scenario.cmdline ?? []), ...values.cmdline.split(/\s+/).filter(Boolean)],
       signal: controller.signal,
       events,
     });

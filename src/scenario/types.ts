@@ -11,7 +11,16 @@ export type StepAction =
   /** One /dev/mem access at an offset into the virtio-mem device's region (whatever the kernel allows). */
   | { kind: 'access'; op: ProbeOp; deviceOffsetMiB: number }
   /** A command for the guest's /bin/sh (as root); its exit code is recorded. */
-  | { kind: 'guest-command'; command: string };
+  | { kind: 'guest-command'; command: string }
+  /** Map pages of /dev/mem and keep them for the rest of the run; every later step touches and ptrace-reads them. */
+  | { kind: 'hold'; mappings: HeldSpec[] };
+
+export interface HeldSpec {
+  name: string;
+  /** A device-region offset, an absolute physical address, or the first unclaimed page of a PCI window. */
+  target: { deviceOffsetMiB: number } | { addr: string } | { mmioHole: true };
+  private?: boolean;
+}
 
 export interface ScenarioStep {
   name: string;
@@ -21,6 +30,10 @@ export interface ScenarioStep {
 export interface Scenario {
   name: string;
   description: string;
+  /** Extra kernel command line the scenario needs. */
+  cmdline?: string[];
+  /** Probe /proc/kcore at every step. */
+  kcore?: boolean;
   steps: ScenarioStep[];
 }
 
@@ -38,5 +51,7 @@ export const describeAction = (a: StepAction): string => {
       return `${a.op} of the device region at +${a.deviceOffsetMiB} MiB`;
     case 'guest-command':
       return `guest: ${a.command}`;
+    case 'hold':
+      return `hold ${a.mappings.map((m) => m.name).join(', ')}`;
   }
 };

@@ -9,7 +9,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runLab, type RunOptions } from '../../src/lab/run.js';
 import { EventLog, type RunEvent } from '../../src/report/events.js';
 import type { Report } from '../../src/report/types.js';
-import { LIFECYCLE } from '../../src/scenario/builtin.js';
+import { resolveScenario } from '../../src/scenario/file.js';
+
+const LIFECYCLE = await resolveScenario('lifecycle');
 import type { Scenario } from '../../src/scenario/types.js';
 import { pkgPath } from '../../src/util/paths.js';
 

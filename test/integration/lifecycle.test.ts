@@ -10,7 +10,9 @@ import { parseIomem } from '../../src/guest/iomem.js';
 import { runLab } from '../../src/lab/run.js';
 import { EventLog } from '../../src/report/events.js';
 import type { Report, StepReport } from '../../src/report/types.js';
-import { LIFECYCLE } from '../../src/scenario/builtin.js';
+import { resolveScenario } from '../../src/scenario/file.js';
+
+const LIFECYCLE = await resolveScenario('lifecycle');
 
 const shmDirs = () => readdirSync('/dev/shm').filter((n) => n.startsWith('devmem-lab-'));
 const qemuChildren = () => {

@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLab } from '../../src/lab/run.js';
 import { EventLog } from '../../src/report/events.js';
 import type { Report } from '../../src/report/types.js';
-import { TOUCH_UNPLUGGED } from '../../src/scenario/builtin.js';
+import { resolveScenario } from '../../src/scenario/file.js';
+
+const TOUCH_UNPLUGGED = await resolveScenario('touch-unplugged');
 
 describe('S4 on a guest that touches an unplugged block (real QEMU guest)', () => {
   let out: string;

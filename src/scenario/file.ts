@@ -1,0 +1,92 @@
+// Scenario files: JSON a kernel developer writes to run a new sequence
+// without touching the code. Validated with zod at the edge; an error names
+// the field and says what to write. The built-in scenarios are files in
+// src/scenario/builtin/ in this same format. docs/scenarios.md documents it.
+import { readFile, readdir } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { z } from 'zod';
+import { PROBE_OPS } from '../probe/types.js';
+import { inputError } from '../util/errors.js';
+import { pkgPath } from '../util/paths.js';
+import type { Scenario } from './types.js';
+
+const moduleName = z.string().regex(/^[a-z0-9_]+$/, 'a module name such as virtio_mem');
+const heldTarget = z.union([
+  z.object({ deviceOffsetMiB: z.number().int().nonnegative() }).strict(),
+  z.object({ addr: z.string().regex(/^0x[0-9a-f]+$/, 'a hex address such as "0x100000"') }).strict(),
+  z.object({ mmioHole: z.literal(true) }).strict(),
+]);
+
+const action = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('boot') }).strict(),
+  z.object({ kind: z.literal('modprobe'), module: moduleName }).strict(),
+  z.object({ kind: z.literal('rmmod'), module: moduleName }).strict(),
+  z.object({ kind: z.literal('resize'), sizeMiB: z.number().int().nonnegative() }).strict(),
+  z.object({ kind: z.literal('access'), op: z.enum(PROBE_OPS as [string, ...string[]]), deviceOffsetMiB: z.number().int().nonnegative() }).strict(),
+  z.object({ kind: z.literal('guest-command'), command: z.string().min(1) }).strict(),
+  z
+    .object({
+      kind: z.literal('hold'),
+      mappings: z.array(z.object({ name: z.string().regex(/^[a-z][a-z0-9-]*$/), target: heldTarget, private: z.boolean().optional() }).strict()).min(1),
+    })
+    .strict(),
+]);
+
+export const scenarioSchema = z
+  .object({
+    $schema: z.string().optional(),
+    name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'lower-case words joined by "-"'),
+    description: z.string(),
+    /** Extra kernel command line the scenario needs (e.g. ["iomem=relaxed"]). */
+    cmdline: z.array(z.string().regex(/^[^\s]+$/, 'one word per entry')).optional(),
+    /** Probe /proc/kcore at every step (plugged, unplugged-but-added, never-added device memory). */
+    kcore: z.boolean().optional(),
+    steps: z
+      .array(z.object({ name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case words joined by "-"'), action }).strict())
+      .min(1)
+      .refine((s) => s[0].action.kind === 'boot', 'the first step must be { "kind": "boot" }')
+      .refine((s) => new Set(s.map((x) => x.name)).size === s.length, 'step names must be unique'),
+  })
+  .strict();
+
+/** Validates parsed JSON as a scenario; `source` names the file in errors. */
+export function parseScenario(raw: unknown, source: string): Scenario {
+  const r = scenarioSchema.safeParse(raw);
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => `  ${i.path.join('.') || '(top)'}: ${i.message}`).join('\n');
+    throw inputError('E_SCENARIO', `${source} is not a valid scenario:\n${issues}`, 'see docs/scenarios.md and src/scenario/builtin/*.json for the format');
+  }
+  return r.data as Scenario;
+}
+
+export async function loadScenarioFile(path: string): Promise<Scenario> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw inputError('E_SCENARIO', `cannot read scenario file ${path}: ${(e as Error).message}`, 'give a path to a JSON scenario file or a built-in name');
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw inputError('E_SCENARIO', `${path} is not valid JSON: ${(e as Error).message}`, 'fix the JSON syntax (see docs/scenarios.md)');
+  }
+  return parseScenario(raw, path);
+}
+
+const BUILTIN_DIR = pkgPath('src', 'scenario', 'builtin');
+
+export async function builtinScenarioNames(): Promise<string[]> {
+  return (await readdir(BUILTIN_DIR)).filter((f) => f.endsWith('.json')).map((f) => basename(f, '.json')).sort();
+}
+
+/** A built-in name (lifecycle, revoke, …) or a path to a scenario file. */
+export async function resolveScenario(nameOrPath: string): Promise<Scenario> {
+  if (nameOrPath.includes('/') || nameOrPath.endsWith('.json')) return loadScenarioFile(nameOrPath);
+  const names = await builtinScenarioNames();
+  if (!names.includes(nameOrPath)) {
+    throw inputError('E_SCENARIO', `unknown scenario ${JSON.stringify(nameOrPath)}`, `use one of: ${names.join(', ')}, or a path to a scenario file`);
+  }
+  return loadScenarioFile(pkgPath('src', 'scenario', 'builtin', `${nameOrPath}.json`));
+}
