@@ -42,7 +42,7 @@ export const scenarioSchema = z
     /** Probe /proc/kcore at every step (plugged, unplugged-but-added, never-added device memory). */
     kcore: z.boolean().optional(),
     steps: z
-      .array(z.object({ name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case words joined by "-"'), action }).strict())
+      .array(z.object({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, 'letters and digits joined by "-" (e.g. plug-512M)'), action }).strict())
       .min(1)
       .refine((s) => s[0].action.kind === 'boot', 'the first step must be { "kind": "boot" }')
       .refine((s) => new Set(s.map((x) => x.name)).size === s.length, 'step names must be unique'),
