@@ -17,6 +17,16 @@
  *     addr  hex with 0x prefix, 0 .. 2^52
  *     len   decimal, 1 .. 1048576
  *     write: addr and len multiples of 8; mmap-* and touch-*: addr page aligned
+ *   Held mappings (the agent keeps them until it exits; a later request
+ *   names one by kind, addr and len):
+ *     hold-shared | hold-private            mmap and keep (answers like mmap-*)
+ *     held-touch-shared | -private          touch the held mapping (like touch-*)
+ *     held-procmem-shared | -private        pread /proc/self/mem at it: the
+ *                                           ptrace path, generic_access_phys()
+ *     held-vmreadv-shared | -private        process_vm_readv of it
+ *     (nothing held there: errno ENOENT, syscall "hold")
+ *   kcore <addr> <len>: read physical addr through /proc/kcore's direct-map
+ *     file offset (syscall "kcore" when no direct-map segment is found)
  *   <id> highmem <lo> <hi>
  *     lo <= hi, hex as addr. Binary search for the lowest A in [lo, hi] whose
  *     1-byte pread fails with EFAULT (x86 valid_phys_addr_range(): the end of
@@ -63,7 +73,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <elf.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -84,12 +96,26 @@ enum op {
 	OP_TOUCH_SHARED,
 	OP_TOUCH_PRIVATE,
 	OP_HIGHMEM,
+	OP_HOLD_SHARED,
+	OP_HOLD_PRIVATE,
+	OP_HELD_TOUCH_SHARED,
+	OP_HELD_TOUCH_PRIVATE,
+	OP_HELD_PROCMEM_SHARED,
+	OP_HELD_PROCMEM_PRIVATE,
+	OP_HELD_VMREADV_SHARED,
+	OP_HELD_VMREADV_PRIVATE,
+	OP_KCORE,
 	OP_COUNT
 };
 
 static const char *const op_names[OP_COUNT] = {
 	"read", "write", "mmap-shared", "mmap-private",
 	"touch-shared", "touch-private", "highmem",
+	"hold-shared", "hold-private",
+	"held-touch-shared", "held-touch-private",
+	"held-procmem-shared", "held-procmem-private",
+	"held-vmreadv-shared", "held-vmreadv-private",
+	"kcore",
 };
 
 static const char *device = "/dev/mem";
@@ -437,6 +463,155 @@ static void do_highmem(uint64_t id, uint64_t lo, uint64_t hi)
 
 /* ---- parsing ----------------------------------------------------------- */
 
+/* ---- held mappings ----------------------------------------------------- */
+
+/*
+ * A mapping made by hold-* stays until the agent exits, so a long-lived
+ * agent can use it after later steps (a driver claiming the range revokes
+ * it: the next touch faults, see revoke_iomem()). Keyed by kind, address
+ * and length.
+ */
+#define MAX_HELD 64
+static struct held {
+	bool used, shared;
+	uint64_t addr;
+	size_t len;
+	void *map;
+} held[MAX_HELD];
+
+static struct held *find_held(const struct probe *p, bool shared)
+{
+	for (int i = 0; i < MAX_HELD; i++)
+		if (held[i].used && held[i].shared == shared && held[i].addr == p->addr && held[i].len == p->len)
+			return &held[i];
+	return NULL;
+}
+
+static void do_hold(const struct probe *p)
+{
+	bool shared = p->op == OP_HOLD_SHARED;
+	struct held *h = find_held(p, shared);
+	if (h) {
+		munmap(h->map, h->len);
+		h->used = false;
+	}
+	for (h = held; h < held + MAX_HELD && h->used; h++)
+		;
+	if (h == held + MAX_HELD) {
+		emit_errno(p, ENOSPC, "mmap");
+		return;
+	}
+	int fd = device_fd(false);
+	if (fd < 0) {
+		emit_errno(p, errno, "open");
+		return;
+	}
+	void *map = mmap(NULL, p->len, PROT_READ, shared ? MAP_SHARED : MAP_PRIVATE, fd, (off_t)p->addr);
+	if (map == MAP_FAILED) {
+		emit_errno(p, errno, "mmap");
+		return;
+	}
+	*h = (struct held){ .used = true, .shared = shared, .addr = p->addr, .len = p->len, .map = map };
+	struct line l = { .n = 0 };
+	put_head(&l, p, "ok");
+	emit(&l);
+}
+
+/* held-touch-*, held-procmem-*, held-vmreadv-* on the mapping a hold-* made. */
+static void do_held(const struct probe *p)
+{
+	bool shared = p->op == OP_HELD_TOUCH_SHARED || p->op == OP_HELD_PROCMEM_SHARED || p->op == OP_HELD_VMREADV_SHARED;
+	struct held *h = find_held(p, shared);
+	if (!h) {
+		emit_errno(p, ENOENT, "hold"); /* nothing held at this address */
+		return;
+	}
+	if (p->op == OP_HELD_TOUCH_SHARED || p->op == OP_HELD_TOUCH_PRIVATE) {
+		int sig = touch_mapping(h->map, p->len);
+		if (sig)
+			emit_signal(p, sig, fault_code, touched);
+		else
+			emit_data(p, p->len);
+		return;
+	}
+	if (p->op == OP_HELD_PROCMEM_SHARED || p->op == OP_HELD_PROCMEM_PRIVATE) {
+		/*
+		 * /proc/self/mem goes through access_remote_vm(): GUP refuses
+		 * VM_IO|VM_PFNMAP, so the kernel uses the vma's ->access, i.e.
+		 * generic_access_phys() — the ptrace path.
+		 */
+		static int mem_fd = -1;
+		if (mem_fd < 0 && (mem_fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC)) < 0) {
+			emit_errno(p, errno, "open");
+			return;
+		}
+		ssize_t n = pread(mem_fd, buf, p->len, (off_t)(uintptr_t)h->map);
+		if (n < 0)
+			emit_errno(p, errno, "pread");
+		else
+			emit_data(p, (size_t)n);
+		return;
+	}
+	struct iovec local = { .iov_base = buf, .iov_len = p->len };
+	struct iovec remote = { .iov_base = h->map, .iov_len = p->len };
+	ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+	if (n < 0)
+		emit_errno(p, errno, "process_vm_readv");
+	else
+		emit_data(p, (size_t)n);
+}
+
+/* ---- /proc/kcore ----------------------------------------------------------- */
+
+/*
+ * kcore's direct-map PT_LOAD segments (KCORE_RAM) have p_offset - p_paddr
+ * equal to one constant (the data offset): the file offset of any physical
+ * address through the direct map. Offsets no segment covers read as zeros
+ * (read_kcore()), which is how never-added memory reads.
+ */
+static int kcore_fd = -1;
+static int64_t kcore_delta;
+static bool kcore_ready;
+
+static int kcore_open(void)
+{
+	if (kcore_ready)
+		return 0;
+	if (kcore_fd < 0 && (kcore_fd = open("/proc/kcore", O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	Elf64_Ehdr eh;
+	if (pread(kcore_fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) {
+		errno = ENOEXEC;
+		return -1;
+	}
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+		if (pread(kcore_fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) != (ssize_t)sizeof(ph))
+			break;
+		/* KCORE_TEXT has a physical address too, but lives in the kernel-text mapping. */
+		if (ph.p_type == PT_LOAD && ph.p_paddr != (Elf64_Addr)-1 && ph.p_vaddr < 0xffffffff80000000ULL) {
+			kcore_delta = (int64_t)(ph.p_offset - ph.p_paddr);
+			kcore_ready = true;
+			return 0;
+		}
+	}
+	errno = ENODATA;
+	return -1;
+}
+
+static void do_kcore(const struct probe *p)
+{
+	if (kcore_open() != 0) {
+		emit_errno(p, errno, kcore_fd < 0 ? "open" : "kcore");
+		return;
+	}
+	ssize_t n = pread(kcore_fd, buf, p->len, (off_t)((int64_t)p->addr + kcore_delta));
+	if (n < 0)
+		emit_errno(p, errno, "pread");
+	else
+		emit_data(p, (size_t)n);
+}
+
 static bool parse_dec(const char *s, uint64_t max, uint64_t *out)
 {
 	uint64_t v = 0;
@@ -557,12 +732,20 @@ static void handle_line(char *s, size_t n)
 		}
 		do_write(&p);
 		break;
+	case OP_KCORE:
+		do_kcore(&p);
+		break;
 	default:
 		if (p.addr % page_size != 0) {
 			emit_error(true, id, "mmap and touch addr must be page aligned");
 			return;
 		}
-		do_map(&p);
+		if (op == OP_HOLD_SHARED || op == OP_HOLD_PRIVATE)
+			do_hold(&p);
+		else if (op >= OP_HELD_TOUCH_SHARED && op <= OP_HELD_VMREADV_PRIVATE)
+			do_held(&p);
+		else
+			do_map(&p);
 		break;
 	}
 }

@@ -164,6 +164,14 @@ export class GuestChannel {
     });
   }
 
+  /** Starts a long-lived command and hands back its channel (stdin/stdout stay open). */
+  stream(command: string): Promise<import('ssh2').ClientChannel> {
+    if (this.closed) return Promise.reject(new LabError('E_SSH_CLOSED', 'run', 'the SSH connection to the guest is closed'));
+    return new Promise((resolve, reject) =>
+      this.client.exec(command, (err, stream) => (err ? reject(new LabError('E_SSH_EXEC', 'run', `cannot run ${command} in the guest`, { cause: err })) : resolve(stream))),
+    );
+  }
+
   /** Runs a command and throws GuestCommandError on a non-zero exit. */
   async check(command: string, opts: { stdin?: string; timeoutMs?: number } = {}): Promise<string> {
     const r = await this.exec(command, opts);

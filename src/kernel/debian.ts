@@ -1,6 +1,7 @@
-// Kernels from Debian's archive, fetched with the host's own apt set-up:
-// `apt-get download` needs no root, and `dpkg-deb -x` unpacks without
-// installing anything on the host.
+// Kernels from Debian's archive: the host's suite through the host's own apt
+// set-up, any other suite through private apt state (apt.ts). `apt-get
+// download` needs no root, and `dpkg-deb -x` unpacks without installing
+// anything on the host.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
@@ -8,7 +9,10 @@ import { join } from 'node:path';
 import { cacheRoot, buildCacheEntry, readJsonIfExists, writeFileAtomic } from '../util/cache.js';
 import { inputError, LabError } from '../util/errors.js';
 import { run } from '../util/exec.js';
+import { aptCache, aptGet, listsStamp, privateApt, type AptContext } from './apt.js';
 import type { KernelSpec, ResolvedKernel } from './types.js';
+
+type DebianSpec = Extract<KernelSpec, { kind: 'debian-suite' | 'debian-package' }>;
 
 export interface DebianPackage {
   name: string;
@@ -62,40 +66,50 @@ async function compareDebVersions(a: string, b: string): Promise<number> {
   }
 }
 
-async function aptShow(names: string[]): Promise<{ name: string; version: string; depends: string }[]> {
-  const { stdout } = await run('apt-cache', ['show', '--no-all-versions', ...names], { what: 'apt-cache show' });
+async function aptShow(ctx: AptContext, names: string[]): Promise<{ name: string; version: string; depends: string }[]> {
+  const { stdout } = await aptCache(ctx, ['show', '--no-all-versions', ...names], 'apt-cache show');
   return parseAptShow(stdout);
 }
 
-/** Resolves a spec to one package of the host's apt sources. */
-export async function resolveDebianPackage(spec: KernelSpec): Promise<DebianPackage> {
+/** The apt view a spec resolves in: the host's for its own suite, a private one for any other. */
+export async function aptContextFor(
+  spec: DebianSpec,
+  opts: { signal?: AbortSignal; onProgress?: (msg: string) => void } = {},
+): Promise<AptContext> {
+  const host = await hostSuite();
+  const suite = spec.suite ?? host;
+  if (suite === host) return { kind: 'host', suite };
+  return privateApt(suite, host, opts);
+}
+
+const listsHint = (ctx: AptContext) =>
+  ctx.kind === 'host' ? 'run `apt-get update` as root' : `the private lists of ${ctx.suite} are in ${ctx.dir}; delete its "updated" file to refetch them`;
+
+/** Resolves a spec to one package of the suite's apt lists. */
+export async function resolveDebianPackage(spec: DebianSpec, ctx: AptContext): Promise<DebianPackage> {
+  const where = ctx.kind === 'host' ? `the host's apt lists (${ctx.suite})` : `Debian ${ctx.suite}`;
   if (spec.kind === 'debian-package') {
-    const pkgs = await aptShow([spec.pkg]).catch(() => []);
+    const pkgs = await aptShow(ctx, [spec.pkg]).catch(() => []);
     if (pkgs.length === 0) {
-      throw inputError('E_KERNEL_NOT_FOUND', `no package ${spec.pkg} in the host's apt lists`,
-        'check the name with `apt-cache search --names-only linux-image`, or run `apt-get update` as root');
+      throw inputError('E_KERNEL_NOT_FOUND', `no package ${spec.pkg} in ${where}`,
+        `check the name with \`apt-cache search --names-only linux-image\`; a package of another suite is debian:<suite>/<package>; or ${listsHint(ctx)}`);
     }
     return { name: pkgs[0].name, version: pkgs[0].version };
   }
-  const suite = await hostSuite();
-  if (spec.suite !== suite) {
-    throw inputError('E_KERNEL_SUITE', `the host runs Debian ${suite}; kernels of ${spec.suite} are not reachable from its apt sources`,
-      `use debian:${suite}, debian:${suite}@<series> or a package name`);
-  }
   if (!spec.series) {
     // The suite's default kernel is the one its metapackage points at.
-    const [meta] = await aptShow(['linux-image-amd64']);
+    const [meta] = await aptShow(ctx, ['linux-image-amd64']).catch(() => []);
     const dep = /linux-image-[^\s,(]+/.exec(meta?.depends ?? '')?.[0];
-    if (!dep) throw new LabError('E_KERNEL_NOT_FOUND', 'run', 'linux-image-amd64 names no kernel package', { hint: 'run `apt-get update` as root' });
-    return resolveDebianPackage({ kind: 'debian-package', pkg: `${dep}-unsigned`, text: spec.text });
+    if (!dep) throw new LabError('E_KERNEL_NOT_FOUND', 'run', `linux-image-amd64 names no kernel package in ${where}`, { hint: listsHint(ctx) });
+    return resolveDebianPackage({ kind: 'debian-package', pkg: `${dep}-unsigned`, text: spec.text }, ctx);
   }
-  const { stdout } = await run('apt-cache', ['search', '--names-only', '^linux-image-.*-amd64-unsigned$']);
+  const { stdout } = await aptCache(ctx, ['search', '--names-only', '^linux-image-.*-amd64-unsigned$']);
   const names = pickFlavour(stdout.split('\n').map((l) => l.split(' ')[0]), spec.series);
   if (names.length === 0) {
-    throw inputError('E_KERNEL_NOT_FOUND', `no ${spec.series} kernel in Debian ${suite}`,
-      'list them with `apt-cache search --names-only "^linux-image-.*-amd64-unsigned$"`');
+    throw inputError('E_KERNEL_NOT_FOUND', `no ${spec.series} kernel in ${where}`,
+      `list them with \`apt-cache search --names-only "^linux-image-.*-amd64-unsigned$"\`${ctx.kind === 'private' ? ` (private state: ${ctx.dir})` : ''}`);
   }
-  const pkgs = await aptShow(names);
+  const pkgs = await aptShow(ctx, names);
   let best = pkgs[0];
   for (const p of pkgs.slice(1)) if ((await compareDebVersions(best.version, p.version)) < 0) best = p;
   return { name: best.name, version: best.version };
@@ -113,26 +127,16 @@ async function firstMatch(dir: string, re: RegExp): Promise<string | undefined> 
 }
 
 /**
- * The state of the host's apt lists: the lists directory changes whenever
- * `apt-get update` fetches something, and only then can a spec resolve to
- * another package.
- */
-async function aptListsStamp(): Promise<string> {
-  const st = await stat('/var/lib/apt/lists').catch(() => undefined);
-  return st ? `${st.mtimeMs}` : 'none';
-}
-
-/**
  * resolveDebianPackage() with a memo in the cache, keyed by the spec and the
  * apt lists' state: a run on a cached kernel then spends no time in apt-cache.
  */
-async function resolveCached(spec: KernelSpec): Promise<DebianPackage> {
+async function resolveCached(spec: DebianSpec, ctx: AptContext): Promise<DebianPackage> {
   const path = join(cacheRoot(), 'kernels', 'debian', 'resolved.json');
   const memo = (await readJsonIfExists<Record<string, DebianPackage & { stamp: string }>>(path)) ?? {};
-  const stamp = await aptListsStamp();
+  const stamp = `${ctx.kind}:${ctx.suite}:${await listsStamp(ctx)}`;
   const hit = memo[spec.text];
   if (hit && hit.stamp === stamp) return { name: hit.name, version: hit.version };
-  const pkg = await resolveDebianPackage(spec);
+  const pkg = await resolveDebianPackage(spec, ctx);
   memo[spec.text] = { ...pkg, stamp };
   await mkdir(join(cacheRoot(), 'kernels', 'debian'), { recursive: true });
   await writeFileAtomic(path, JSON.stringify(memo, null, 2));
@@ -140,8 +144,9 @@ async function resolveCached(spec: KernelSpec): Promise<DebianPackage> {
 }
 
 /** Downloads and unpacks a kernel package into the cache, once. */
-export async function fetchDebianKernel(spec: KernelSpec, opts: { signal?: AbortSignal; onProgress?: (msg: string) => void } = {}): Promise<ResolvedKernel> {
-  const pkg = await resolveCached(spec);
+export async function fetchDebianKernel(spec: DebianSpec, opts: { signal?: AbortSignal; onProgress?: (msg: string) => void } = {}): Promise<ResolvedKernel> {
+  const ctx = await aptContextFor(spec, opts);
+  const pkg = await resolveCached(spec, ctx);
   const dir = join(cacheRoot(), 'kernels', 'debian', `${pkg.name}_${pkg.version}`.replace(/[^A-Za-z0-9._+-]/g, '_'));
   const manifestPath = join(dir, 'kernel.json');
   const cached = await readJsonIfExists<ResolvedKernel>(manifestPath);
@@ -153,7 +158,7 @@ export async function fetchDebianKernel(spec: KernelSpec, opts: { signal?: Abort
 
   opts.onProgress?.(`downloading ${pkg.name} ${pkg.version}`);
   await buildCacheEntry(dir, async (scratch) => {
-    await run('apt-get', ['download', `${pkg.name}=${pkg.version}`], { cwd: scratch, signal: opts.signal, what: `apt-get download ${pkg.name}` });
+    await aptGet(ctx, ['download', `${pkg.name}=${pkg.version}`], { cwd: scratch, signal: opts.signal, what: `apt-get download ${pkg.name}` });
     const deb = await firstMatch(scratch, /\.deb$/);
     if (!deb) throw new LabError('E_KERNEL_DOWNLOAD', 'run', `apt-get download left no .deb for ${pkg.name}`);
     const root = join(scratch, 'root');

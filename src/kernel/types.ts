@@ -1,6 +1,18 @@
 // A kernel the lab can boot: image, modules, config and version, on disk in
 // the cache. Every kind of kernel spec resolves to this.
 
+/** How the virtio-mem device must be configured for this kernel's driver. */
+export interface DeviceOptions {
+  /**
+   * QEMU's `unplugged-inaccessible` property of virtio-mem-pci. Drivers that
+   * predate VIRTIO_MEM_F_UNPLUGGED_INACCESSIBLE (Linux < 5.16) cannot accept
+   * the feature and fail with "device refuses features" unless it is 'off'.
+   */
+  unpluggedInaccessible: 'on' | 'off';
+  /** What was probed to decide, e.g. the driver's feature table. */
+  why: string;
+}
+
 export interface ResolvedKernel {
   /** The spec the user gave, e.g. "debian:bookworm". */
   spec: string;
@@ -16,8 +28,22 @@ export interface ResolvedKernel {
   modulesDir: string;
   /** sha256 of the image: the cache key of everything built from it. */
   imageSha256: string;
+  /** Device options the kernel needs; set by resolveKernel(). */
+  deviceOptions?: DeviceOptions;
+}
+
+/** `KEY=value` lines for a kernel build, normalized (`CONFIG_` prefix, `n` as "is not set"). */
+export interface ConfigOption {
+  name: string;
+  value: string;
 }
 
 export type KernelSpec =
   | { kind: 'debian-suite'; suite: string; series?: string; text: string }
-  | { kind: 'debian-package'; pkg: string; text: string };
+  | { kind: 'debian-package'; pkg: string; suite?: string; text: string }
+  /** A bzImage on disk; modules and config come from options or sit beside it. */
+  | { kind: 'path'; image: string; text: string }
+  /** A built kernel tree: arch/x86/boot/bzImage, .config, modules.order. */
+  | { kind: 'tree'; dir: string; text: string }
+  /** A kernel built from a Debian linux-source-X.Y package or a source tree, with extra options. */
+  | { kind: 'build'; source: { kind: 'debian'; pkg: string; series: string } | { kind: 'dir'; dir: string }; options: ConfigOption[]; text: string };

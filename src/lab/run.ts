@@ -83,6 +83,7 @@ export async function runLab(opts: RunOptions): Promise<Report> {
   let qmp: QmpClient | undefined;
   let ch: GuestChannel | undefined;
   let shm: ShmBackend | undefined;
+  let ctxRef: StepContext | undefined;
   try {
     const profile = await loadProfile(opts.profile);
     const progress = (message: string) => ev.emit({ type: 'progress', message });
@@ -119,12 +120,13 @@ export async function runLab(opts: RunOptions): Promise<Report> {
     report.environment.model = { version: model.version, config: model.config, cmdline: model.cmdline, flagsInferred: true };
     await save();
 
-    const ctx: StepContext = { events: ev, signal: opts.signal, t, profile, vm, qmp, ch, shm, boot, model, lastDmesg: [], onSafety: (e) => (safety = foldSafety(safety, e)) };
+    const ctx: StepContext = (ctxRef = { events: ev, signal: opts.signal, t, profile, vm, qmp, ch, shm, boot, model, lastDmesg: [], stepIndex: 0, held: [], claims: [], kcore: !!opts.scenario.kcore, onSafety: (e) => (safety = foldSafety(safety, e)) });
     const steps = opts.scenario.steps;
     for (const [i, step] of steps.entries()) {
       opts.signal?.throwIfAborted();
       ev.emit({ type: 'step-start', step: step.name, index: i, total: steps.length });
       currentStep = step.name;
+      ctx.stepIndex = i;
       let s;
       try {
         s = await runStep(ctx, step);
@@ -148,6 +150,7 @@ export async function runLab(opts: RunOptions): Promise<Report> {
     report.fault = classifyFault(e, { aborted: !!opts.signal?.aborted, vmExit: vm?.exit, consoleTail: vm?.consoleTail ?? [], step: currentStep });
     report.error = { code: report.fault.code, kind: le?.kind ?? 'run', message: errorMessage(e), hint: le?.hint, context: le?.context };
   } finally {
+    ctxRef?.session?.close();
     ch?.close();
     qmp?.close();
     shm?.close();

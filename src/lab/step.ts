@@ -1,13 +1,15 @@
 // One scenario step: the action (module command, resize, access, guest
 // command), the settle, the observations, the probe plan run through the
 // agent and judged by the model, the step-level checks and the host view.
-import { parseIomem } from '../guest/iomem.js';
+import { parseIomem, type IomemNode } from '../guest/iomem.js';
 import { dmesgDelta, readGuestState, readSections, type GuestBootFacts } from '../guest/observe.js';
 import { shq, type GuestChannel } from '../guest/ssh.js';
 import type { KernelFacts, SafetyEvidence, StepState } from '../model/index.js';
 import { deviceAddresses, planProbes } from '../probe/plan.js';
 import { highmemCommand, parseHighmemAnswer, runProbes } from '../probe/run-agent.js';
-import { hex } from '../probe/types.js';
+import { hex, type ProbeRecord, type ProbeSpec } from '../probe/types.js';
+import { AgentSession } from '../probe/session.js';
+import { holdSpecs, judgeHeldUses, judgeKcore, kcoreSpecs, resolveHeld, stepClaims, useHeldSpecs, type Held, type StepClaims } from './held.js';
 import type { QmpClient } from '../qmp/client.js';
 import type { EventLog } from '../report/events.js';
 import type { StepReport } from '../report/types.js';
@@ -51,6 +53,17 @@ export interface StepContext {
   boot: GuestBootFacts;
   model: KernelFacts;
   lastDmesg: string[];
+  /** Index of the step being run. */
+  stepIndex: number;
+  /** The long-lived agent, opened by the first hold. */
+  session?: AgentSession;
+  /** /dev/mem mappings held since an earlier step. */
+  held: Held[];
+  /** Claims seen between consecutive steps (what can revoke a held mapping). */
+  claims: StepClaims[];
+  prevIomem?: IomemNode[];
+  /** Probe /proc/kcore at every step. */
+  kcore: boolean;
   /** The model's state at the previous step (for step-level rules). */
   previous?: StepState;
   onSafety: (e: SafetyEvidence) => void;
@@ -70,6 +83,7 @@ export async function runStep(ctx: StepContext, step: ScenarioStep): Promise<Ste
     observations: { iomem: '', dmesg: [], memoryDevices: [], virtioMemBound: false, virtioMemLoaded: false, highMemoryEnd: '', action: {} },
     probes: [],
   };
+  let heldRecords: { rec: ProbeRecord; spec: ProbeSpec }[] = [];
   try {
     const a = step.action;
     if (a.kind === 'modprobe' || a.kind === 'rmmod') {
@@ -87,6 +101,15 @@ export async function runStep(ctx: StepContext, step: ScenarioStep): Promise<Ste
       const [r] = await runProbes(ctx.ch, [{ id: 0, op: a.op, addr, len: 4096, why: 'scenario access' }], { timeoutMs: ctx.t.probes });
       rep.observations.action = { access: r };
       ev.emit({ type: 'step-action', step: step.name, detail: `${a.op} ${r.addr}: ${r.observed.result}${r.observed.errno ? ` ${r.observed.errno}` : ''}` });
+    } else if (a.kind === 'hold') {
+      const now = parseIomem((await readSections(ctx.ch, { iomem: 'cat /proc/iomem' }, ctx.t.observe)).iomem);
+      const held = resolveHeld(a.mappings, now, deviceInfo(await ctx.qmp.execute<unknown[]>('query-memory-devices')), ctx.stepIndex);
+      ctx.session ??= await AgentSession.open(ctx.ch);
+      const recs = await ctx.session.run(holdSpecs(held, 100_000), ctx.t.probes);
+      heldRecords = recs.map((r, i) => ({ rec: r, spec: holdSpecs(held, 100_000)[i] }));
+      ctx.held.push(...held.filter((_, i) => recs[i].observed.result === 'ok'));
+      rep.observations.action = { held: held.map((h, i) => ({ name: h.name, addr: recs[i].addr, private: h.private, result: recs[i].observed })) };
+      ev.emit({ type: 'step-action', step: step.name, detail: held.map((h, i) => `${h.name} ${recs[i].addr}: ${recs[i].observed.result}${recs[i].observed.errno ? ` ${recs[i].observed.errno}` : ''}`).join(', ') });
     } else if (a.kind === 'guest-command') {
       // Runs in the guest's shell (the scenario author's command, as written);
       // nothing of it reaches a host shell.
@@ -137,6 +160,36 @@ export async function runStep(ctx: StepContext, step: ScenarioStep): Promise<Ste
         ev.emit({ type: 'probe', step: step.name, probe });
       },
     });
+    // Held mappings (made at an earlier step) and /proc/kcore: the probes
+    // whose outcome depends on history.
+    const claims = stepClaims(ctx.stepIndex, ctx.prevIomem, model);
+    ctx.claims.push(claims);
+    ctx.prevIomem = iomem;
+    const record = (probe: ProbeRecord) => {
+      rep.probes.push(probe);
+      ev.emit({ type: 'probe', step: step.name, probe });
+    };
+    for (const { rec, spec } of heldRecords) {
+      ctx.onSafety(judgeProbe(ctx.model, model, spec, rec));
+      record(rec);
+    }
+    let nextId = specs.length + 1;
+    const usable = ctx.held.filter((h) => h.stepIndex < ctx.stepIndex);
+    if (usable.length > 0 && ctx.session) {
+      const uses = useHeldSpecs(usable, nextId);
+      nextId += uses.length;
+      const recs = await ctx.session.run(uses, ctx.t.probes);
+      usable.forEach((h, i) => judgeHeldUses(ctx.model, model, h, ctx.claims, recs.slice(i * 3, i * 3 + 3)).forEach(ctx.onSafety));
+      recs.forEach(record);
+    }
+    if (ctx.kcore) {
+      const planned = kcoreSpecs(model, dev, nextId);
+      const recs = await runProbes(ctx.ch, planned.map((k) => k.spec), { timeoutMs: ctx.t.probes });
+      recs.forEach((r, i) => {
+        judgeKcore(ctx.model, model, planned[i].page, r);
+        record(r);
+      });
+    }
     rep.checks = stepChecks({
       facts: ctx.model,
       state: model,

@@ -40,5 +40,12 @@ export function predict(facts: KernelFacts, state: StepState, spec: ProbeSpec, o
     case 'touch-shared':
     case 'touch-private':
       return predictTouch(ctx, spec.addr, spec.len, { private: spec.op === 'touch-private', oSync });
+    case 'hold-shared':
+    case 'hold-private':
+      return predictMmap(ctx, spec.addr, spec.len, { private: spec.op === 'hold-private', oSync });
+    default:
+      // held-* depend on the mapping's history, kcore on the page's hotplug
+      // state: predictHeldTouch(), predictPtrace(), predictKcore().
+      throw new Error(`predict() cannot judge ${spec.op} from one step's state`);
   }
 }

@@ -12,8 +12,12 @@ export interface PtraceAccess {
   revoked: boolean;
   /** The PTE allows writes (PROT_WRITE on a shared mapping). */
   pteWritable: boolean;
-  /** What the PTE points at: a RAM page (low-MiB RAM, or a private COW copy) or MMIO/unclaimed space. */
-  target: 'ram' | 'cow' | 'mmio';
+  /**
+   * What the PTE points at: ordinary RAM, RAM whose pages are all
+   * PageReserved (the first MiB on x86), a private COW copy, or
+   * MMIO/unclaimed space.
+   */
+  target: 'ram' | 'reserved-ram' | 'cow' | 'mmio';
   /** process_vm_readv() instead of ptrace or /proc/PID/mem. */
   via?: 'ptrace' | 'proc-mem' | 'process_vm_readv';
 }
@@ -31,13 +35,21 @@ export interface PtraceAccess {
 export function predictPtrace(facts: Pick<KernelFacts, 'version' | 'measured'>, a: PtraceAccess): Expected {
   const sys = a.write ? 'pwrite' : 'pread';
   if (a.via === 'process_vm_readv') {
-    return fail(sys, 'EFAULT', 'R-PTRACE-VMREADV', 'process_vm_readv pins pages with GUP, which refuses VM_IO|VM_PFNMAP');
+    return fail('process_vm_readv', 'EFAULT', 'R-PTRACE-VMREADV', 'process_vm_readv pins pages with GUP, which refuses VM_IO|VM_PFNMAP');
   }
   const recheck = resolveFeatures(facts).genericAccessPhysRecheck;
   if (a.revoked) {
     return fail(sys, 'EIO', 'R-PTRACE-REVOKED', `follow_pte() finds no PTE after revocation${recheck.enabled ? '' : ' (5.10: no re-check, a concurrent revoke could still be raced)'}`);
   }
   if (a.write && !a.pteWritable) return fail(sys, 'EIO', 'R-PTRACE-RO', 'FOLL_WRITE through a read-only PTE: -EINVAL');
+  if (a.target === 'reserved-ram') {
+    // arch/x86/mm/ioremap.c __ioremap_check_ram() refuses a System RAM
+    // resource only if one of its pages is valid and not PageReserved; since
+    // "x86/setup: Always reserve the first 1M of RAM" (5.13, in 5.10.y
+    // stable) every page of the first MiB is reserved, so ioremap_prot()
+    // maps it and the bytes are copied. Seen on Debian 6.1 at 0x1000.
+    return { outcome: a.write ? 'ok' : 'data', rule: 'R-PTRACE-RAM', via: ['R-PTRACE-RAM'], why: 'first-MiB RAM: every page PageReserved, so __ioremap_check_ram() lets ioremap_prot() map it' };
+  }
   if (a.target !== 'mmio') {
     return fail(sys, 'EIO', 'R-PTRACE-RAM', `ioremap_prot() refuses ${a.target === 'cow' ? 'the COW copy (ordinary RAM)' : 'System RAM'}: -ENOMEM`);
   }

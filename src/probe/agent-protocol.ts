@@ -115,7 +115,7 @@ export function formatProbeLine(spec: ProbeSpec): string {
       'align addr and len to 8',
     );
   }
-  if (spec.op !== 'read' && spec.op !== 'write' && spec.addr % AGENT_PAGE !== 0) {
+  if (spec.op !== 'read' && spec.op !== 'write' && spec.op !== 'kcore' && spec.addr % AGENT_PAGE !== 0) {
     badRequest(`${spec.op} at ${hexOf(spec.addr)} is not page aligned`, 'use a multiple of 4096');
   }
   return `${spec.id} ${spec.op} ${hexOf(spec.addr)} ${spec.len}`;
@@ -141,7 +141,21 @@ const SYSCALLS_BY_OP: Record<ProbeOp, readonly string[]> = {
   'mmap-private': ['open', 'mmap'],
   'touch-shared': ['open', 'mmap'],
   'touch-private': ['open', 'mmap'],
+  'hold-shared': ['open', 'mmap'],
+  'hold-private': ['open', 'mmap'],
+  'held-touch-shared': ['hold'],
+  'held-touch-private': ['hold'],
+  'held-procmem-shared': ['hold', 'open', 'pread'],
+  'held-procmem-private': ['hold', 'open', 'pread'],
+  'held-vmreadv-shared': ['hold', 'process_vm_readv'],
+  'held-vmreadv-private': ['hold', 'process_vm_readv'],
+  kcore: ['open', 'pread', 'kcore'],
 };
+
+/** Ops whose success answer is only "ok" (a mapping was made). */
+const MAP_ONLY: readonly ProbeOp[] = ['mmap-shared', 'mmap-private', 'hold-shared', 'hold-private'];
+/** Ops that touch a mapping and may fault. */
+const TOUCHES: readonly ProbeOp[] = ['touch-shared', 'touch-private', 'held-touch-shared', 'held-touch-private'];
 
 /** Parses one line the agent printed. Throws AgentProtocolError on anything else. */
 export function parseAgentLine(line: string): AgentAnswer {
@@ -180,11 +194,11 @@ export function parseAgentLine(line: string): AgentAnswer {
   const len = uint(o.len, 'len', bad);
   if (len < 1 || len > AGENT_MAX_LEN) bad('has len out of range');
   const head = ['id', 'op', 'addr', 'len', 'result'];
-  const isTouch = op === 'touch-shared' || op === 'touch-private';
+  const isTouch = TOUCHES.includes(op);
 
   switch (o.result) {
     case 'ok': {
-      if (op === 'mmap-shared' || op === 'mmap-private') {
+      if (MAP_ONLY.includes(op)) {
         keys(o, head, bad);
         return { kind: 'probe', id, op, addr, len, observed: { result: 'ok' } };
       }

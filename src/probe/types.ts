@@ -8,7 +8,18 @@ export type ProbeOp =
   | 'mmap-shared' // mmap(PROT_READ, MAP_SHARED) then munmap: does the mapping succeed?
   | 'mmap-private' // mmap(PROT_READ, MAP_PRIVATE) then munmap
   | 'touch-shared' // mmap shared, read every byte, SIGBUS/SIGSEGV caught
-  | 'touch-private'; // same with MAP_PRIVATE
+  | 'touch-private' // same with MAP_PRIVATE
+  // Held mappings: made by one request, kept by a long-lived agent, used by
+  // later ones (keyed by op kind, address and length).
+  | 'hold-shared' // mmap(PROT_READ, MAP_SHARED) and keep it
+  | 'hold-private'
+  | 'held-touch-shared' // read every byte of the held mapping, SIGBUS/SIGSEGV caught
+  | 'held-touch-private'
+  | 'held-procmem-shared' // pread of /proc/self/mem at the mapping: the ptrace path (generic_access_phys)
+  | 'held-procmem-private'
+  | 'held-vmreadv-shared' // process_vm_readv of the mapping
+  | 'held-vmreadv-private'
+  | 'kcore'; // read the physical address through /proc/kcore's direct-map offset
 
 export const PROBE_OPS: readonly ProbeOp[] = [
   'read',
@@ -17,7 +28,19 @@ export const PROBE_OPS: readonly ProbeOp[] = [
   'mmap-private',
   'touch-shared',
   'touch-private',
+  'hold-shared',
+  'hold-private',
+  'held-touch-shared',
+  'held-touch-private',
+  'held-procmem-shared',
+  'held-procmem-private',
+  'held-vmreadv-shared',
+  'held-vmreadv-private',
+  'kcore',
 ];
+
+/** Ops that need the long-lived agent (their mappings outlive one request batch). */
+export const isHeldOp = (op: ProbeOp): boolean => op.startsWith('hold-') || op.startsWith('held-');
 
 /** One planned access. Addresses are guest physical, page aligned in plans. */
 export interface ProbeSpec {

@@ -20,6 +20,17 @@ describe('ptrace and /proc/PID/mem on a /dev/mem mapping', () => {
     expect(predictPtrace(facts('6.1'), { ...base, write: true, pteWritable: true })).toMatchObject({ outcome: 'ok', rule: 'R-PTRACE-MMIO' });
   });
 
+  it('R-PTRACE-RAM: first-MiB RAM is all PageReserved, so __ioremap_check_ram() lets it through → bytes', () => {
+    // arch/x86/mm/ioremap.c __ioremap_check_ram(): refuses only when a page of
+    // the resource is pfn_valid && !PageReserved; "x86/setup: Always reserve
+    // the first 1M of RAM" reserves every page below 1 MiB.
+    expect(predictPtrace(facts('6.1'), { ...base, target: 'reserved-ram' })).toMatchObject({ outcome: 'data', rule: 'R-PTRACE-RAM' });
+  });
+
+  it('R-PTRACE-VMREADV names process_vm_readv as the failing call', () => {
+    expect(predictPtrace(facts('6.1'), { ...base, target: 'mmio', via: 'process_vm_readv' })).toMatchObject({ errno: 'EFAULT', syscall: 'process_vm_readv' });
+  });
+
   it('R-PTRACE-RAM: ioremap_prot() refuses RAM and private COW copies → EIO', () => {
     expect(predictPtrace(facts('6.1'), { ...base, target: 'ram' })).toMatchObject({ errno: 'EIO', rule: 'R-PTRACE-RAM' });
     expect(predictPtrace(facts('6.1'), { ...base, target: 'cow' })).toMatchObject({ errno: 'EIO', rule: 'R-PTRACE-RAM' });

@@ -1,0 +1,129 @@
+// apt for kernels of any Debian suite. The host's own suite uses the host's
+// apt as configured. Any other suite gets PRIVATE apt state under the cache
+// (sources list, lists, package cache, an empty dpkg status): every path apt
+// would read or write is redirected with -o options, so nothing of the host
+// is edited, and it works without root. Private lists are refreshed when
+// older than a day.
+import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cacheRoot, writeFileAtomic } from '../util/cache.js';
+import { LabError } from '../util/errors.js';
+import { run, type RunResult } from '../util/exec.js';
+import { debianArchives, DEFAULT_KEYRING, privateSourcesList, readHostSources } from './sources.js';
+
+export type AptContext =
+  | { kind: 'host'; suite: string }
+  | { kind: 'private'; suite: string; dir: string; options: string[] };
+
+export const LISTS_MAX_AGE_MS = 24 * 3600 * 1000;
+
+/**
+ * Host configuration that must not run for private state: update hooks
+ * (e.g. PackageKit's cache-update notification) belong to the host's lists.
+ */
+export const PRIVATE_APT_CONF = [
+  '#clear APT::Update::Pre-Invoke;',
+  '#clear APT::Update::Post-Invoke;',
+  '#clear APT::Update::Post-Invoke-Success;',
+  '',
+].join('\n');
+
+/** The -c/-o options that point every piece of apt's state into `dir`. */
+export function privateAptOptions(dir: string, opts: { root: boolean }): string[] {
+  const o = (kv: string) => ['-o', kv];
+  return [
+    '-c', join(dir, 'apt.conf'),
+    ...o(`Dir::Etc::SourceList=${join(dir, 'sources.list')}`),
+    // Empty directories: the host's sources.list.d and pinning must not mix in.
+    ...o(`Dir::Etc::SourceParts=${join(dir, 'empty')}`),
+    ...o(`Dir::Etc::Preferences=${join(dir, 'preferences')}`),
+    ...o(`Dir::Etc::PreferencesParts=${join(dir, 'empty')}`),
+    ...o(`Dir::State=${dir}`),
+    ...o(`Dir::State::Lists=${join(dir, 'lists')}`),
+    // Nothing is installed in this view: kernels resolve without the host's dpkg status.
+    ...o(`Dir::State::status=${join(dir, 'status')}`),
+    ...o(`Dir::Cache=${join(dir, 'cache')}`),
+    // Some images disable the binary caches (pkgcache ""); private state keeps them: apt-cache is much faster with them.
+    ...o('Dir::Cache::pkgcache=pkgcache.bin'),
+    ...o('Dir::Cache::srcpkgcache=srcpkgcache.bin'),
+    ...o('APT::Get::List-Cleanup=0'),
+    ...o('APT::Architecture=amd64'),
+    ...o('APT::Architectures=amd64'),
+    ...o('Acquire::Languages=none'),
+    // As root, apt drops to _apt for downloads, which cannot enter a private
+    // cache under root's home; apt would warn and download as root anyway.
+    ...(opts.root ? o('APT::Sandbox::User=root') : []),
+  ];
+}
+
+export function aptArgv(ctx: AptContext, args: string[]): string[] {
+  return ctx.kind === 'private' ? [...ctx.options, ...args] : args;
+}
+
+export const aptCache = (ctx: AptContext, args: string[], what?: string): Promise<RunResult> =>
+  run('apt-cache', aptArgv(ctx, args), { what: what ?? `apt-cache ${args[0]}` });
+
+export const aptGet = (ctx: AptContext, args: string[], opts: { cwd?: string; signal?: AbortSignal; what?: string } = {}): Promise<RunResult> =>
+  run('apt-get', aptArgv(ctx, args), { ...opts, what: opts.what ?? `apt-get ${args[0]}` });
+
+export const privateAptDir = (suite: string): string => join(cacheRoot(), 'apt', suite);
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(() => true, () => false);
+}
+
+/**
+ * Private apt state for `suite`, with lists at most a day old. A failed
+ * refresh keeps older lists (and says so); with no lists at all it fails.
+ */
+export async function privateApt(
+  suite: string,
+  hostSuite: string,
+  opts: { signal?: AbortSignal; onProgress?: (msg: string) => void; now?: number; etcApt?: string } = {},
+): Promise<AptContext> {
+  const archives = debianArchives(await readHostSources(opts.etcApt), hostSuite);
+  if (archives.main.length === 0) {
+    throw new LabError('E_APT_NO_DEBIAN_SOURCE', 'environment', `the host's apt sources name no Debian archive for ${hostSuite} (main)`, {
+      hint: `configure the Debian archive in /etc/apt/sources.list.d/debian.sources (Suites: ${hostSuite}, Components: main), then try again`,
+    });
+  }
+  const dir = privateAptDir(suite);
+  const ctx: AptContext = { kind: 'private', suite, dir, options: privateAptOptions(dir, { root: process.getuid?.() === 0 }) };
+  for (const d of ['lists/partial', 'cache/archives/partial', 'empty']) await mkdir(join(dir, d), { recursive: true });
+  for (const f of ['status', 'preferences']) if (!(await exists(join(dir, f)))) await writeFile(join(dir, f), '');
+  await writeFileAtomic(join(dir, 'apt.conf'), PRIVATE_APT_CONF);
+
+  const sources = privateSourcesList(archives, suite, await exists(DEFAULT_KEYRING));
+  const old = await readFile(join(dir, 'sources.list'), 'utf8').catch(() => '');
+  if (old !== sources) await writeFileAtomic(join(dir, 'sources.list'), sources);
+  const stampPath = join(dir, 'updated');
+  const stamp = await stat(stampPath).catch(() => undefined);
+  const now = opts.now ?? Date.now();
+  if (stamp && old === sources && now - stamp.mtimeMs < LISTS_MAX_AGE_MS) return ctx;
+
+  opts.onProgress?.(`fetching Debian ${suite} package lists (private apt state in ${dir})`);
+  try {
+    await aptGet(ctx, ['update', '-q'], { signal: opts.signal, what: `apt-get update for ${suite}` });
+    await writeFile(stampPath, new Date(now).toISOString() + '\n');
+    await utimes(stampPath, now / 1000, now / 1000);
+  } catch (e) {
+    if (stamp && old === sources) {
+      opts.onProgress?.(`could not refresh the ${suite} lists; using the ones from ${stamp.mtime.toISOString()}`);
+      return ctx;
+    }
+    const stderr = e instanceof LabError ? String(e.context.stderr ?? '') : '';
+    throw new LabError('E_APT_UPDATE', 'environment', `apt-get update for Debian ${suite} failed${/Release file|404/.test(stderr) ? ': the archive has no such suite' : ''}`, {
+      hint: `check the suite name (e.g. bullseye, trixie, bookworm-backports) and that the host reaches its Debian archive (${archives.main[0].uri})`,
+      cause: e,
+      context: { suite, sources, stderr: stderr.slice(-1500) },
+    });
+  }
+  return ctx;
+}
+
+/** A value that changes whenever the lists a context reads change. */
+export async function listsStamp(ctx: AptContext): Promise<string> {
+  const p = ctx.kind === 'host' ? '/var/lib/apt/lists' : join(ctx.dir, 'updated');
+  const st = await stat(p).catch(() => undefined);
+  return st ? `${st.mtimeMs}` : 'none';
+}

@@ -1,0 +1,146 @@
+// Held /dev/mem mappings and /proc/kcore: the probes that need history.
+// A mapping made at one step is touched, read through /proc/self/mem (the
+// ptrace path) and through process_vm_readv at every later step; the model
+// predicts each from the claims seen since the mapping was made (R-REVOKE,
+// R-PTRACE-*), and S2/S3 are checked whatever it predicted.
+import { flattenIomem, type IomemNode } from '../guest/iomem.js';
+import {
+  checkS2,
+  checkS3,
+  claimsFromIomemDiff,
+  explainJudgement,
+  predictHeldTouch,
+  predictKcore,
+  predictPtrace,
+  type ClaimEvent,
+  type Expected,
+  type HeldMapping,
+  type KcorePage,
+  type KernelFacts,
+  type SafetyEvidence,
+  type StepState,
+} from '../model/index.js';
+import type { ProbeOp, ProbeRecord, ProbeSpec } from '../probe/types.js';
+import { PAGE } from '../probe/types.js';
+import type { HeldSpec } from '../scenario/types.js';
+import { LabError } from '../util/errors.js';
+import type { DeviceInfo } from './hostview.js';
+
+export interface Held extends HeldMapping {
+  name: string;
+  /** Index of the step that made it: only claims after it can revoke it. */
+  stepIndex: number;
+}
+
+/** Claims between two steps' iomem, stamped with the later step. */
+export interface StepClaims {
+  stepIndex: number;
+  events: ClaimEvent[];
+}
+
+export function stepClaims(stepIndex: number, before: IomemNode[] | undefined, after: StepState): StepClaims {
+  return { stepIndex, events: before ? claimsFromIomemDiff(before, after.iomem).map((claim) => ({ claim, after })) : [] };
+}
+
+/** The first page of a PCI host-bridge window above 1 MiB that no resource inside it covers. */
+export function firstMmioHole(iomem: IomemNode[]): number | undefined {
+  for (const w of iomem.filter((n) => n.name.startsWith('PCI Bus ') && n.start >= 0x100000)) {
+    for (let a = Math.ceil(w.start / PAGE) * PAGE; a + PAGE - 1 <= w.end; a += PAGE) {
+      const next = w.children.find((c) => c.start <= a + PAGE - 1 && c.end >= a);
+      if (!next) return a;
+      a = Math.floor(next.end / PAGE) * PAGE; // skip past the covered part
+    }
+  }
+  return undefined;
+}
+
+export function resolveHeld(specs: HeldSpec[], iomem: IomemNode[], dev: DeviceInfo | undefined, stepIndex: number): Held[] {
+  return specs.map((s) => {
+    let start: number | undefined;
+    if ('deviceOffsetMiB' in s.target) {
+      if (!dev) throw new LabError('E_NO_DEVICE', 'run', `hold ${s.name}: the machine has no virtio-mem device`);
+      start = dev.memaddr + s.target.deviceOffsetMiB * 1024 * 1024;
+    } else if ('addr' in s.target) start = parseInt(s.target.addr, 16);
+    else start = firstMmioHole(iomem);
+    if (start === undefined) throw new LabError('E_NO_MMIO_HOLE', 'run', `hold ${s.name}: no unclaimed page in a PCI window`);
+    return { name: s.name, start, end: start + PAGE - 1, private: !!s.private, stepIndex };
+  });
+}
+
+const kind = (h: Held) => (h.private ? 'private' : 'shared');
+
+export const holdSpecs = (held: Held[], firstId: number): ProbeSpec[] =>
+  held.map((h, i) => ({ id: firstId + i, op: `hold-${kind(h)}` as ProbeOp, addr: h.start, len: PAGE, why: `hold ${h.name}` }));
+
+/** touch, /proc/self/mem and process_vm_readv of every held mapping, in that order. */
+export function useHeldSpecs(held: Held[], firstId: number): ProbeSpec[] {
+  let id = firstId;
+  return held.flatMap((h) =>
+    (['touch', 'procmem', 'vmreadv'] as const).map((use) => ({ id: id++, op: `held-${use}-${kind(h)}` as ProbeOp, addr: h.start, len: PAGE, why: `held ${h.name}` })),
+  );
+}
+
+const ramNames = /^(System RAM|Kernel (code|rodata|data|bss))/;
+
+/** Is the page ordinary (busy) System RAM: what generic_access_phys()'s ioremap_prot() refuses. */
+function isRam(iomem: IomemNode[], addr: number): boolean {
+  return flattenIomem(iomem).some((n) => ramNames.test(n.name) && n.start <= addr && n.end >= addr);
+}
+
+/** Judges the three uses of one held mapping; returns S2/S3 evidence. */
+export function judgeHeldUses(facts: KernelFacts, state: StepState, h: Held, claims: StepClaims[], recs: ProbeRecord[]): SafetyEvidence[] {
+  const events = claims.filter((c) => c.stepIndex > h.stepIndex).flatMap((c) => c.events);
+  const [touch, procmem, vmreadv] = recs;
+  const touchExp = predictHeldTouch(facts, h, events);
+  const revokedObserved = touch.observed.result === 'signal';
+  const target = !isRam(state.iomem, h.start) ? 'mmio' : h.start < 0x100000 ? 'reserved-ram' : 'ram';
+  const ptraceBase = { write: false, revoked: touchExp.outcome === 'signal', pteWritable: false, target } as const;
+  apply(touch, touchExp);
+  apply(procmem, predictPtrace(facts, { ...ptraceBase, via: 'proc-mem' }));
+  apply(vmreadv, predictPtrace(facts, { ...ptraceBase, via: 'process_vm_readv' }));
+  const what = `${h.name} (${kind(h)} mapping of 0x${h.start.toString(16)})`;
+  const s2 = checkS2(h, events, touch.observed);
+  const s3 = checkS3(revokedObserved, procmem.observed, `/proc/self/mem read of ${what}`);
+  for (const [rec, ev] of [[touch, s2], [procmem, s3]] as const) {
+    if (ev.violated) {
+      rec.verdict = 'violation';
+      rec.verdictReason = `${ev.property}: ${ev.evidence}`;
+    }
+  }
+  return [s2, s3];
+}
+
+function apply(rec: ProbeRecord, e: Expected): void {
+  if (rec.observed.result === 'errno' && rec.observed.syscall === 'hold') {
+    rec.verdict = 'skipped';
+    rec.verdictReason = 'the mapping could not be made (see the hold probe)';
+    return;
+  }
+  rec.expected = { outcome: e.outcome, errno: e.errno, syscall: e.syscall, signal: e.signal, rule: e.rule, via: e.via, why: e.why };
+  const j = explainJudgement(e, rec.observed);
+  rec.verdict = j.verdict;
+  if (j.verdict === 'mismatch') rec.verdictReason = j.reason;
+}
+
+/**
+ * /proc/kcore probes of the device region: a plugged page, an unplugged
+ * subblock inside an added block (PageOffline) when there is one, a page
+ * never added, and ordinary RAM.
+ */
+export function kcoreSpecs(state: StepState, dev: DeviceInfo | undefined, firstId: number): { spec: ProbeSpec; page: KcorePage }[] {
+  const out: { addr: number; page: KcorePage; why: string }[] = [{ addr: 0x100000, page: 'online', why: 'System RAM' }];
+  if (dev) {
+    const added = flattenIomem(state.iomem).filter((n) => n.name === 'System RAM (virtio_mem)');
+    const inAdded = (a: number) => added.some((n) => n.start <= a && n.end >= a);
+    const plugEnd = dev.memaddr + dev.size;
+    if (dev.size > 0) out.push({ addr: dev.memaddr, page: 'online', why: 'first plugged page' });
+    if (inAdded(plugEnd)) out.push({ addr: plugEnd, page: 'page-offline', why: 'unplugged subblock inside an added memory block' });
+    const last = dev.memaddr + dev.maxSize - PAGE;
+    if (!inAdded(last)) out.push({ addr: last, page: 'never-added', why: 'device memory never added' });
+  }
+  return out.map((o, i) => ({ spec: { id: firstId + i, op: 'kcore', addr: o.addr, len: PAGE, why: `kcore: ${o.why}` }, page: o.page }));
+}
+
+export function judgeKcore(facts: KernelFacts, state: StepState, page: KcorePage, rec: ProbeRecord): void {
+  apply(rec, predictKcore(facts, { page, capSysRawio: true, lockdown: state.lockdown }));
+}
