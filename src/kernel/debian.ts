@@ -2,14 +2,13 @@
 // set-up, any other suite through private apt state (apt.ts). `apt-get
 // download` needs no root, and `dpkg-deb -x` unpacks without installing
 // anything on the host.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheRoot, buildCacheEntry, readJsonIfExists, writeFileAtomic } from '../util/cache.js';
 import { inputError, LabError } from '../util/errors.js';
 import { run } from '../util/exec.js';
 import { aptCache, aptGet, listsStamp, privateApt, type AptContext } from './apt.js';
+import { absolutize, ensureDepmod, sha256File, writeManifest } from './entry.js';
 import type { KernelSpec, ResolvedKernel } from './types.js';
 
 type DebianSpec = Extract<KernelSpec, { kind: 'debian-suite' | 'debian-package' }>;
@@ -115,12 +114,6 @@ export async function resolveDebianPackage(spec: DebianSpec, ctx: AptContext): P
   return { name: best.name, version: best.version };
 }
 
-async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
 async function firstMatch(dir: string, re: RegExp): Promise<string | undefined> {
   const names = await readdir(dir).catch(() => [] as string[]);
   return names.find((n) => re.test(n));
@@ -171,39 +164,15 @@ export async function fetchDebianKernel(spec: DebianSpec, opts: { signal?: Abort
     let modulesDir = join(root, 'lib', 'modules', release);
     if (!(await stat(modulesDir).catch(() => undefined))) modulesDir = join(root, 'usr', 'lib', 'modules', release);
     await ensureDepmod(modulesDir, release);
-    // Paths are recorded relative to the entry and made absolute on read,
-    // because the scratch directory is renamed into place.
-    const manifest = {
+    await writeManifest(scratch, {
       source: `${pkg.name} ${pkg.version}`,
       release,
-      image: join('root', 'boot', vmlinuz),
-      config: join('root', 'boot', config),
-      modulesDir: modulesDir.slice(scratch.length + 1),
+      image: join(boot, vmlinuz),
+      config: join(boot, config),
+      modulesDir,
       imageSha256: await sha256File(join(boot, vmlinuz)),
-    };
-    await writeFileAtomic(join(scratch, 'kernel.json'), JSON.stringify(manifest, null, 2));
+    });
   });
   const m = (await readJsonIfExists<Omit<ResolvedKernel, 'spec'>>(manifestPath))!;
   return absolutize(dir, { ...m, spec: spec.text });
-}
-
-/**
- * Debian's packages ship no modules.dep (the postinst runs depmod); the guest
- * image builder needs it to find a module's dependencies.
- */
-async function ensureDepmod(modulesDir: string, release: string): Promise<void> {
-  if (await stat(join(modulesDir, 'modules.dep')).catch(() => undefined)) return;
-  const suffix = `/lib/modules/${release}`;
-  if (!modulesDir.endsWith(suffix)) throw new LabError('E_KERNEL_LAYOUT', 'run', `unexpected modules directory ${modulesDir}`);
-  await run('depmod', ['-b', modulesDir.slice(0, -suffix.length), release], { what: 'depmod' });
-}
-
-function absolutize(dir: string, k: ResolvedKernel): ResolvedKernel {
-  const abs = (p: string) => (p.startsWith('/') ? p : join(dir, p));
-  return { ...k, image: abs(k.image), config: abs(k.config), modulesDir: abs(k.modulesDir) };
-}
-
-export async function loadCachedKernel(dir: string, specText: string): Promise<ResolvedKernel | undefined> {
-  const m = await readJsonIfExists<ResolvedKernel>(join(dir, 'kernel.json'));
-  return m ? absolutize(dir, { ...m, spec: specText }) : undefined;
 }
