@@ -24,7 +24,7 @@
 import { parseIomem, type IomemNode } from '../guest/iomem.js';
 import { inferFlags, resolveFeatures, VIRTIO_MEM_CHILD, VIRTIO_MEM_PARENT, type Features, type PhysRange } from '../model/index.js';
 import type { ProbeExpectation, ProbeObserved, ProbeOp, ProbeRecord } from '../probe/types.js';
-import type { StepObservations, StepReport } from './types.js';
+import type { Report, StepObservations, StepReport } from './types.js';
 
 export type AddressClass =
   | 'low-mib'
@@ -178,7 +178,29 @@ export function stepClassifier(step: Pick<StepReport, 'observations'>): (p: Pick
 /** "plug-512M / device-region-plugged / mmap-shared": the unit JUnit, HTML and compare group by. */
 export const groupName = (step: string, cls: AddressClass, op: ProbeOp | string): string => `${step} / ${cls} / ${op}`;
 
+// ---- run names ---------------------------------------------------------
+
+/** Command-line words the run added to the profile's (e.g. "iomem=relaxed"). */
+export function extraCmdline(report: Report): string[] {
+  const words = (report.environment.guest?.cmdline ?? '').split(/\s+/).filter(Boolean);
+  const profile = (report.environment.profile as { cmdline?: unknown } | undefined)?.cmdline;
+  const base = new Set(Array.isArray(profile) ? profile.map(String) : []);
+  return words.filter((w) => !base.has(w));
+}
+
+/** "6.1.0-56-amd64 / lifecycle / iomem=relaxed": kernel, scenario, the command line beyond the profile's. */
+export function runName(report: Report): string {
+  const env = report.environment;
+  const kernel = env.kernel?.release || env.kernel?.spec || 'unknown-kernel';
+  const extra = extraCmdline(report);
+  return `${kernel} / ${env.scenario ?? 'unknown-scenario'} / ${extra.length > 0 ? extra.join(' ') : 'default cmdline'}`;
+}
+
 // ---- outcomes ----------------------------------------------------------
+
+/** Ops whose success is a mapping, not bytes. */
+const MAPPING_OPS: ReadonlySet<string> = new Set(['mmap-shared', 'mmap-private', 'hold-shared', 'hold-private']);
+export const isMappingOp = (op: string): boolean => MAPPING_OPS.has(op);
 
 /**
  * What the kernel did, without bytes: 'data' / 'zeros' (a read or touch that
@@ -191,7 +213,7 @@ export function probeOutcome(p: Pick<ProbeRecord, 'op' | 'observed'>): Outcome {
   const o = p.observed;
   switch (o.result) {
     case 'ok':
-      if (p.op === 'mmap-shared' || p.op === 'mmap-private') return 'mapped';
+      if (isMappingOp(p.op)) return 'mapped';
       return o.zero ? 'zeros' : 'data';
     case 'errno':
       return `errno:${o.errno ?? '?'}`;
@@ -229,7 +251,7 @@ export const OUTCOME_KIND_LABEL: Record<OutcomeKind, string> = {
 export function describeObserved(op: ProbeOp | string, o: ProbeObserved): string {
   switch (o.result) {
     case 'ok':
-      if (op === 'mmap-shared' || op === 'mmap-private') return 'mapped';
+      if (isMappingOp(op)) return 'mapped';
       return `${o.zero ? 'zeros' : 'data'}${o.bytes !== undefined ? `, ${o.bytes} bytes` : ''}`;
     case 'errno':
       return `errno ${o.errno ?? '?'}${o.syscall ? ` (${o.syscall})` : ''}`;

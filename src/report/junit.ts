@@ -1,0 +1,228 @@
+// JUnit XML for CI dashboards: one <testsuite> per run, one <testcase> per
+// step × address class × op (the probes of that group), per step check, per
+// safety property, and one for the run itself when it did not complete.
+// The shape follows the common Ant/Jenkins JUnit schema
+// (test/fixtures/junit.xsd): required attributes everywhere, timestamps
+// without a zone, at most one failure/error/skipped per testcase.
+import { PROBE_OPS, type ProbeRecord } from '../probe/types.js';
+import { ADDRESS_CLASSES, CLASS_LABEL, describeExpected, describeObserved, groupName, isBad, probeOutcome, runName, stepClassifier, type AddressClass } from './classes.js';
+import type { Report, StepReport } from './types.js';
+
+export interface JUnitOptions {
+  /** The <testsuites> name. */
+  name?: string;
+  /** Failing probes written out per testcase; the rest are counted. */
+  maxProbesPerFailure?: number;
+}
+
+interface Case {
+  classname: string;
+  name: string;
+  time: number;
+  skipped?: string;
+  error?: { type: string; message: string; body: string };
+  failure?: { type: string; message: string; body: string };
+}
+
+// XML 1.0 allows tab, LF, CR and code points from 0x20 up (no lone surrogates,
+// no U+FFFE/U+FFFF); console lines can carry anything.
+// eslint-disable-next-line no-control-regex
+const INVALID_XML = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+const clean = (s: string): string => s.replace(INVALID_XML, (c) => `\\x${c.codePointAt(0)!.toString(16).padStart(2, '0')}`);
+export const xmlText = (s: string): string => clean(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+export const xmlAttr = (s: string): string => xmlText(s).replace(/"/g, '&quot;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;').replace(/\t/g, '&#9;');
+
+const secs = (ms: number | undefined): string => (Math.max(0, ms ?? 0) / 1000).toFixed(3);
+
+/** "2026-11-22T03:30:24.865Z" → "2026-11-22T03:30:24" (the schema wants no zone; the lab writes UTC). */
+function timestamp(iso: string | undefined): string {
+  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})/.exec(iso ?? '');
+  return m ? m[1] : '1970-01-01T00:00:00';
+}
+
+/** A dot-free prefix for classnames: CI tools split classname at its last dot into package and class. */
+const slug = (s: string): string => s.replace(/[.]/g, '_').replace(/\s*\/\s*/g, '.').replace(/\s+/g, '_');
+
+function probeLines(p: ProbeRecord): string[] {
+  const lines = [`${p.addr} ${p.op} len ${p.len} (${p.why})`, `  verdict:  ${p.verdict}${p.verdictReason ? ` - ${p.verdictReason}` : ''}`];
+  if (p.expected) {
+    const via = p.expected.via.filter((v) => v !== p.expected!.rule);
+    lines.push(`  expected: ${describeExpected(p.expected)}${via.length ? ` (via ${via.join(', ')})` : ''}`, `  rule:     ${p.expected.rule}`, `  why:      ${p.expected.why}`);
+  } else {
+    lines.push('  expected: (no model prediction)');
+  }
+  lines.push(`  observed: ${describeObserved(p.op, p.observed)}`);
+  return lines;
+}
+
+function countBy<T>(xs: T[], key: (x: T) => string): string {
+  const m = new Map<string, number>();
+  for (const x of xs) m.set(key(x), (m.get(key(x)) ?? 0) + 1);
+  return [...m].map(([k, n]) => `${k} x${n}`).join(', ');
+}
+
+function probeCase(classname: string, step: string, cls: AddressClass, op: string, probes: ProbeRecord[], max: number): Case {
+  const c: Case = { classname, name: groupName(step, cls, op), time: 0 };
+  const bad = probes.filter((p) => isBad(p.verdict));
+  if (bad.length > 0) {
+    const type = bad.some((p) => p.verdict === 'violation') ? 'violation' : 'mismatch';
+    const message = `${bad.length} of ${probes.length} ${CLASS_LABEL[cls]} ${op} probes: ${countBy(bad, (p) => `${p.verdict} ${p.expected?.rule ?? 'no-rule'}`)}`;
+    const body = bad.slice(0, max).flatMap(probeLines);
+    if (bad.length > max) body.push(`… and ${bad.length - max} more (report.json has them all)`);
+    body.push('', `all ${probes.length} probes: ${countBy(probes, probeOutcome)}`);
+    c.failure = { type, message, body: body.join('\n') };
+  } else if (probes.every((p) => p.verdict === 'skipped' || p.verdict === undefined)) {
+    c.skipped = `not judged: ${countBy(probes, (p) => p.verdictReason ?? (p.verdict === undefined ? 'no verdict' : 'skipped'))}`;
+  }
+  return c;
+}
+
+function stepCases(suite: string, step: StepReport, max: number): Case[] {
+  const classname = `${suite}.${slug(step.name)}`;
+  const cases: Case[] = [];
+  const classOf = stepClassifier(step);
+  const groups = new Map<string, ProbeRecord[]>();
+  for (const p of step.probes) {
+    const k = `${classOf(p)}\u0000${p.op}`;
+    const g = groups.get(k);
+    if (g) g.push(p);
+    else groups.set(k, [p]);
+  }
+  const ops = [...PROBE_OPS, ...new Set(step.probes.map((p) => p.op).filter((op) => !PROBE_OPS.includes(op)))];
+  for (const cls of ADDRESS_CLASSES) {
+    for (const op of ops) {
+      const probes = groups.get(`${cls}\u0000${op}`);
+      if (probes) cases.push(probeCase(classname, step.name, cls, op, probes, max));
+    }
+  }
+  (step.checks ?? []).forEach((chk) => {
+    const c: Case = { classname, name: `${step.name} / check / ${chk.rule}`, time: 0 };
+    if (chk.verdict === 'mismatch') c.failure = { type: 'mismatch', message: `${chk.rule}: ${chk.message}`, body: `step ${step.name} (${step.action})\nrule: ${chk.rule}\n${chk.message}` };
+    cases.push(c);
+  });
+  if (step.error) {
+    cases.push({
+      classname,
+      name: `${step.name} / step`,
+      time: step.durationMs / 1000,
+      error: { type: step.error.code, message: step.error.message, body: `step ${step.name} (${step.action}) failed: ${step.error.code}\n${step.error.message}` },
+    });
+  }
+  return cases;
+}
+
+function runCases(suite: string, report: Report): Case[] {
+  const classname = `${suite}.run`;
+  const cases: Case[] = report.safety.map((s) => {
+    const c: Case = { classname: `${suite}.safety`, name: `safety / ${s.id}`, time: 0 };
+    if (s.status === 'violated') c.failure = { type: 'violation', message: `${s.id} violated: ${s.text}`, body: [s.text, ...s.evidence].join('\n') };
+    else if (s.status === 'not-exercised') c.skipped = `${s.id} not exercised: ${s.text}`;
+    return c;
+  });
+  const serious = (report.findings ?? []).filter((f) => f.kind !== 'warning');
+  if ((report.findings ?? []).length > 0) {
+    const c: Case = { classname, name: 'run / console', time: 0 };
+    if (serious.length > 0) {
+      c.failure = {
+        type: 'console',
+        message: `the guest console printed ${countBy(serious, (f) => f.kind)}`,
+        body: report.findings.map((f) => `[${f.kind}]${f.step ? ` ${f.step}:` : ''} ${f.line}`).join('\n'),
+      };
+    }
+    cases.push(c);
+  }
+  const fault = report.fault;
+  if (fault) {
+    const exit = fault.qemuExit ? `QEMU exit: ${JSON.stringify(fault.qemuExit)}` : 'QEMU: still running when the fault was classified';
+    cases.push({
+      classname,
+      name: 'run / fault',
+      time: 0,
+      error: { type: fault.kind, message: `${fault.kind}${fault.step ? ` at ${fault.step}` : ''}: ${fault.message}`, body: [`code: ${fault.code}`, `step: ${fault.step ?? '-'}`, exit, 'console tail:', ...fault.consoleTail].join('\n') },
+    });
+  } else if (report.error) {
+    cases.push({ classname, name: 'run / fault', time: 0, error: { type: report.error.kind || report.error.code, message: report.error.message, body: [report.error.code, report.error.message, report.error.hint ?? ''].join('\n') } });
+  } else if (report.status !== 'completed') {
+    cases.push({ classname, name: 'run / fault', time: 0, error: { type: report.status, message: `the run did not complete (status ${report.status})`, body: `the report was last written with status ${report.status}` } });
+  }
+  return cases;
+}
+
+function renderCase(c: Case): string {
+  const open = `    <testcase classname="${xmlAttr(c.classname)}" name="${xmlAttr(c.name)}" time="${c.time.toFixed(3)}"`;
+  if (c.error) return `${open}>\n      <error type="${xmlAttr(c.error.type)}" message="${xmlAttr(c.error.message)}">${xmlText(c.error.body)}</error>\n    </testcase>`;
+  if (c.failure) return `${open}>\n      <failure type="${xmlAttr(c.failure.type)}" message="${xmlAttr(c.failure.message)}">${xmlText(c.failure.body)}</failure>\n    </testcase>`;
+  if (c.skipped !== undefined) return `${open}>\n      <skipped message="${xmlAttr(c.skipped)}"/>\n    </testcase>`;
+  return `${open}/>`;
+}
+
+interface Suite {
+  xml: string;
+  tests: number;
+  failures: number;
+  errors: number;
+  skipped: number;
+  time: number;
+}
+
+function renderSuite(report: Report, id: number, max: number): Suite {
+  const name = runName(report);
+  const prefix = `devmem-lab.${slug(name)}`;
+  const cases = [...report.steps.flatMap((s) => stepCases(prefix, s, max)), ...runCases(prefix, report)];
+  const env = report.environment;
+  const props: [string, string | undefined][] = [
+    ['schema', report.schema],
+    ['status', report.status],
+    ['run-id', env.runId],
+    ['kernel.release', env.kernel?.release],
+    ['kernel.source', env.kernel?.source],
+    ['kernel.spec', env.kernel?.spec],
+    ['kernel.image-sha256', env.kernel?.imageSha256],
+    ['guest.cmdline', env.guest?.cmdline],
+    ['guest.lockdown', env.guest?.lockdown],
+    ['scenario', env.scenario],
+    ['qemu.version', env.qemu?.version],
+    ['qemu.accel', env.qemu?.accel],
+  ];
+  const s = report.summary;
+  const out = [
+    `${s.steps} steps, ${s.probes} probes: ${s.matches} match, ${s.mismatches} mismatch, ${s.violations} violation, ${s.skipped} skipped`,
+    `step checks: ${s.checks?.match ?? 0} match, ${s.checks?.mismatch ?? 0} mismatch`,
+    `safety: ${report.safety.map((e) => `${e.id} ${e.status}`).join(', ')}`,
+    'files: report.json, events.jsonl, console.log',
+  ];
+  const err = (report.findings ?? []).map((f) => `[${f.kind}]${f.step ? ` ${f.step}:` : ''} ${f.line}`);
+  const counts = {
+    tests: cases.length,
+    failures: cases.filter((c) => c.failure).length,
+    errors: cases.filter((c) => c.error).length,
+    skipped: cases.filter((c) => c.skipped !== undefined).length,
+    time: (s.durationMs ?? 0) / 1000,
+  };
+  const xml = [
+    `  <testsuite name="${xmlAttr(name)}" tests="${counts.tests}" failures="${counts.failures}" errors="${counts.errors}" skipped="${counts.skipped}" time="${counts.time.toFixed(3)}" timestamp="${timestamp(env.startedAt)}" hostname="localhost" id="${id}" package="devmem-lab">`,
+    '    <properties>',
+    ...props.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `      <property name="${xmlAttr(k)}" value="${xmlAttr(v!)}"/>`),
+    '    </properties>',
+    ...cases.map(renderCase),
+    `    <system-out>${xmlText(out.join('\n'))}</system-out>`,
+    `    <system-err>${xmlText(err.join('\n'))}</system-err>`,
+    '  </testsuite>',
+  ].join('\n');
+  return { xml, ...counts };
+}
+
+/** JUnit XML for one run or several (one <testsuite> each). */
+export function toJUnit(input: Report | Report[], opts: JUnitOptions = {}): string {
+  const reports = Array.isArray(input) ? input : [input];
+  const max = opts.maxProbesPerFailure ?? 20;
+  const suites = reports.map((r, i) => renderSuite(r, i, max));
+  const sum = (k: 'tests' | 'failures' | 'errors' | 'time') => suites.reduce((a, s) => a + s[k], 0);
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="${xmlAttr(opts.name ?? 'devmem-lab')}" tests="${sum('tests')}" failures="${sum('failures')}" errors="${sum('errors')}" time="${sum('time').toFixed(3)}">`,
+    ...suites.map((s) => s.xml),
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
