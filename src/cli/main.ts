@@ -2,7 +2,7 @@
 // error says what to write instead. Exit codes: 0 all good, 1 the kernel
 // disagreed with the model, 2 bad input, 3 the run itself failed.
 import { mkdir, access, constants } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_KERNEL } from '../kernel/spec.js';
 import { runLab, type AccelMode } from '../lab/run.js';
@@ -24,6 +24,29 @@ const USAGE = `usage: devmem-lab run [--kernel SPEC] [--scenario NAME] [--out DI
   --accel     tcg (default), kvm, or auto (KVM only if it proves it boots)
   --cmdline   extra kernel command line, e.g. "iomem=relaxed"
   --profile   machine profile from qemu-config/ (default: default)`;
+
+/**
+ * Creates --out (and its parents) and checks it is writable. The directory
+ * itself is made without `recursive`: Node's recursive mkdir never returns
+ * inside filesystems such as /proc that answer ENOENT to mkdir.
+ */
+async function ensureOutDir(out: string): Promise<void> {
+  const unwritable = () => inputError('E_OUT_UNWRITABLE', `cannot write to --out ${out}`, 'choose a directory you can write to');
+  try {
+    await mkdir(out);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      await access(dirname(out)).then(() => undefined, () => mkdir(dirname(out), { recursive: true }).catch(() => undefined));
+      await mkdir(out).catch((e2: NodeJS.ErrnoException) => {
+        if (e2.code !== 'EEXIST') throw unwritable();
+      });
+    } else if (code !== 'EEXIST') throw unwritable();
+  }
+  await access(out, constants.W_OK).catch(() => {
+    throw unwritable();
+  });
+}
 
 async function cmdRun(argv: string[]): Promise<number> {
   let values;
@@ -53,10 +76,7 @@ async function cmdRun(argv: string[]): Promise<number> {
   if (!['auto', 'tcg', 'kvm'].includes(values.accel)) throw inputError('E_USAGE', `--accel ${values.accel} is not one of auto, tcg, kvm`, USAGE);
   const scenario = await resolveScenario(values.scenario);
   const out = resolve(values.out);
-  await mkdir(out, { recursive: true }).catch(() => undefined);
-  await access(out, constants.W_OK).catch(() => {
-    throw inputError('E_OUT_UNWRITABLE', `cannot write to --out ${out}`, 'choose a directory you can write to');
-  });
+  await ensureOutDir(out);
 
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => controller.abort(new LabError('E_INTERRUPTED', 'run', `interrupted by ${sig}`));
@@ -81,7 +101,7 @@ async function cmdRun(argv: string[]): Promise<number> {
       const f = report.fault;
       if (f) process.stderr.write(`devmem-lab: ${f.kind}${f.step ? ` in step ${f.step}` : ''}: ${f.message}\n`);
       if (report.error?.hint) process.stderr.write(`hint: ${report.error.hint}\n`);
-      return report.error?.kind === 'input' ? EXIT.input : EXIT.runFailed;
+      return report.error?.kind === 'input' || report.error?.kind === 'environment' ? EXIT.input : EXIT.runFailed;
     }
     const findings = report.summary.mismatches + report.summary.violations + report.summary.checks.mismatch + report.safety.filter((e) => e.status === 'violated').length;
     return findings > 0 ? EXIT.findings : EXIT.ok;
@@ -110,7 +130,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof LabError) {
       process.stderr.write(`devmem-lab: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
-      return e.kind === 'input' ? EXIT.input : e.kind === 'environment' ? EXIT.runFailed : EXIT.runFailed;
+      // A missing tool or an unusable accelerator is fixed like bad input: by the user, before a rerun.
+      return e.kind === 'input' || e.kind === 'environment' ? EXIT.input : EXIT.runFailed;
     }
     process.stderr.write(`devmem-lab: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
     return EXIT.runFailed;

@@ -3,7 +3,7 @@
 // as /init. Cached by content; the per-run part (the run's SSH key and id) is
 // a second small archive appended at launch (the kernel unpacks concatenated
 // archives in order).
-import { readFile, writeFile } from 'node:fs/promises';
+import { access, constants, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { buildCacheEntry, cacheRoot, readJsonIfExists, sha256, writeFileAtomic } from '../util/cache.js';
@@ -17,8 +17,17 @@ import { formatModulesDep, moduleClosure, parseBuiltin, parseModulesDep, unpacke
 /** Bump when the image layout changes, so old cache entries are not reused. */
 const LAYOUT_VERSION = 1;
 export const GUEST_MODULES = ['virtio_pci', 'virtio_net', 'virtio_mem'];
-const BUSYBOX = '/bin/busybox';
-const DROPBEAR = '/usr/sbin/dropbear';
+/** Host binaries copied into the image; the environment may point at other builds. */
+const BUSYBOX = process.env.DEVMEM_LAB_BUSYBOX || '/bin/busybox';
+const DROPBEAR = process.env.DEVMEM_LAB_DROPBEAR || '/usr/sbin/dropbear';
+
+async function requireTool(path: string, pkg: string): Promise<void> {
+  await access(path, constants.X_OK).catch(() => {
+    throw new LabError('E_TOOL_MISSING', 'environment', `${path} is missing: the guest image needs it`, {
+      hint: `install ${pkg} (bin/setup does, as root)`,
+    });
+  });
+}
 
 export interface GuestImage {
   /** The cached base archive. */
@@ -80,6 +89,8 @@ async function imageKey(kernel: ResolvedKernel, dropbearLibs: string[]): Promise
 }
 
 export async function buildGuestImage(kernel: ResolvedKernel, opts: { onProgress?: (msg: string) => void } = {}): Promise<GuestImage> {
+  await requireTool(BUSYBOX, 'busybox-static');
+  await requireTool(DROPBEAR, 'dropbear-bin');
   const dropbearLibs = parseLdd((await run('ldd', [DROPBEAR], { what: 'ldd dropbear' })).stdout);
   const key = await imageKey(kernel, dropbearLibs);
   const dir = join(cacheRoot(), 'images', key);

@@ -17,6 +17,7 @@ import { ruleCoverage } from '../report/coverage.js';
 import type { EventLog } from '../report/events.js';
 import { REPORT_SCHEMA, summarize, type Report, type SafetyEntry } from '../report/types.js';
 import type { Scenario } from '../scenario/types.js';
+import { checkScenarioFits } from '../scenario/file.js';
 import { ShmBackend } from '../shm/backend.js';
 import { writeFileAtomic } from '../util/cache.js';
 import { LabError, errorMessage } from '../util/errors.js';
@@ -86,6 +87,7 @@ export async function runLab(opts: RunOptions): Promise<Report> {
   let ctxRef: StepContext | undefined;
   try {
     const profile = await loadProfile(opts.profile);
+    checkScenarioFits(opts.scenario, profile);
     const progress = (message: string) => ev.emit({ type: 'progress', message });
     const kernel = await resolveKernel(opts.kernel, { signal: opts.signal, onProgress: progress });
     const config = await readConfig(kernel.config);

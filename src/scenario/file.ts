@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { PROBE_OPS } from '../probe/types.js';
 import { inputError } from '../util/errors.js';
 import { pkgPath } from '../util/paths.js';
+import type { MachineProfile } from '../vm/profile.js';
 import type { Scenario } from './types.js';
 
 const moduleName = z.string().regex(/^[a-z0-9_]+$/, 'a module name such as virtio_mem');
@@ -89,4 +90,25 @@ export async function resolveScenario(nameOrPath: string): Promise<Scenario> {
     throw inputError('E_SCENARIO', `unknown scenario ${JSON.stringify(nameOrPath)}`, `use one of: ${names.join(', ')}, or a path to a scenario file`);
   }
   return loadScenarioFile(pkgPath('src', 'scenario', 'builtin', `${nameOrPath}.json`));
+}
+
+/**
+ * Checks a scenario against the machine it will run on: resize sizes must
+ * be whole device blocks and fit the device, device offsets must lie inside
+ * it. Bad input, caught before anything boots.
+ */
+export function checkScenarioFits(s: Scenario, profile: MachineProfile): void {
+  const v = profile.virtioMem;
+  for (const step of s.steps) {
+    const a = step.action;
+    const where = `step ${step.name}`;
+    if (a.kind === 'resize' && (a.sizeMiB % v.blockSizeMiB !== 0 || a.sizeMiB > v.sizeMiB)) {
+      throw inputError('E_SCENARIO_SIZE', `${where}: ${a.sizeMiB} MiB is not a multiple of the ${v.blockSizeMiB} MiB block size or exceeds the ${v.sizeMiB} MiB device`,
+        `use a multiple of ${v.blockSizeMiB} between 0 and ${v.sizeMiB}`);
+    }
+    const offsets = a.kind === 'access' ? [a.deviceOffsetMiB] : a.kind === 'hold' ? a.mappings.flatMap((m) => ('deviceOffsetMiB' in m.target ? [m.target.deviceOffsetMiB] : [])) : [];
+    for (const off of offsets) {
+      if (off >= v.sizeMiB) throw inputError('E_SCENARIO_SIZE', `${where}: device offset ${off} MiB is beyond the ${v.sizeMiB} MiB device`, `use an offset below ${v.sizeMiB}`);
+    }
+  }
 }

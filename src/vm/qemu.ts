@@ -11,7 +11,8 @@ import { pollUntil } from '../util/wait.js';
 import { qemuArgv, type Accel, type LaunchPaths } from './args.js';
 import type { MachineProfile } from './profile.js';
 
-export const QEMU_BINARY = 'qemu-system-x86_64';
+/** The QEMU binary; DEVMEM_LAB_QEMU overrides it (another build of QEMU). */
+export const QEMU_BINARY = process.env.DEVMEM_LAB_QEMU || 'qemu-system-x86_64';
 const CONSOLE_TAIL = 200;
 
 /** A free TCP port on 127.0.0.1 for the SSH forward. */
@@ -95,7 +96,7 @@ export class Vm {
   }
 
   static async launch(opts: LaunchOptions): Promise<Vm> {
-    await access('/usr/bin/' + QEMU_BINARY, constants.X_OK).catch(() => {
+    await access(QEMU_BINARY.includes('/') ? QEMU_BINARY : '/usr/bin/' + QEMU_BINARY, constants.X_OK).catch(() => {
       throw new LabError('E_TOOL_MISSING', 'environment', `${QEMU_BINARY} is not installed`, {
         hint: 'run the set-up: bin/setup (as root it installs qemu-system-x86)',
       });
