@@ -1,8 +1,7 @@
 // devmem-lab's command line. Options are validated here, at the edge; every
 // error says what to write instead. Exit codes: 0 all good, 1 the kernel
 // disagreed with the model, 2 bad input, 3 the run itself failed.
-import { mkdir, access, constants } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_KERNEL } from '../kernel/spec.js';
 import { runLab, type AccelMode } from '../lab/run.js';
@@ -11,8 +10,11 @@ import { resolveScenario } from '../scenario/file.js';
 import { LabError, inputError } from '../util/errors.js';
 import { renderEvent } from './render.js';
 import { renderSummary } from './summary.js';
+import { EXIT, ensureOutDir, withSignals } from './common.js';
+import { cmdMatrix, cmdMerge, MATRIX_USAGE } from './matrix-cmd.js';
 
-export const EXIT = { ok: 0, findings: 1, input: 2, runFailed: 3 } as const;
+export { EXIT } from './common.js';
+
 
 const USAGE = `usage: devmem-lab run [--kernel SPEC] [--scenario NAME] [--out DIR] [--accel auto|tcg|kvm]
                       [--cmdline ARGS] [--profile NAME] [--verbose]
@@ -24,29 +26,6 @@ const USAGE = `usage: devmem-lab run [--kernel SPEC] [--scenario NAME] [--out DI
   --accel     tcg (default), kvm, or auto (KVM only if it proves it boots)
   --cmdline   extra kernel command line, e.g. "iomem=relaxed"
   --profile   machine profile from qemu-config/ (default: default)`;
-
-/**
- * Creates --out (and its parents) and checks it is writable. The directory
- * itself is made without `recursive`: Node's recursive mkdir never returns
- * inside filesystems such as /proc that answer ENOENT to mkdir.
- */
-async function ensureOutDir(out: string): Promise<void> {
-  const unwritable = () => inputError('E_OUT_UNWRITABLE', `cannot write to --out ${out}`, 'choose a directory you can write to');
-  try {
-    await mkdir(out);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
-      await access(dirname(out)).then(() => undefined, () => mkdir(dirname(out), { recursive: true }).catch(() => undefined));
-      await mkdir(out).catch((e2: NodeJS.ErrnoException) => {
-        if (e2.code !== 'EEXIST') throw unwritable();
-      });
-    } else if (code !== 'EEXIST') throw unwritable();
-  }
-  await access(out, constants.W_OK).catch(() => {
-    throw unwritable();
-  });
-}
 
 async function cmdRun(argv: string[]): Promise<number> {
   let values;
@@ -78,23 +57,19 @@ async function cmdRun(argv: string[]): Promise<number> {
   const out = resolve(values.out);
   await ensureOutDir(out);
 
-  const controller = new AbortController();
-  const onSignal = (sig: NodeJS.Signals) => controller.abort(new LabError('E_INTERRUPTED', 'run', `interrupted by ${sig}`));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   const events = new EventLog(`${out}/events.jsonl`);
   events.on((e) => renderEvent(e, (s) => process.stderr.write(s + '\n'), values.verbose));
   try {
-    const report = await runLab({
+    const report = await withSignals((signal) => runLab({
       kernel: values.kernel,
       scenario,
       out,
       accel: values.accel as AccelMode,
       profile: values.profile,
       extraCmdline: [...(scenario.cmdline ?? []), ...values.cmdline.split(/\s+/).filter(Boolean)],
-      signal: controller.signal,
+      signal,
       events,
-    });
+    }));
     process.stdout.write(renderSummary(report) + '\n');
     process.stdout.write(`${out}/report.json: ${report.status}\n`);
     if (report.status !== 'completed') {
@@ -107,8 +82,6 @@ async function cmdRun(argv: string[]): Promise<number> {
     return findings > 0 ? EXIT.findings : EXIT.ok;
   } finally {
     events.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
 }
 
@@ -118,11 +91,15 @@ export async function main(argv: string[]): Promise<number> {
     switch (cmd) {
       case 'run':
         return await cmdRun(rest);
+      case 'matrix':
+        return await cmdMatrix(rest);
+      case 'merge':
+        return await cmdMerge(rest);
       case undefined:
       case '-h':
       case '--help':
       case 'help':
-        process.stdout.write(USAGE + '\n');
+        process.stdout.write(`${USAGE}\n\n${MATRIX_USAGE}\n`);
         return cmd === undefined ? EXIT.input : EXIT.ok;
       default:
         throw inputError('E_USAGE', `unknown command ${JSON.stringify(cmd)}`, USAGE);

@@ -1,0 +1,105 @@
+// devmem-lab matrix and devmem-lab merge.
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { matrixCells, parseShard, shardCells } from '../matrix/cells.js';
+import { defaultJobs, readMatrix, runMatrix } from '../matrix/run.js';
+import { matrixExitCode, mergeSummaries, type MatrixSummary } from '../matrix/summary.js';
+import type { AccelMode } from '../lab/run.js';
+import { inputError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/cache.js';
+import { LiveView } from './live.js';
+import { ensureOutDir, withSignals } from './common.js';
+
+export const MATRIX_USAGE = `usage: devmem-lab matrix --kernels A,B,… [--cmdlines '' 'iomem=relaxed' …] [--scenarios lifecycle,…]
+                         --out DIR [--jobs N] [--shard i/n] [--accel tcg|kvm|auto]
+       devmem-lab merge --out DIR SHARD_DIR…
+
+  Every kernel × command line × scenario is a cell with its own report in
+  DIR/cells/<id>/; DIR/matrix.json summarises them. A re-run skips cells
+  that completed. --shard i/n runs the cells whose index mod n is i-1, for
+  spreading one matrix over machines; merge combines their DIRs.`;
+
+/** `--cmdlines a b c` takes every following word that is not an option. */
+export function takeListOption(argv: string[], name: string): { values: string[] | undefined; rest: string[] } {
+  const i = argv.indexOf(name);
+  if (i < 0) return { values: undefined, rest: argv };
+  let j = i + 1;
+  while (j < argv.length && !argv[j].startsWith('--')) j++;
+  return { values: argv.slice(i + 1, j), rest: [...argv.slice(0, i), ...argv.slice(j)] };
+}
+
+export async function cmdMatrix(argv: string[]): Promise<number> {
+  const { values: cmdlines, rest } = takeListOption(argv, '--cmdlines');
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      options: {
+        kernels: { type: 'string' },
+        scenarios: { type: 'string', default: 'lifecycle' },
+        out: { type: 'string' },
+        jobs: { type: 'string' },
+        shard: { type: 'string' },
+        accel: { type: 'string', default: 'tcg' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    throw inputError('E_USAGE', (e as Error).message, MATRIX_USAGE);
+  }
+  if (!values.kernels) throw inputError('E_USAGE', '--kernels is required', MATRIX_USAGE);
+  if (!values.out) throw inputError('E_USAGE', '--out is required', MATRIX_USAGE);
+  if (!['auto', 'tcg', 'kvm'].includes(values.accel)) throw inputError('E_USAGE', `--accel ${values.accel} is not one of auto, tcg, kvm`, MATRIX_USAGE);
+  const jobs = values.jobs === undefined ? defaultJobs() : Number(values.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1) throw inputError('E_USAGE', `--jobs ${values.jobs} is not a positive integer`, MATRIX_USAGE);
+  const split = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+  const all = matrixCells(split(values.kernels), cmdlines ?? [''], split(values.scenarios));
+  const cells = shardCells(all, values.shard ? parseShard(values.shard) : undefined);
+  const out = resolve(values.out);
+  await ensureOutDir(out);
+
+  const view = new LiveView(cells);
+  try {
+    const summary = await withSignals((signal) =>
+      runMatrix({ cells, out, jobs, accel: values.accel as AccelMode, signal, onEvent: (c, e) => view.event(c, e), onCellDone: (r, reused) => view.done(r, reused) }),
+    );
+    view.close();
+    process.stdout.write(renderMatrix(summary) + `${out}/matrix.json\n`);
+    return matrixExitCode(summary);
+  } finally {
+    view.close();
+  }
+}
+
+export async function cmdMerge(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { out: { type: 'string' } }, strict: true, allowPositionals: true });
+  } catch (e) {
+    throw inputError('E_USAGE', (e as Error).message, MATRIX_USAGE);
+  }
+  const { values, positionals } = parsed;
+  if (!values.out || positionals.length === 0) throw inputError('E_USAGE', 'merge needs --out DIR and at least one shard directory', MATRIX_USAGE);
+  const parts: MatrixSummary[] = [];
+  for (const d of positionals) {
+    const m = await readMatrix(resolve(d));
+    if (!m) throw inputError('E_MERGE', `${d} has no matrix.json`, 'give the --out directories of `devmem-lab matrix --shard` runs');
+    // Paths of cell reports stay valid from the merged directory.
+    parts.push({ ...m, cells: m.cells.map((c) => ({ ...c, report: resolve(d, c.report) })) });
+  }
+  const merged = mergeSummaries(parts);
+  const out = resolve(values.out);
+  await ensureOutDir(out);
+  await writeFileAtomic(`${out}/matrix.json`, JSON.stringify(merged, null, 2) + '\n');
+  process.stdout.write(renderMatrix(merged) + `${out}/matrix.json\n`);
+  return matrixExitCode(merged);
+}
+
+export function renderMatrix(m: MatrixSummary): string {
+  const rows = m.cells.map(
+    (c) => `  ${c.status.padEnd(11)} ${c.id}  ${c.probes} probes, ${c.mismatches} mismatch, ${c.violations} violation, ${c.checkMismatches} check mismatch${c.fault ? `, ${c.fault}` : ''}`,
+  );
+  const t = m.totals;
+  return `${rows.join('\n')}\n${t.cells} cells: ${t.completed} completed, ${t.failed} failed; ${t.probes} probes, ${t.mismatches} mismatches, ${t.violations} violations\n`;
+}

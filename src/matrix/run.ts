@@ -1,0 +1,95 @@
+// Runs the cells of a matrix, `jobs` guests at a time, resumably: a cell
+// whose report says completed is not run again. matrix.json is rewritten
+// after every cell.
+import { cpus, freemem } from 'node:os';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildGuestImage } from '../image/build.js';
+import { resolveKernel } from '../kernel/resolve.js';
+import { runLab, type AccelMode } from '../lab/run.js';
+import { EventLog, type RunEvent } from '../report/events.js';
+import type { Report } from '../report/types.js';
+import { resolveScenario } from '../scenario/file.js';
+import { readJsonIfExists, writeFileAtomic } from '../util/cache.js';
+import type { Cell } from './cells.js';
+import { cellResult, summarizeMatrix, type CellResult, type MatrixSummary } from './summary.js';
+
+/** One guest needs its boot RAM, the device and QEMU itself: budget 3 GiB, one core each (TCG, one vCPU). */
+export function defaultJobs(): number {
+  return Math.max(1, Math.min(cpus().length, Math.floor(freemem() / (3 * 2 ** 30))));
+}
+
+export interface MatrixOptions {
+  cells: Cell[];
+  out: string;
+  jobs: number;
+  accel: AccelMode;
+  signal?: AbortSignal;
+  onEvent?: (cell: Cell, e: RunEvent & { t: number }) => void;
+  onCellDone?: (r: CellResult, reused: boolean) => void;
+}
+
+export const cellDir = (out: string, c: Cell) => join(out, 'cells', c.id);
+
+export async function runMatrix(opts: MatrixOptions): Promise<MatrixSummary> {
+  await mkdir(join(opts.out, 'cells'), { recursive: true });
+  const results = new Map<string, CellResult>();
+  const save = () => writeFileAtomic(join(opts.out, 'matrix.json'), JSON.stringify(summarizeMatrix([...results.values()]), null, 2) + '\n');
+
+  // Resumable: finished cells keep their report.
+  const todo: Cell[] = [];
+  for (const c of opts.cells) {
+    const rel = join('cells', c.id, 'report.json');
+    const r = await readJsonIfExists<Report>(join(opts.out, rel));
+    if (r?.status === 'completed') {
+      results.set(c.id, cellResult(c, r, rel));
+      opts.onCellDone?.(results.get(c.id)!, true);
+    } else {
+      results.set(c.id, cellResult(c, undefined, rel));
+      todo.push(c);
+    }
+  }
+  await save();
+
+  // Kernels and images are resolved one at a time before guests run side by
+  // side, so concurrent cells only ever read the cache.
+  for (const k of [...new Set(todo.map((c) => c.kernel))]) {
+    opts.signal?.throwIfAborted();
+    await buildGuestImage(await resolveKernel(k, { signal: opts.signal }));
+  }
+
+  const queue = [...todo];
+  const worker = async () => {
+    for (let c = queue.shift(); c && !opts.signal?.aborted; c = queue.shift()) {
+      const dir = cellDir(opts.out, c);
+      await mkdir(dir, { recursive: true });
+      const events = new EventLog(join(dir, 'events.jsonl'));
+      const cell = c;
+      events.on((e) => opts.onEvent?.(cell, e));
+      let report: Report | undefined;
+      try {
+        const scenario = await resolveScenario(c.scenario);
+        report = await runLab({
+          kernel: c.kernel,
+          scenario,
+          out: dir,
+          accel: opts.accel,
+          extraCmdline: [...(scenario.cmdline ?? []), ...c.cmdline.split(/\s+/).filter(Boolean)],
+          signal: opts.signal,
+          events,
+        });
+      } finally {
+        events.close();
+      }
+      results.set(c.id, cellResult(c, report, join('cells', c.id, 'report.json')));
+      opts.onCellDone?.(results.get(c.id)!, false);
+      await save();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs, todo.length)) }, worker));
+  return summarizeMatrix([...results.values()]);
+}
+
+export async function readMatrix(dir: string): Promise<MatrixSummary | undefined> {
+  return readJsonIfExists<MatrixSummary>(join(dir, 'matrix.json'));
+}
