@@ -10,7 +10,7 @@ import { readBootFacts } from '../guest/observe.js';
 import { GuestChannel, generateRunKey } from '../guest/ssh.js';
 import { buildGuestImage, runCpio } from '../image/build.js';
 import { pick, readConfig } from '../kernel/config.js';
-import { resolveKernel } from '../kernel/resolve.js';
+import { resolveKernel, type ResolveOptions } from '../kernel/resolve.js';
 import { emptySafetyReport, foldSafety, SAFETY_IDS, SAFETY_TEXT, type KernelFacts, type SafetyReport } from '../model/index.js';
 import { QmpClient } from '../qmp/client.js';
 import { ruleCoverage } from '../report/coverage.js';
@@ -43,6 +43,8 @@ export interface RunOptions {
   events: EventLog;
   /** Overrides of the named timeouts (fault tests shorten them). */
   timeouts?: Partial<Timeouts>;
+  /** --modules/--config (path: kernels) and --config-fragment (build: kernels). */
+  kernelOptions?: Pick<ResolveOptions, 'modules' | 'config' | 'configFragment'>;
 }
 
 
@@ -89,9 +91,14 @@ export async function runLab(opts: RunOptions): Promise<Report> {
     const profile = await loadProfile(opts.profile);
     checkScenarioFits(opts.scenario, profile);
     const progress = (message: string) => ev.emit({ type: 'progress', message });
-    const kernel = await resolveKernel(opts.kernel, { signal: opts.signal, onProgress: progress });
+    const kernel = await resolveKernel(opts.kernel, { ...opts.kernelOptions, signal: opts.signal, onProgress: progress });
     const config = await readConfig(kernel.config);
-    report.environment.kernel = { spec: kernel.spec, source: kernel.source, release: kernel.release, imageSha256: kernel.imageSha256, config: pick(config) };
+    // The kernel's virtio-mem driver decides unplugged-inaccessible (5.10's
+    // refuses the device with it on); a profile that sets it explicitly wins.
+    const { deviceOptions } = kernel;
+    if (deviceOptions && profile.virtioMem.unpluggedInaccessible === undefined) profile.virtioMem.unpluggedInaccessible = deviceOptions.unpluggedInaccessible;
+    const kernelEnv = { spec: kernel.spec, source: kernel.source, release: kernel.release, imageSha256: kernel.imageSha256, config: pick(config), deviceOptions };
+    report.environment.kernel = kernelEnv;
     report.environment.profile = profile;
     const image = await buildGuestImage(kernel, { onProgress: progress });
     report.environment.image = { key: image.key, size: image.size };
