@@ -6,12 +6,14 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_KERNEL } from '../kernel/spec.js';
 import { runLab, type AccelMode } from '../lab/run.js';
 import { EventLog } from '../report/events.js';
+import type { Report } from '../report/types.js';
 import { resolveScenario } from '../scenario/file.js';
 import { LabError, inputError } from '../util/errors.js';
 import { renderEvent } from './render.js';
 import { renderSummary } from './summary.js';
 import { EXIT, ensureOutDir, withSignals } from './common.js';
 import { cmdMatrix, cmdMerge, MATRIX_USAGE } from './matrix-cmd.js';
+import { cmdCompare, cmdReport, REPORT_USAGE } from './report-cmd.js';
 
 export { EXIT } from './common.js';
 
@@ -25,7 +27,26 @@ const USAGE = `usage: devmem-lab run [--kernel SPEC] [--scenario NAME] [--out DI
   --out       output directory for report.json, events.jsonl, console.log (default ./lab-out)
   --accel     tcg (default), kvm, or auto (KVM only if it proves it boots)
   --cmdline   extra kernel command line, e.g. "iomem=relaxed"
-  --profile   machine profile from qemu-config/ (default: default)`;
+  --profile   machine profile from qemu-config/ (default: default)
+  --bisect    exit codes for git bisect run: 0 good, 1 bad, 125 the run failed (skip), 255 bad input (stop)`;
+
+/**
+ * git bisect run's meaning: 0 good, 1 bad, 125 "cannot test this commit"
+ * (the run itself failed: the kernel did not boot, QEMU died, …), and above
+ * 127 to stop the bisection (bad input: fix the command first).
+ */
+/** 0 all matched, 1 findings, 2 bad input or set-up, 3 the run failed. */
+export function runExitCode(report: Report): number {
+  if (report.status !== 'completed') return report.error?.kind === 'input' || report.error?.kind === 'environment' ? EXIT.input : EXIT.runFailed;
+  const s = report.summary;
+  const findings = s.mismatches + s.violations + s.checks.mismatch + report.safety.filter((e) => e.status === 'violated').length;
+  return findings > 0 ? EXIT.findings : EXIT.ok;
+}
+
+export function bisectCode(code: number): number {
+  if (code === EXIT.ok || code === EXIT.findings) return code;
+  return code === EXIT.input ? 255 : 125;
+}
 
 async function cmdRun(argv: string[]): Promise<number> {
   let values;
@@ -40,6 +61,7 @@ async function cmdRun(argv: string[]): Promise<number> {
         cmdline: { type: 'string', default: '' },
         profile: { type: 'string', default: 'default' },
         verbose: { type: 'boolean', short: 'v', default: false },
+        bisect: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -60,26 +82,25 @@ async function cmdRun(argv: string[]): Promise<number> {
   const events = new EventLog(`${out}/events.jsonl`);
   events.on((e) => renderEvent(e, (s) => process.stderr.write(s + '\n'), values.verbose));
   try {
-    const report = await withSignals((signal) => runLab({
-      kernel: values.kernel,
-      scenario,
-      out,
-      accel: values.accel as AccelMode,
-      profile: values.profile,
-      extraCmdline: [...(scenario.cmdline ?? []), ...values.cmdline.split(/\s+/).filter(Boolean)],
-      signal,
-      events,
-    }));
+    const report = await withSignals((signal) =>
+      runLab({
+        kernel: values.kernel,
+        scenario,
+        out,
+        accel: values.accel as AccelMode,
+        profile: values.profile,
+        extraCmdline: [...(scenario.cmdline ?? []), ...values.cmdline.split(/\s+/).filter(Boolean)],
+        signal,
+        events,
+      }),
+    );
     process.stdout.write(renderSummary(report) + '\n');
     process.stdout.write(`${out}/report.json: ${report.status}\n`);
-    if (report.status !== 'completed') {
-      const f = report.fault;
-      if (f) process.stderr.write(`devmem-lab: ${f.kind}${f.step ? ` in step ${f.step}` : ''}: ${f.message}\n`);
-      if (report.error?.hint) process.stderr.write(`hint: ${report.error.hint}\n`);
-      return report.error?.kind === 'input' || report.error?.kind === 'environment' ? EXIT.input : EXIT.runFailed;
-    }
-    const findings = report.summary.mismatches + report.summary.violations + report.summary.checks.mismatch + report.safety.filter((e) => e.status === 'violated').length;
-    return findings > 0 ? EXIT.findings : EXIT.ok;
+    const f = report.fault;
+    if (f) process.stderr.write(`devmem-lab: ${f.kind}${f.step ? ` in step ${f.step}` : ''}: ${f.message}\n`);
+    if (report.error?.hint) process.stderr.write(`hint: ${report.error.hint}\n`);
+    const code = runExitCode(report);
+    return values.bisect ? bisectCode(code) : code;
   } finally {
     events.close();
   }
@@ -95,11 +116,15 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdMatrix(rest);
       case 'merge':
         return await cmdMerge(rest);
+      case 'report':
+        return await cmdReport(rest);
+      case 'compare':
+        return await cmdCompare(rest);
       case undefined:
       case '-h':
       case '--help':
       case 'help':
-        process.stdout.write(`${USAGE}\n\n${MATRIX_USAGE}\n`);
+        process.stdout.write(`${USAGE}\n\n${MATRIX_USAGE}\n\n${REPORT_USAGE}\n`);
         return cmd === undefined ? EXIT.input : EXIT.ok;
       default:
         throw inputError('E_USAGE', `unknown command ${JSON.stringify(cmd)}`, USAGE);

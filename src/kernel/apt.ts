@@ -4,10 +4,10 @@
 // would read or write is redirected with -o options, so nothing of the host
 // is edited, and it works without root. Private lists are refreshed when
 // older than a day.
-import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheRoot, writeFileAtomic } from '../util/cache.js';
-import { LabError } from '../util/errors.js';
+import { inputError, LabError } from '../util/errors.js';
 import { run, type RunResult } from '../util/exec.js';
 import { debianArchives, DEFAULT_KEYRING, privateSourcesList, readHostSources } from './sources.js';
 
@@ -112,8 +112,15 @@ export async function privateApt(
       return ctx;
     }
     const stderr = e instanceof LabError ? String(e.context.stderr ?? '') : '';
-    throw new LabError('E_APT_UPDATE', 'environment', `apt-get update for Debian ${suite} failed${/Release file|404/.test(stderr) ? ': the archive has no such suite' : ''}`, {
-      hint: `check the suite name (e.g. bullseye, trixie, bookworm-backports) and that the host reaches its Debian archive (${archives.main[0].uri})`,
+    // A first fetch that failed leaves nothing behind to be mistaken for a suite.
+    if (!stamp) await rm(dir, { recursive: true, force: true });
+    if (stderr.includes(` ${suite} Release' does not have a Release file`)) {
+      throw inputError('E_KERNEL_SUITE', `Debian's archive (${archives.main[0].uri}) has no suite ${suite}`,
+        'write a suite name the archive has: a codename (bullseye, bookworm, trixie, sid), an alias (oldstable, stable, testing) or a pocket (bookworm-backports)',
+        { suite, stderr: stderr.slice(-1500) });
+    }
+    throw new LabError('E_APT_UPDATE', 'environment', `apt-get update for Debian ${suite} failed`, {
+      hint: `check that the host reaches its Debian archive (${archives.main[0].uri}); the private sources list is in the error context`,
       cause: e,
       context: { suite, sources, stderr: stderr.slice(-1500) },
     });

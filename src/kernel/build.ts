@@ -137,7 +137,9 @@ export async function baseFragment(series: string, dir = pkgPath('qemu-config'))
 
 /** The cache key of a build: same inputs, same key; any changed input, a new key. */
 export function buildKey(parts: { identity: string; fragment: string; options: ConfigOption[]; compiler: string }): string {
-  return sha256(String(LAYOUT_VERSION), parts.identity, parts.fragment, formatFragment(parts.options), MAKE_VARS.join(' '), 'tinyconfig', parts.compiler).slice(0, 24);
+  // Options are deduplicated already; their order then changes nothing in the .config.
+  const options = [...parts.options].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return sha256(String(LAYOUT_VERSION), parts.identity, parts.fragment, formatFragment(options), MAKE_VARS.join(' '), 'tinyconfig', parts.compiler).slice(0, 24);
 }
 
 /** User options from --config-fragment and the spec's inline list (inline wins). */
@@ -226,7 +228,9 @@ export async function resolveBuildKernel(spec: BuildSpec, opts: BuildOptions = {
     const baseUnmet = unmetOptions(wantedBase.filter((o) => !options.some((u) => u.name === o.name)), final);
     if (baseUnmet.length > 0) {
       throw new LabError('E_KERNEL_FRAGMENT', 'run', `${base.name} does not fit ${src.identity}: ${baseUnmet.map((u) => `${u.option.name}=${u.option.value} (got ${u.got})`).join(', ')}`, {
-        hint: `add a qemu-config/minimal-${src.series}.config for this series`,
+        hint: base.name === `minimal-${src.series}.config`
+          ? `fix qemu-config/${base.name}: those options are selected or blocked by others (see their Kconfig "select"/"depends on")`
+          : `add a qemu-config/minimal-${src.series}.config for this series`,
       });
     }
 

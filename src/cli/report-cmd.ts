@@ -1,0 +1,65 @@
+// devmem-lab report DIR and devmem-lab compare A B.
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { compareReports, hasRegressions, renderCompareText } from '../compare/index.js';
+import { toJUnit } from '../report/junit.js';
+import { rebuildReport } from '../report/rebuild.js';
+import type { Report } from '../report/types.js';
+import { readJsonIfExists, writeFileAtomic } from '../util/cache.js';
+import { inputError } from '../util/errors.js';
+import { EXIT } from './common.js';
+import { renderSummary } from './summary.js';
+
+export const REPORT_USAGE = `usage: devmem-lab report DIR [--junit FILE] [--html FILE]
+       devmem-lab compare A B [--json]
+
+  report: prints a run's summary; a run that was killed is rebuilt from
+  events.jsonl into a valid report.json. --junit/--html write those formats.
+  compare: the behaviour diff of two runs (report files or run directories),
+  regressions first; exit 1 when there are regressions.`;
+
+async function loadReport(path: string): Promise<Report> {
+  const p = resolve(path);
+  const isDir = (await stat(p).catch(() => undefined))?.isDirectory();
+  if (isDir) return (await rebuildReport(p)).report;
+  const r = await readJsonIfExists<Report>(p);
+  if (!r || typeof r !== 'object' || (r as { schema?: string }).schema !== 'devmem-lab/report@1') {
+    throw inputError('E_NO_REPORT', `${path} is not a devmem-lab report`, 'give a report.json or a run directory');
+  }
+  return r;
+}
+
+export async function cmdReport(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { junit: { type: 'string' }, html: { type: 'string' } }, strict: true, allowPositionals: true });
+  } catch (e) {
+    throw inputError('E_USAGE', (e as Error).message, REPORT_USAGE);
+  }
+  const [dir] = parsed.positionals;
+  if (!dir || parsed.positionals.length > 1) throw inputError('E_USAGE', 'report takes one run directory', REPORT_USAGE);
+  const { report, rebuilt } = await rebuildReport(resolve(dir));
+  if (rebuilt) await writeFileAtomic(join(resolve(dir), 'report.json'), JSON.stringify(report, null, 2) + '\n');
+  if (parsed.values.junit) await writeFileAtomic(resolve(parsed.values.junit), toJUnit(report));
+  if (parsed.values.html) {
+    const { toHtml } = await import('../report/html.js');
+    await writeFileAtomic(resolve(parsed.values.html), toHtml(report));
+  }
+  process.stdout.write(`${rebuilt ? 'rebuilt from events.jsonl: ' : ''}${report.status}\n${renderSummary(report)}\n`);
+  return report.status !== 'completed' ? EXIT.runFailed : report.summary.mismatches + report.summary.violations > 0 ? EXIT.findings : EXIT.ok;
+}
+
+export async function cmdCompare(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, strict: true, allowPositionals: true });
+  } catch (e) {
+    throw inputError('E_USAGE', (e as Error).message, REPORT_USAGE);
+  }
+  if (parsed.positionals.length !== 2) throw inputError('E_USAGE', 'compare takes two reports or run directories', REPORT_USAGE);
+  const [a, b] = await Promise.all(parsed.positionals.map(loadReport));
+  const diff = compareReports(a, b);
+  process.stdout.write(parsed.values.json ? JSON.stringify(diff, null, 2) + '\n' : renderCompareText(diff) + '\n');
+  return hasRegressions(diff) ? EXIT.findings : EXIT.ok;
+}
