@@ -11,9 +11,10 @@ import { resolveScenario } from '../scenario/file.js';
 import { LabError, inputError } from '../util/errors.js';
 import { renderEvent } from './render.js';
 import { renderSummary } from './summary.js';
+import { writeRunArtifacts } from '../report/artifacts.js';
 import { EXIT, ensureOutDir, withSignals } from './common.js';
 import { cmdMatrix, cmdMerge, MATRIX_USAGE } from './matrix-cmd.js';
-import { cmdCompare, cmdReport, REPORT_USAGE } from './report-cmd.js';
+import { cmdBundle, cmdCompare, cmdReport, REPORT_USAGE } from './report-cmd.js';
 
 export { EXIT } from './common.js';
 
@@ -94,8 +95,9 @@ async function cmdRun(argv: string[]): Promise<number> {
         events,
       }),
     );
+    await writeRunArtifacts(out, report);
     process.stdout.write(renderSummary(report) + '\n');
-    process.stdout.write(`${out}/report.json: ${report.status}\n`);
+    process.stdout.write(`${out}/report.json: ${report.status} (also junit.xml, report.html)\n`);
     const f = report.fault;
     if (f) process.stderr.write(`devmem-lab: ${f.kind}${f.step ? ` in step ${f.step}` : ''}: ${f.message}\n`);
     if (report.error?.hint) process.stderr.write(`hint: ${report.error.hint}\n`);
@@ -120,6 +122,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdReport(rest);
       case 'compare':
         return await cmdCompare(rest);
+      case 'bundle':
+        return await cmdBundle(rest);
       case undefined:
       case '-h':
       case '--help':

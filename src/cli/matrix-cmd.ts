@@ -7,6 +7,7 @@ import { matrixExitCode, mergeSummaries, type MatrixSummary } from '../matrix/su
 import type { AccelMode } from '../lab/run.js';
 import { inputError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/cache.js';
+import { writeMatrixArtifacts } from '../report/artifacts.js';
 import { LiveView } from './live.js';
 import { ensureOutDir, withSignals } from './common.js';
 
@@ -92,6 +93,7 @@ export async function cmdMerge(argv: string[]): Promise<number> {
   const out = resolve(values.out);
   await ensureOutDir(out);
   await writeFileAtomic(`${out}/matrix.json`, JSON.stringify(merged, null, 2) + '\n');
+  await writeMatrixArtifacts(out, merged);
   process.stdout.write(renderMatrix(merged) + `${out}/matrix.json\n`);
   return matrixExitCode(merged);
 }

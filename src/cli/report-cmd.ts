@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compareReports, hasRegressions, renderCompareText } from '../compare/index.js';
+import { bundle } from '../report/bundle.js';
 import { toJUnit } from '../report/junit.js';
 import { rebuildReport } from '../report/rebuild.js';
 import type { Report } from '../report/types.js';
@@ -13,11 +14,14 @@ import { renderSummary } from './summary.js';
 
 export const REPORT_USAGE = `usage: devmem-lab report DIR [--junit FILE] [--html FILE]
        devmem-lab compare A B [--json]
+       devmem-lab bundle DIR [--out FILE.tar.gz]
 
   report: prints a run's summary; a run that was killed is rebuilt from
   events.jsonl into a valid report.json. --junit/--html write those formats.
   compare: the behaviour diff of two runs (report files or run directories),
-  regressions first; exit 1 when there are regressions.`;
+  regressions first; exit 1 when there are regressions.
+  bundle: one .tar.gz of a run's or a matrix's reports, events, console
+  logs, JUnit and HTML, for a bug report.`;
 
 async function loadReport(path: string): Promise<Report> {
   const p = resolve(path);
@@ -62,4 +66,18 @@ export async function cmdCompare(argv: string[]): Promise<number> {
   const diff = compareReports(a, b);
   process.stdout.write(parsed.values.json ? JSON.stringify(diff, null, 2) + '\n' : renderCompareText(diff) + '\n');
   return hasRegressions(diff) ? EXIT.findings : EXIT.ok;
+}
+
+export async function cmdBundle(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { out: { type: 'string' } }, strict: true, allowPositionals: true });
+  } catch (e) {
+    throw inputError('E_USAGE', (e as Error).message, REPORT_USAGE);
+  }
+  const [dir] = parsed.positionals;
+  if (!dir || !(await stat(resolve(dir)).catch(() => undefined))?.isDirectory()) throw inputError('E_USAGE', 'bundle takes a run or matrix directory', REPORT_USAGE);
+  const b = await bundle(resolve(dir), parsed.values.out ? resolve(parsed.values.out) : undefined);
+  process.stdout.write(`${b.path}: ${b.files} files, ${b.bytes} bytes\n`);
+  return EXIT.ok;
 }

@@ -9,6 +9,7 @@ import { resolveKernel } from '../kernel/resolve.js';
 import { runLab, type AccelMode } from '../lab/run.js';
 import { EventLog, type RunEvent } from '../report/events.js';
 import type { Report } from '../report/types.js';
+import { writeMatrixArtifacts, writeRunArtifacts } from '../report/artifacts.js';
 import { resolveScenario } from '../scenario/file.js';
 import { readJsonIfExists, writeFileAtomic } from '../util/cache.js';
 import type { Cell } from './cells.js';
@@ -81,13 +82,16 @@ export async function runMatrix(opts: MatrixOptions): Promise<MatrixSummary> {
       } finally {
         events.close();
       }
+      if (report) await writeRunArtifacts(dir, report);
       results.set(c.id, cellResult(c, report, join('cells', c.id, 'report.json')));
       opts.onCellDone?.(results.get(c.id)!, false);
       await save();
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs, todo.length)) }, worker));
-  return summarizeMatrix([...results.values()]);
+  const summary = summarizeMatrix([...results.values()]);
+  await writeMatrixArtifacts(opts.out, summary);
+  return summary;
 }
 
 export async function readMatrix(dir: string): Promise<MatrixSummary | undefined> {

@@ -1,0 +1,40 @@
+// A small matrix on real guests with two at a time: both cells run and
+// match the model, the artifacts people read are written, and a re-run
+// skips what completed.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { matrixCells } from '../../src/matrix/cells.js';
+import { runMatrix } from '../../src/matrix/run.js';
+
+const out = mkdtempSync(join(tmpdir(), 'devmem-lab-matrix-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('matrix (real guests, --jobs 2)', () => {
+  const cells = matrixCells(['debian:bookworm'], ['', 'iomem=relaxed'], ['lifecycle']);
+
+  it('runs both cells side by side with 0 findings and writes junit, html and the index', async () => {
+    const starts: number[] = [];
+    const m = await runMatrix({ cells, out, jobs: 2, accel: 'tcg', onEvent: (_c, e) => e.type === 'run-start' && starts.push(Date.now()) });
+    expect(m.totals).toMatchObject({ cells: 2, completed: 2, failed: 0, mismatches: 0, violations: 0, checkMismatches: 0 });
+    expect(m.totals.probes).toBeGreaterThan(2000);
+    // Two at a time: the second cell started before the first could have finished.
+    expect(Math.abs(starts[1] - starts[0])).toBeLessThan(5000);
+    for (const c of cells) {
+      expect(existsSync(join(out, 'cells', c.id, 'report.html'))).toBe(true);
+      expect(readFileSync(join(out, 'cells', c.id, 'junit.xml'), 'utf8')).toContain('<testsuite');
+    }
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain(cells[1].id);
+    expect(JSON.parse(readFileSync(join(out, 'matrix.json'), 'utf8')).totals.completed).toBe(2);
+  }, 600_000);
+
+  it('a re-run reuses completed cells and boots nothing', async () => {
+    const reused: boolean[] = [];
+    let events = 0;
+    const m = await runMatrix({ cells, out, jobs: 2, accel: 'tcg', onEvent: () => events++, onCellDone: (_r, r) => reused.push(r) });
+    expect(reused).toEqual([true, true]);
+    expect(events).toBe(0);
+    expect(m.totals.completed).toBe(2);
+  }, 120_000);
+});
