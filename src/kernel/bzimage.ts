@@ -17,7 +17,8 @@ export interface BzImageHeader {
 
 export type HeaderProblem = 'short' | 'elf' | 'no-boot-flag' | 'no-hdrs' | 'old-protocol' | 'not-64bit';
 
-const HEADER_BYTES = 0x1000;
+// The version string lives in the setup code: below 0x200 * (setup_sects + 1), at most 32 KiB.
+const HEADER_BYTES = 0x8000;
 
 /** Parses the setup header; returns the problem instead when it is no x86-64 bzImage. */
 export function parseBzImageHeader(buf: Buffer): BzImageHeader | { problem: HeaderProblem } {
@@ -42,7 +43,7 @@ export function parseBzImageHeader(buf: Buffer): BzImageHeader | { problem: Head
 
 const WHY: Record<HeaderProblem, string> = {
   short: 'it is too short to hold a boot sector and setup header',
-  elf: 'it is an ELF file (an uncompressed vmlinux), not a bzImage',
+  elf: 'it is an ELF file (such as an uncompressed vmlinux), not a bzImage',
   'no-boot-flag': 'its boot sector lacks the 0x55AA boot flag',
   'no-hdrs': 'its setup header lacks the "HdrS" magic',
   'old-protocol': 'its boot protocol predates 2.12 (Linux 3.8), so it cannot say whether it is 64-bit',

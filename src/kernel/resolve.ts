@@ -28,7 +28,7 @@ export interface ResolveOptions {
 export async function resolveKernel(text: string, opts: ResolveOptions = {}): Promise<ResolvedKernel> {
   const spec = parseKernelSpec(text);
   if ((opts.modules || opts.config) && spec.kind !== 'path') {
-    throw inputError('E_USAGE', `--modules and --config go with --kernel path:<bzImage>, not ${spec.kind === 'build' ? 'build:' : `${spec.kind}:`}`,
+    throw inputError('E_USAGE', `--modules and --config go with --kernel path:<bzImage>, not ${spec.text.split(':')[0]}:`,
       spec.kind === 'build' ? 'for extra build options use --config-fragment FILE or build:<source>+NAME=value,…' : 'drop --modules/--config: this kind of kernel brings its own');
   }
   if (opts.configFragment && spec.kind !== 'build') {
