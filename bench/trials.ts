@@ -5,6 +5,7 @@ import { runLifecycleTrial } from './trial-lifecycle.js';
 import { runProbesTrial } from './trial-probes.js';
 import { runQmpTrial } from './trial-qmp.js';
 import { runShmTrial } from './trial-shm.js';
+import { runMatrixTrial } from './trial-matrix.js';
 import type { Trial } from './types.js';
 
 export const TRIALS: readonly Trial[] = [
@@ -31,6 +32,12 @@ export const TRIALS: readonly Trial[] = [
     title: 'Probes per second by op: the lab path (runProbes over SSH) vs the agent alone in the guest',
     rounds: 3,
     run: runProbesTrial,
+  },
+  {
+    name: 'matrix',
+    title: 'Matrix throughput: the same four lifecycle cells with --jobs 1 and --jobs 2',
+    rounds: 2,
+    run: runMatrixTrial,
   },
 ];
 

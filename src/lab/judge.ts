@@ -109,9 +109,16 @@ export function stepChecks(opts: {
   action: { kind: string; module?: string };
   exitCode?: number | null;
   dmesg: string[];
+  hostPattern?: { agree: boolean; hostFnv: string; addr: string; guest: unknown };
 }): StepCheck[] {
   const { facts, state, previous } = opts;
-  const out: StepCheck[] = checkVirtioMemShape(facts, state).map((f) => ({ rule: f.rule, verdict: f.ok ? 'match' : 'mismatch', message: f.message }));
+  const out: StepCheck[] = [];
+  if (opts.action.kind === 'host-pattern' && opts.hostPattern) {
+    // Not a model rule: the host's and the guest's views of one plugged page.
+    const p = opts.hostPattern;
+    out.push({ rule: 'HOST-GUEST-CROSSCHECK', verdict: p.agree ? 'match' : 'mismatch', message: `host wrote FNV ${p.hostFnv} at ${p.addr}; guest read ${JSON.stringify(p.guest)} through /proc/kcore` });
+  }
+  out.push(...checkVirtioMemShape(facts, state).map((f): StepCheck => ({ rule: f.rule, verdict: f.ok ? 'match' : 'mismatch', message: f.message })));
   if (previous && !Number.isNaN(previous.highMemoryEnd) && !Number.isNaN(state.highMemoryEnd)) {
     const h = checkHighMemory(facts, previous.highMemoryEnd, state);
     out.push({ rule: h.rule, verdict: h.ok ? 'match' : 'mismatch', message: h.message });

@@ -114,7 +114,8 @@ export async function runLab(opts: RunOptions): Promise<Report> {
     qmp = await QmpClient.connect(vm.paths.qmpSocket, { timeoutMs: t.qmpConnect, signal: opts.signal });
     // QEMU has created the backend by the time QMP answers, and loaded the
     // kernel and initrd once the machine exists (query-status answers).
-    shm = ShmBackend.open(vm.paths.backend);
+    // Writable only when a scenario has the host write a pattern (data, never code).
+    shm = ShmBackend.open(vm.paths.backend, { writable: opts.scenario.steps.some((st) => st.action.kind === 'host-pattern') });
     await qmp.execute('query-status');
     await vm.detachFiles();
     const v = qmp.version;

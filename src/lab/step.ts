@@ -7,7 +7,8 @@ import { shq, type GuestChannel } from '../guest/ssh.js';
 import type { KernelFacts, SafetyEvidence, StepState } from '../model/index.js';
 import { deviceAddresses, planProbes } from '../probe/plan.js';
 import { highmemCommand, parseHighmemAnswer, runProbes } from '../probe/run-agent.js';
-import { hex, type ProbeRecord, type ProbeSpec } from '../probe/types.js';
+import { fnv1a64, writePattern } from '../probe/agent-protocol.js';
+import { hex, PAGE, type ProbeRecord, type ProbeSpec } from '../probe/types.js';
 import { AgentSession } from '../probe/session.js';
 import { holdSpecs, judgeHeldUses, judgeKcore, kcoreSpecs, resolveHeld, stepClaims, useHeldSpecs, type Held, type StepClaims } from './held.js';
 import type { QmpClient } from '../qmp/client.js';
@@ -110,6 +111,9 @@ export async function runStep(ctx: StepContext, step: ScenarioStep): Promise<Ste
       ctx.held.push(...held.filter((_, i) => recs[i].observed.result === 'ok'));
       rep.observations.action = { held: held.map((h, i) => ({ name: h.name, addr: recs[i].addr, private: h.private, result: recs[i].observed })) };
       ev.emit({ type: 'step-action', step: step.name, detail: held.map((h, i) => `${h.name} ${recs[i].addr}: ${recs[i].observed.result}${recs[i].observed.errno ? ` ${recs[i].observed.errno}` : ''}`).join(', ') });
+    } else if (a.kind === 'host-pattern') {
+      rep.observations.action = await hostPattern(ctx, a.deviceOffsetMiB);
+      ev.emit({ type: 'step-action', step: step.name, detail: `host pattern at ${rep.observations.action.addr}: guest read ${rep.observations.action.agree ? 'the same bytes' : 'different bytes'}` });
     } else if (a.kind === 'guest-command') {
       // Runs in the guest's shell (the scenario author's command, as written);
       // nothing of it reaches a host shell.
@@ -197,6 +201,7 @@ export async function runStep(ctx: StepContext, step: ScenarioStep): Promise<Ste
       action: step.action as { kind: string; module?: string },
       exitCode: rep.observations.action.exitCode as number | null | undefined,
       dmesg: rep.observations.dmesg,
+      hostPattern: step.action.kind === 'host-pattern' ? (rep.observations.action as { agree: boolean; hostFnv: string; addr: string; guest: unknown }) : undefined,
     });
     ctx.previous = model;
     if (dev) {
@@ -240,4 +245,26 @@ async function settleIomem(ctx: StepContext): Promise<string> {
     },
     { timeoutMs: ctx.t.settle, intervalMs: 50, signal: ctx.signal, check: () => ctx.vm.checkAlive() },
   );
+}
+
+/**
+ * The cross-check between the host's and the guest's view of device memory:
+ * the host writes a data pattern into a plugged block through the shared
+ * backend (offset = guest physical address - memaddr), the guest reads that
+ * page through /proc/kcore, and the FNV-1a of both must agree.
+ */
+async function hostPattern(ctx: StepContext, offsetMiB: number): Promise<Record<string, unknown>> {
+  const dev = deviceInfo(await ctx.qmp.execute<unknown[]>('query-memory-devices'));
+  if (!dev) throw new LabError('E_NO_DEVICE', 'run', 'the machine has no virtio-mem device');
+  const offset = offsetMiB * 1024 * 1024;
+  if (offset + PAGE > dev.size) {
+    // Writing an unplugged block would populate it: S4 would (rightly) flag the host.
+    throw new LabError('E_SCENARIO_SIZE', 'input', `host-pattern at +${offsetMiB} MiB lies beyond the ${dev.size} plugged bytes`, { hint: 'plug the device first, or use a smaller offset' });
+  }
+  const addr = dev.memaddr + offset;
+  const pattern = writePattern(addr, PAGE);
+  ctx.shm.write(offset, pattern);
+  const [rec] = await runProbes(ctx.ch, [{ id: 0, op: 'kcore', addr, len: PAGE, why: 'host pattern read back' }], { timeoutMs: ctx.t.probes });
+  const hostFnv = fnv1a64(pattern);
+  return { addr: hex(addr), backendOffset: hex(offset), hostFnv, guest: rec.observed, agree: rec.observed.result === 'ok' && rec.observed.fnv === hostFnv };
 }

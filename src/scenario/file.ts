@@ -25,6 +25,7 @@ const action = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('resize'), sizeMiB: z.number().int().nonnegative() }).strict(),
   z.object({ kind: z.literal('access'), op: z.enum(PROBE_OPS as [string, ...string[]]), deviceOffsetMiB: z.number().int().nonnegative() }).strict(),
   z.object({ kind: z.literal('guest-command'), command: z.string().min(1) }).strict(),
+  z.object({ kind: z.literal('host-pattern'), deviceOffsetMiB: z.number().int().nonnegative() }).strict(),
   z
     .object({
       kind: z.literal('hold'),
@@ -106,7 +107,7 @@ export function checkScenarioFits(s: Scenario, profile: MachineProfile): void {
       throw inputError('E_SCENARIO_SIZE', `${where}: ${a.sizeMiB} MiB is not a multiple of the ${v.blockSizeMiB} MiB block size or exceeds the ${v.sizeMiB} MiB device`,
         `use a multiple of ${v.blockSizeMiB} between 0 and ${v.sizeMiB}`);
     }
-    const offsets = a.kind === 'access' ? [a.deviceOffsetMiB] : a.kind === 'hold' ? a.mappings.flatMap((m) => ('deviceOffsetMiB' in m.target ? [m.target.deviceOffsetMiB] : [])) : [];
+    const offsets = a.kind === 'access' || a.kind === 'host-pattern' ? [a.deviceOffsetMiB] : a.kind === 'hold' ? a.mappings.flatMap((m) => ('deviceOffsetMiB' in m.target ? [m.target.deviceOffsetMiB] : [])) : [];
     for (const off of offsets) {
       if (off >= v.sizeMiB) throw inputError('E_SCENARIO_SIZE', `${where}: device offset ${off} MiB is beyond the ${v.sizeMiB} MiB device`, `use an offset below ${v.sizeMiB}`);
     }

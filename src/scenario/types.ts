@@ -12,6 +12,12 @@ export type StepAction =
   | { kind: 'access'; op: ProbeOp; deviceOffsetMiB: number }
   /** A command for the guest's /bin/sh (as root); its exit code is recorded. */
   | { kind: 'guest-command'; command: string }
+  /**
+   * The host writes a data pattern into a plugged device block through the
+   * shared backend; the guest reads the page back through /proc/kcore and
+   * the two must agree.
+   */
+  | { kind: 'host-pattern'; deviceOffsetMiB: number }
   /** Map pages of /dev/mem and keep them for the rest of the run; every later step touches and ptrace-reads them. */
   | { kind: 'hold'; mappings: HeldSpec[] };
 
@@ -51,6 +57,8 @@ export const describeAction = (a: StepAction): string => {
       return `${a.op} of the device region at +${a.deviceOffsetMiB} MiB`;
     case 'guest-command':
       return `guest: ${a.command}`;
+    case 'host-pattern':
+      return `host writes a pattern at +${a.deviceOffsetMiB} MiB, guest reads it through /proc/kcore`;
     case 'hold':
       return `hold ${a.mappings.map((m) => m.name).join(', ')}`;
   }

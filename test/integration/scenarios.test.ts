@@ -61,6 +61,10 @@ describe('scenarios on debian:bookworm (real guests)', () => {
     const reload = r.steps.find((s) => s.name === 'modprobe-ebusy')!;
     expect(reload.observations.virtioMemBound).toBe(false);
     expect(reload.observations.dmesg.join('\n')).toMatch(/could not reserve device region/);
+    // What the host wrote into the plugged block through the backend is what the guest read through /proc/kcore.
+    const cross = r.steps.find((s) => s.name === 'host-pattern')!;
+    expect(cross.checks!.find((c) => c.rule === 'HOST-GUEST-CROSSCHECK')?.verdict).toBe('match');
+    expect(cross.observations.action).toMatchObject({ agree: true, guest: { result: 'ok', zero: false } });
   }, 600_000);
 
   it.each([['iomem=relaxed'], ['iomem=strict'], ['lockdown=integrity'], ['lockdown=confidentiality']])('lifecycle with %s matches the model', async (opt) => {
