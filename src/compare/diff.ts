@@ -5,7 +5,7 @@
 // rule — because the planner's addresses move with KASLR and the iomem
 // layout; and exactly per (address, op) where both runs probed the same
 // page. Bytes (fnv), timings and run ids are never compared.
-import { ADDRESS_CLASSES, describeExpected, describeObserved, isBad, probeOutcome, runName, stepClassifier, type AddressClass, type Outcome } from '../report/classes.js';
+import { ADDRESS_CLASSES, describeExpected, describeObserved, isBad, probeOutcome, readableReport, runName, stepClassifier, type AddressClass, type Outcome } from '../report/classes.js';
 import type { ProbeRecord } from '../probe/types.js';
 import { PROBE_OPS } from '../probe/types.js';
 import type { Report, StepReport } from '../report/types.js';
@@ -88,6 +88,8 @@ function compareProbe(a: ProbeRecord, b: ProbeRecord, ca: AddressClass, cb: Addr
   const sb = probeSide(b, cb);
   if (sa.outcome === sb.outcome && sa.verdict === sb.verdict && sa.rule === sb.rule) return undefined;
   let severity = verdictSeverity(sa.verdict, sb.verdict);
+  // A probe the model did not judge on one side has no verdict to compare.
+  if (severity === 'change' && (sa.verdict === 'none' || sb.verdict === 'none') && sa.outcome === sb.outcome) severity = 'coverage';
   if (severity === undefined) {
     if (sa.outcome !== sb.outcome) {
       // Zero or not is content unless the model said "zeros" on either side.
@@ -165,6 +167,8 @@ function compareGroup(g: GroupInput): GroupDiff | undefined {
   }
 
   const rules: RuleChange[] = [];
+  // A side the model did not judge (reports from before the model) has no rules to compare.
+  const unjudged = [a, b].some((side) => side !== null && Object.keys(side.rules).every((k) => k === NO_RULE));
   for (const r of new Set([...Object.keys(a?.rules ?? {}), ...Object.keys(b?.rules ?? {})])) {
     const ra = a?.rules[r] ?? null;
     const rb = b?.rules[r] ?? null;
@@ -172,7 +176,7 @@ function compareGroup(g: GroupInput): GroupDiff | undefined {
     let severity: Severity;
     if (bad(ra) === 0 && bad(rb) > 0) severity = 'regression';
     else if (bad(ra) > 0 && bad(rb) === 0) severity = 'fix';
-    else if (oneSided) severity = 'coverage';
+    else if (oneSided || unjudged) severity = 'coverage';
     else if (ra === null || rb === null) severity = 'rule';
     else severity = 'change';
     rules.push({ rule: r, a: ra, b: rb, severity });
@@ -352,7 +356,9 @@ function compareRun(a: Report, b: Report): RunDiff[] {
 }
 
 /** The behaviour diff of run A (the baseline) and run B. */
-export function compareReports(a: Report, b: Report): ReportDiff {
+export function compareReports(baseline: Report, other: Report): ReportDiff {
+  const a = readableReport(baseline);
+  const b = readableReport(other);
   const stepsA = stepsByName(a);
   const stepsB = stepsByName(b);
   const order = [...stepsA.keys(), ...[...stepsB.keys()].filter((k) => !stepsA.has(k))];

@@ -24,7 +24,7 @@
 import { parseIomem, type IomemNode } from '../guest/iomem.js';
 import { inferFlags, resolveFeatures, VIRTIO_MEM_CHILD, VIRTIO_MEM_PARENT, type Features, type PhysRange } from '../model/index.js';
 import type { ProbeExpectation, ProbeObserved, ProbeOp, ProbeRecord } from '../probe/types.js';
-import type { Report, StepObservations, StepReport } from './types.js';
+import { summarize, type Report, type StepObservations, type StepReport } from './types.js';
 
 export type AddressClass =
   | 'low-mib'
@@ -179,6 +179,23 @@ export function stepClassifier(step: Pick<StepReport, 'observations'>): (p: Pick
 export const groupName = (step: string, cls: AddressClass, op: ProbeOp | string): string => `${step} / ${cls} / ${op}`;
 
 // ---- run names ---------------------------------------------------------
+
+/**
+ * A report with the fields earlier lab versions did not write filled in
+ * (safety, findings, the summary's verdict counts), so readers need not
+ * guard every access. Values the report has always win.
+ */
+export function readableReport(r: Report): Report {
+  const durationMs = r.summary?.durationMs ?? 0;
+  return {
+    ...r,
+    environment: r.environment ?? {},
+    steps: r.steps ?? [],
+    safety: r.safety ?? [],
+    findings: r.findings ?? [],
+    summary: { ...summarize(r.steps ?? [], durationMs), ...r.summary },
+  };
+}
 
 /** Command-line words the run added to the profile's (e.g. "iomem=relaxed"). */
 export function extraCmdline(report: Report): string[] {

@@ -6,7 +6,7 @@
 import type { Difference, ReportDiff } from '../compare/types.js';
 import { differenceDetails, differenceTitle } from '../compare/render.js';
 import { PROBE_OPS, type ProbeRecord } from '../probe/types.js';
-import { ADDRESS_CLASSES, addressMap, CLASS_LABEL, classifyAddress, describeExpected, describeObserved, isBad, OUTCOME_KIND_LABEL, outcomeKind, probeOutcome, runName, type AddressClass } from './classes.js';
+import { ADDRESS_CLASSES, addressMap, CLASS_LABEL, classifyAddress, describeExpected, describeObserved, isBad, OUTCOME_KIND_LABEL, outcomeKind, probeOutcome, readableReport, runName, type AddressClass } from './classes.js';
 import { CLASS_COLOUR, esc, nodes, OUTCOME_COLOUR, probeAddr, scenarioAccess, size, strayBlocks, type StepView } from './html/common.js';
 import { axisPoints, buildScale, legend, stepSvg, type MapContext } from './html/map.js';
 import { CSS, JS } from './html/style.js';
@@ -129,7 +129,8 @@ function compareSection(d: ReportDiff): string {
 }
 
 /** The whole page, one string. */
-export function toHtml(report: Report, opts: HtmlOptions = {}): string {
+export function toHtml(input: Report, opts: HtmlOptions = {}): string {
+  const report = readableReport(input);
   const views: StepView[] = report.steps.map((step) => {
     const map = addressMap(step.observations);
     const classOf = new Map<string, AddressClass>();

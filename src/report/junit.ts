@@ -5,7 +5,7 @@
 // (test/fixtures/junit.xsd): required attributes everywhere, timestamps
 // without a zone, at most one failure/error/skipped per testcase.
 import { PROBE_OPS, type ProbeRecord } from '../probe/types.js';
-import { ADDRESS_CLASSES, CLASS_LABEL, describeExpected, describeObserved, groupName, isBad, probeOutcome, runName, stepClassifier, type AddressClass } from './classes.js';
+import { ADDRESS_CLASSES, CLASS_LABEL, describeExpected, describeObserved, groupName, isBad, probeOutcome, readableReport, runName, stepClassifier, type AddressClass } from './classes.js';
 import type { Report, StepReport } from './types.js';
 
 export interface JUnitOptions {
@@ -216,7 +216,7 @@ function renderSuite(report: Report, id: number, max: number): Suite {
 export function toJUnit(input: Report | Report[], opts: JUnitOptions = {}): string {
   const reports = Array.isArray(input) ? input : [input];
   const max = opts.maxProbesPerFailure ?? 20;
-  const suites = reports.map((r, i) => renderSuite(r, i, max));
+  const suites = reports.map((r, i) => renderSuite(readableReport(r), i, max));
   const sum = (k: 'tests' | 'failures' | 'errors' | 'time') => suites.reduce((a, s) => a + s[k], 0);
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ADDRESS_CLASSES, addressMap, classifyAddress, describeExpected, describeObserved, outcomeKind, probeOutcome, runName, stepClassifier } from '../../src/report/classes.js';
+import { ADDRESS_CLASSES, addressMap, classifyAddress, describeExpected, describeObserved, outcomeKind, probeOutcome, readableReport, runName, stepClassifier } from '../../src/report/classes.js';
 import type { Report, StepReport } from '../../src/report/types.js';
 
 const load = (name: string): Report => JSON.parse(readFileSync(new URL(`../fixtures/reports/${name}.json`, import.meta.url), 'utf8'));
@@ -128,5 +128,24 @@ describe('run names', () => {
     expect(runName(load('6.1-iomem-relaxed'))).toBe('6.1.0-56-amd64 / lifecycle / iomem=relaxed');
     expect(runName(load('6.12-lifecycle'))).toBe('6.12.117+deb12-amd64 / lifecycle / default cmdline');
     expect(runName(load('6.1-touch-unplugged'))).toBe('6.1.0-56-amd64 / touch-unplugged / default cmdline');
+  });
+});
+
+describe('reports from earlier lab versions', () => {
+  it('get safety, findings and the summary counts they lack; what they have wins', () => {
+    const r = load('6.12-lifecycle');
+    const old = structuredClone(r) as Partial<Report> & Pick<Report, 'steps' | 'summary'>;
+    delete old.safety;
+    delete old.findings;
+    const { matches: _m, mismatches: _mm, checks: _c, ...rest } = old.summary;
+    old.summary = { ...rest, durationMs: 4321 } as Report['summary'];
+    const fixed = readableReport(old as Report);
+    expect(fixed.safety).toEqual([]);
+    expect(fixed.findings).toEqual([]);
+    const kept = r.steps.reduce((n, s) => n + s.probes.length, 0);
+    expect(fixed.summary.matches).toBe(kept); // recomputed from the probes present
+    expect(fixed.summary.checks).toEqual({ match: 0, mismatch: 0 });
+    expect(fixed.summary.probes).toBe(r.summary.probes); // the report's own count wins
+    expect(fixed.summary.durationMs).toBe(4321);
   });
 });

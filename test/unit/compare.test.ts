@@ -183,6 +183,23 @@ describe('regressions', () => {
   });
 });
 
+describe('a run the model did not judge', () => {
+  it('compares as coverage only where it behaved alike', () => {
+    const a = load('6.1-lifecycle');
+    const b = structuredClone(load('6.1-lifecycle-rerun'));
+    for (const s of b.steps) {
+      delete s.checks;
+      for (const p of s.probes) {
+        delete p.expected;
+        delete p.verdict;
+      }
+    }
+    const d = compareReports(a, b);
+    expect(d.differences.length).toBeGreaterThan(0);
+    expect(d.differences.every((x) => x.severity === 'coverage')).toBe(true);
+  });
+});
+
 describe('safety, checks and faults', () => {
   it('an S4 violation in B is a regression', () => {
     const d = compareReports(load('6.1-lifecycle'), load('6.1-touch-unplugged'));
