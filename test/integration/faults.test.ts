@@ -2,26 +2,21 @@
 // its evidence, keep the results of the steps before it, and leave no QEMU
 // process and no /dev/shm file behind.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runLab, type RunOptions } from '../../src/lab/run.js';
-import { EventLog, type RunEvent } from '../../src/report/events.js';
+import type { RunOptions } from '../../src/lab/run.js';
+import type { RunEvent } from '../../src/report/events.js';
 import type { Report } from '../../src/report/types.js';
 import { resolveScenario } from '../../src/scenario/file.js';
-
-const LIFECYCLE = await resolveScenario('lifecycle');
 import type { Scenario } from '../../src/scenario/types.js';
 import { pkgPath } from '../../src/util/paths.js';
+import { labRun, removeScratch, scratch } from './helpers.js';
 
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'devmem-lab-fault-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const LIFECYCLE = await resolveScenario('lifecycle');
+
+afterAll(removeScratch);
+const tmp = () => scratch('devmem-lab-fault-');
 
 const alive = (pid: number) => {
   try {
@@ -41,22 +36,8 @@ async function gone(pid: number, ms = 5000): Promise<boolean> {
 }
 
 /** Runs a lab in-process; `inject` sees every event and may break things. */
-async function runWith(scenario: Scenario, inject: (e: RunEvent, qemuPid: number) => void, extra: Partial<RunOptions> = {}) {
-  const out = tmp();
-  const events = new EventLog(join(out, 'events.jsonl'));
-  let pid = -1;
-  let dir = '';
-  events.on((e) => {
-    if (e.type === 'vm-start') ({ pid, dir } = e);
-    inject(e, pid);
-  });
-  try {
-    const report = await runLab({ kernel: 'debian:bookworm', scenario, out, accel: 'tcg', events, ...extra });
-    return { report, pid, dir, out };
-  } finally {
-    events.close();
-  }
-}
+const runWith = (scenario: Scenario, inject: (e: RunEvent, qemuPid: number) => void, extra: { timeouts?: RunOptions['timeouts'] } = {}) =>
+  labRun(scenario, { onEvent: inject, ...extra });
 
 /** The QEMU process is gone and so is its private /dev/shm directory. */
 function expectNothingLeft(pid: number, dir: string) {
@@ -92,6 +73,36 @@ describe('faults on real guests', () => {
     expect(report.fault).toMatchObject({ kind: 'guest-panic', step: 'crash' });
     expect(report.findings.some((f) => f.kind === 'panic' && f.step === 'crash')).toBe(true);
     expect(report.steps[0].error).toBeUndefined();
+    expectNothingLeft(pid, dir);
+  }, 300_000);
+
+  it('the long-lived probe agent killed in the guest: agent-crash', async () => {
+    const s: Scenario = {
+      name: 'agent-crash',
+      description: 'kill the agent that holds the mappings',
+      steps: [
+        { name: 'boot', action: { kind: 'boot' } },
+        { name: 'hold', action: { kind: 'hold', mappings: [{ name: 'low', target: { addr: '0x1000' } }] } },
+        { name: 'kill-agent', action: { kind: 'guest-command', command: 'killall -9 devmem-agent' } },
+      ],
+    };
+    const { report, pid, dir } = await runWith(s, () => {});
+    expect(report.fault).toMatchObject({ kind: 'agent-crash', step: 'kill-agent' });
+    expect(report.steps[1].error).toBeUndefined();
+    expectNothingLeft(pid, dir);
+  }, 300_000);
+
+  it("the guest's SSH server killed: ssh-drop", async () => {
+    const s: Scenario = {
+      name: 'ssh-drop',
+      description: 'kill dropbear under the lab',
+      steps: [
+        { name: 'boot', action: { kind: 'boot' } },
+        { name: 'kill-sshd', action: { kind: 'guest-command', command: 'killall -9 dropbear' } },
+      ],
+    };
+    const { report, pid, dir } = await runWith(s, () => {});
+    expect(report.fault).toMatchObject({ kind: 'ssh-drop', step: 'kill-sshd' });
     expectNothingLeft(pid, dir);
   }, 300_000);
 

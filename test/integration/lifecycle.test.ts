@@ -1,49 +1,31 @@
 // Boots a real Debian guest under QEMU and runs the lifecycle scenario end
 // to end. The assertions are about what the kernel did (iomem, QMP sizes,
 // /dev/mem outcomes in the device region), not about our own output format.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseIomem } from '../../src/guest/iomem.js';
-import { runLab } from '../../src/lab/run.js';
-import { EventLog } from '../../src/report/events.js';
 import type { Report, StepReport } from '../../src/report/types.js';
 import { resolveScenario } from '../../src/scenario/file.js';
+import { labRun, qemuChildren, removeScratch } from './helpers.js';
 
 const LIFECYCLE = await resolveScenario('lifecycle');
 
-const shmDirs = () => readdirSync('/dev/shm').filter((n) => n.startsWith('devmem-lab-'));
-const qemuChildren = () => {
-  try {
-    return execFileSync('pgrep', ['-P', String(process.pid), 'qemu-system'], { encoding: 'utf8' }).trim();
-  } catch {
-    return '';
-  }
-};
 
 describe('lifecycle on debian:bookworm (real QEMU guest)', () => {
   let out: string;
   let report: Report;
-  let shmBefore: string[];
+  let shmDir: string;
   const step = (name: string): StepReport => report.steps.find((s) => s.name === name)!;
   const devBase = 0x100000000;
   const inDevice = (s: StepReport, op: string) =>
     s.probes.filter((p) => p.op === op && Number(p.addr) >= devBase && Number(p.addr) < devBase + 0x40000000);
 
   beforeAll(async () => {
-    shmBefore = shmDirs();
-    out = mkdtempSync(join(tmpdir(), 'devmem-lab-it-'));
-    const events = new EventLog(join(out, 'events.jsonl'));
-    try {
-      report = await runLab({ kernel: 'debian:bookworm', scenario: LIFECYCLE, out, accel: 'tcg', events });
-    } finally {
-      events.close();
-    }
+    ({ report, out, dir: shmDir } = await labRun(LIFECYCLE));
   }, 900_000);
 
-  afterAll(() => rmSync(out, { recursive: true, force: true }));
+  afterAll(removeScratch);
 
   it('completes all 7 steps with at least 500 probes', () => {
     expect(report.error).toBeUndefined();
@@ -124,6 +106,7 @@ describe('lifecycle on debian:bookworm (real QEMU guest)', () => {
 
   it('leaves no QEMU process and no /dev/shm directory behind', () => {
     expect(qemuChildren()).toBe('');
-    expect(shmDirs().filter((d) => !shmBefore.includes(d))).toEqual([]);
+    expect(shmDir).toMatch(/^\/dev\/shm\/devmem-lab-/);
+    expect(existsSync(shmDir)).toBe(false);
   });
 });

@@ -2,32 +2,18 @@
 // unclaimed and /dev/mem lets root map and read it. The guest reads one page
 // of device block 5; the host's scan of the shared backend must flag exactly
 // that block (and nothing at the boot step before it).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runLab } from '../../src/lab/run.js';
-import { EventLog } from '../../src/report/events.js';
 import type { Report } from '../../src/report/types.js';
-import { resolveScenario } from '../../src/scenario/file.js';
-
-const TOUCH_UNPLUGGED = await resolveScenario('touch-unplugged');
+import { labRun, removeScratch } from './helpers.js';
 
 describe('S4 on a guest that touches an unplugged block (real QEMU guest)', () => {
-  let out: string;
   let report: Report;
 
   beforeAll(async () => {
-    out = mkdtempSync(join(tmpdir(), 'devmem-lab-it-'));
-    const events = new EventLog(join(out, 'events.jsonl'));
-    try {
-      report = await runLab({ kernel: 'debian:bookworm', scenario: TOUCH_UNPLUGGED, out, accel: 'tcg', events });
-    } finally {
-      events.close();
-    }
+    ({ report } = await labRun('touch-unplugged'));
   }, 900_000);
 
-  afterAll(() => rmSync(out, { recursive: true, force: true }));
+  afterAll(removeScratch);
 
   it('the kernel allowed the touch (the region is unclaimed)', () => {
     expect(report.status).toBe('completed');

@@ -1,29 +1,13 @@
 // The scenarios that reach the rules between steps, and the boot-option
 // variants, on real guests (Debian's default kernel): every probe and step
 // check must match the model and every exercised safety property hold.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runLab } from '../../src/lab/run.js';
-import { EventLog } from '../../src/report/events.js';
 import type { Report } from '../../src/report/types.js';
-import { resolveScenario } from '../../src/scenario/file.js';
+import { labRun, removeScratch } from './helpers.js';
 
-const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(removeScratch);
 
-async function run(scenario: string, extraCmdline: string[] = []): Promise<Report> {
-  const out = mkdtempSync(join(tmpdir(), 'devmem-lab-it-'));
-  dirs.push(out);
-  const events = new EventLog(join(out, 'events.jsonl'));
-  try {
-    const s = await resolveScenario(scenario);
-    return await runLab({ kernel: 'debian:bookworm', scenario: s, out, accel: 'tcg', events, extraCmdline: [...(s.cmdline ?? []), ...extraCmdline] });
-  } finally {
-    events.close();
-  }
-}
+const run = async (scenario: string, extraCmdline: string[] = []): Promise<Report> => (await labRun(scenario, { extraCmdline })).report;
 
 function expectAllMatch(r: Report) {
   expect(r.error).toBeUndefined();
