@@ -29,7 +29,9 @@ for m in virtio_pci virtio_net; do
 done
 
 ip link set lo up
-ip link set eth0 up || log "no eth0"
+# Without eth0 the host can never reach the guest: say so, so the lab stops
+# waiting for SSH (e.g. lockdown refusing to load virtio_net's modules).
+ip link set eth0 up || log "fatal: no network device (virtio_net did not load: $(dmesg | grep -i -m1 -e lockdown -e virtio_net))"
 ip addr add 10.0.2.15/24 dev eth0
 ip route add default via 10.0.2.2
 

@@ -121,7 +121,7 @@ export async function runLab(opts: RunOptions): Promise<Report> {
     const v = qmp.version;
     report.environment.qemu = { version: `${v.qemu.major}.${v.qemu.minor}.${v.qemu.micro}${v.package ? ` ${v.package.trim()}` : ''}`, argv: vm.argv, accel: vm.accel };
     await vm.waitForConsole('guest init "ready" on the console', /devmem-lab-init: ready/, t.guestReady, opts.signal);
-    ch = await GuestChannel.connect({ port: vm.sshPort, key, hostKey: image.hostKey, timeoutMs: t.ssh, signal: opts.signal, check: () => liveVm.checkAlive() });
+    ch = await GuestChannel.connect({ port: vm.sshPort, key, hostKey: image.hostKey, timeoutMs: t.ssh, signal: opts.signal, check: () => checkGuestInit(liveVm) });
     ev.emit({ type: 'guest-ready', ms: Date.now() - tBoot });
     const boot = await readBootFacts(ch);
     report.environment.guest = { version: boot.procVersion, cmdline: boot.cmdline, physBits: boot.physBits, lockdown: boot.lockdown };
@@ -169,6 +169,17 @@ export async function runLab(opts: RunOptions): Promise<Report> {
     ev.emit({ type: 'run-end', status: report.status === 'running' ? 'failed' : report.status, ms: Date.now() - t0, error: report.error?.message });
   }
   return report;
+}
+
+/** QEMU alive and the guest's init not reporting a fatal problem (see guest-image/init.sh). */
+function checkGuestInit(vm: Vm): void {
+  vm.checkAlive();
+  const fatal = vm.consoleTail.find((l) => l.startsWith('devmem-lab-init: fatal:'));
+  if (fatal) {
+    throw new LabError('E_GUEST_INIT', 'environment', `the guest cannot be reached: ${fatal.slice('devmem-lab-init: fatal: '.length)}`, {
+      hint: 'the guest kernel must be able to load virtio_net (lockdown=integrity refuses modules it cannot verify)',
+    });
+  }
 }
 
 async function startVm(opts: RunOptions, t: Timeouts, onConsoleLine: (line: string) => void, profile: MachineProfile, kernelImage: string, initrdParts: (string | Buffer)[]): Promise<Vm> {
