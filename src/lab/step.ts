@@ -243,7 +243,7 @@ async function settleIomem(ctx: StepContext): Promise<string> {
       prev = s;
       return same ? s : undefined;
     },
-    { timeoutMs: ctx.t.settle, intervalMs: 50, signal: ctx.signal, check: () => ctx.vm.checkAlive() },
+    { timeoutMs: ctx.t.settle, intervalMs: 20, signal: ctx.signal, check: () => ctx.vm.checkAlive() },
   );
 }
 

@@ -35,7 +35,9 @@ export const cellDir = (out: string, c: Cell) => join(out, 'cells', c.id);
 export async function runMatrix(opts: MatrixOptions): Promise<MatrixSummary> {
   await mkdir(join(opts.out, 'cells'), { recursive: true });
   const results = new Map<string, CellResult>();
-  const save = () => writeFileAtomic(join(opts.out, 'matrix.json'), JSON.stringify(summarizeMatrix([...results.values()]), null, 2) + '\n');
+  // Saves are chained: concurrent cells finishing together write in turn.
+  let saving: Promise<void> = Promise.resolve();
+  const save = () => (saving = saving.then(() => writeFileAtomic(join(opts.out, 'matrix.json'), JSON.stringify(summarizeMatrix([...results.values()]), null, 2) + '\n')));
 
   // Resumable: finished cells keep their report.
   const todo: Cell[] = [];
@@ -88,7 +90,11 @@ export async function runMatrix(opts: MatrixOptions): Promise<MatrixSummary> {
       await save();
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs, todo.length)) }, worker));
+  // Every worker finishes its cell before the matrix returns, even when one
+  // fails: nothing may still write into the directory afterwards.
+  const settled = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(opts.jobs, todo.length)) }, worker));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
   const summary = summarizeMatrix([...results.values()]);
   await writeMatrixArtifacts(opts.out, summary);
   return summary;

@@ -1,6 +1,6 @@
 // Where downloaded kernels and built guest images live: outside the
 // repository, shared by runs and tests, rebuilt when missing.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile, readFile, mkdtemp } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +22,9 @@ export function sha256(...parts: (string | Buffer)[]): string {
 
 /** Writes a file atomically: a reader sees the old or the new content, never half. */
 export async function writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  // Unique per write: two writers of one file in the same millisecond (matrix
+  // cells finishing together) must not share a temporary name.
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
   await writeFile(tmp, data);
   await rename(tmp, path);
 }
