@@ -19,13 +19,20 @@ import { cmdBundle, cmdCompare, cmdReport, REPORT_USAGE } from './report-cmd.js'
 export { EXIT } from './common.js';
 
 
-const USAGE = `usage: devmem-lab run [--kernel SPEC] [--scenario NAME] [--out DIR] [--accel auto|tcg|kvm]
-                      [--cmdline ARGS] [--profile NAME] [--verbose]
+const USAGE = `usage: devmem-lab run [--kernel SPEC] [--scenario NAME|FILE] [--out DIR] [--accel auto|tcg|kvm]
+                      [--cmdline ARGS] [--profile NAME] [--modules DIR] [--config FILE]
+                      [--config-fragment FILE] [--bisect] [--verbose]
 
-  --kernel    debian:<suite>, debian:<suite>@<series> or debian:<package> (default ${DEFAULT_KERNEL})
-  --scenario  a built-in (lifecycle (default), revoke, unclean-unload, touch-unplugged, ...)
+  --kernel    debian:<suite> (default ${DEFAULT_KERNEL}), debian:<suite>@<x.y>, debian:<package>,
+              debian:<suite>/<package>, path:<bzImage> (with --modules/--config),
+              tree:<built kernel tree>, build:linux-source-<x.y>[+NAME=value,...] or build:<dir>[+...]
+  --modules   path: kernels: the modules directory (lib/modules/<release> or a root holding it)
+  --config    path: kernels: the kernel's config file
+  --config-fragment  build: kernels: extra options in .config syntax
+  --scenario  a built-in (lifecycle (default), revoke, unclean-unload, touch-unplugged)
               or a path to a scenario file (docs/scenarios.md)
-  --out       output directory for report.json, events.jsonl, console.log (default ./lab-out)
+  --out       output directory for report.json, events.jsonl, console.log, junit.xml, report.html
+              (default ./lab-out)
   --accel     tcg (default), kvm, or auto (KVM only if it proves it boots)
   --cmdline   extra kernel command line, e.g. "iomem=relaxed"
   --profile   machine profile from qemu-config/ (default: default)
@@ -63,6 +70,9 @@ async function cmdRun(argv: string[]): Promise<number> {
         profile: { type: 'string', default: 'default' },
         verbose: { type: 'boolean', short: 'v', default: false },
         bisect: { type: 'boolean', default: false },
+        modules: { type: 'string' },
+        config: { type: 'string' },
+        'config-fragment': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -90,6 +100,11 @@ async function cmdRun(argv: string[]): Promise<number> {
         out,
         accel: values.accel as AccelMode,
         profile: values.profile,
+        kernelOptions: {
+          modules: values.modules && resolve(values.modules),
+          config: values.config && resolve(values.config),
+          configFragment: values['config-fragment'] && resolve(values['config-fragment']),
+        },
         extraCmdline: [...(scenario.cmdline ?? []), ...values.cmdline.split(/\s+/).filter(Boolean)],
         signal,
         events,

@@ -82,10 +82,23 @@ function dirsOf(paths: string[]): CpioEntry[] {
   return [...dirs].sort().map((path) => ({ type: 'dir', path }));
 }
 
+/**
+ * The image's content key: everything copied into it. The module files
+ * count too (their modules.dep and the files of the closure), so a kernel
+ * given with other modules never reuses an image built with the old ones.
+ */
 async function imageKey(kernel: ResolvedKernel, dropbearLibs: string[]): Promise<string> {
   const files = [pkgPath('guest-image/init.sh'), pkgPath('guest-image/agent.c'), BUSYBOX, DROPBEAR, ...dropbearLibs];
-  const contents = await Promise.all(files.map((f) => readFile(f)));
-  return sha256(String(LAYOUT_VERSION), kernel.imageSha256, kernel.release, ...files, ...contents).slice(0, 24);
+  const depText = await readFile(join(kernel.modulesDir, 'modules.dep'), 'utf8').catch(() => '');
+  const builtin = parseBuiltin(await readFile(join(kernel.modulesDir, 'modules.builtin'), 'utf8').catch(() => ''));
+  let closure: string[] = [];
+  try {
+    closure = moduleClosure(GUEST_MODULES, parseModulesDep(depText), builtin).map((m) => join(kernel.modulesDir, m.path));
+  } catch {
+    // A missing module is reported by the build itself, with its name.
+  }
+  const contents = await Promise.all([...files, ...closure].map((f) => readFile(f)));
+  return sha256(String(LAYOUT_VERSION), kernel.imageSha256, kernel.release, depText, ...files, ...closure, ...contents).slice(0, 24);
 }
 
 export async function buildGuestImage(kernel: ResolvedKernel, opts: { onProgress?: (msg: string) => void } = {}): Promise<GuestImage> {

@@ -38,7 +38,15 @@ export interface StepReport {
 export interface Environment {
   runId: string;
   startedAt: string;
-  kernel: { spec: string; source: string; release: string; imageSha256: string; config: Record<string, string> };
+  kernel: {
+    spec: string;
+    source: string;
+    release: string;
+    imageSha256: string;
+    config: Record<string, string>;
+    /** Device options the kernel's driver needs (e.g. unplugged-inaccessible=off for 5.10), with why. */
+    deviceOptions?: { unpluggedInaccessible: 'on' | 'off'; why: string };
+  };
   guest: { version: string; cmdline: string; physBits: number; lockdown: string };
   qemu: { version: string; argv: string[]; accel: string };
   image: { key: string; size: number };
