@@ -5,7 +5,7 @@
  * nothing: the host plans the probes and judges the answers
  * (src/probe/agent-protocol.ts is the other end of this protocol).
  *
- * Usage: agent [-d DEVICE] [-w]
+ * Usage: agent [-d DEVICE] [-w] [-n]   (-n: give up CAP_SYS_RAWIO first)
  *   -d DEVICE  file to probe (default /dev/mem); file offset = physical address
  *   -w         allow write probes; without it they are refused, no syscall made
  *
@@ -75,6 +75,7 @@
 #include <string.h>
 #include <elf.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -750,22 +751,49 @@ static void handle_line(char *s, size_t n)
 	}
 }
 
+/*
+ * -n: give up CAP_SYS_RAWIO (effective, permitted and inheritable) before
+ * anything is opened, staying root otherwise: /dev/mem's file mode still
+ * lets root open it, so the kernel's own capable(CAP_SYS_RAWIO) checks in
+ * open_port() and open_kcore() are what answer.
+ */
+static void drop_rawio(void)
+{
+	struct { uint32_t version; int pid; } hdr = { 0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0 };
+	struct { uint32_t effective, permitted, inheritable; } data[2];
+	const int bit = 17; /* CAP_SYS_RAWIO */
+	if (syscall(SYS_capget, &hdr, data) != 0) {
+		fprintf(stderr, "agent: capget: %s\n", strerror(errno));
+		exit(2);
+	}
+	data[0].effective &= ~(1u << bit);
+	data[0].permitted &= ~(1u << bit);
+	data[0].inheritable &= ~(1u << bit);
+	if (syscall(SYS_capset, &hdr, data) != 0) {
+		fprintf(stderr, "agent: capset: %s\n", strerror(errno));
+		exit(2);
+	}
+}
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: agent [-d DEVICE] [-w]\n");
+	fprintf(stderr, "usage: agent [-d DEVICE] [-w] [-n]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	int c;
-	while ((c = getopt(argc, argv, "d:w")) != -1) {
+	while ((c = getopt(argc, argv, "d:wn")) != -1) {
 		switch (c) {
 		case 'd':
 			device = optarg;
 			break;
 		case 'w':
 			allow_write = true;
+			break;
+		case 'n':
+			drop_rawio();
 			break;
 		default:
 			usage();

@@ -141,6 +141,17 @@ export function kcoreSpecs(state: StepState, dev: DeviceInfo | undefined, firstI
   return out.map((o, i) => ({ spec: { id: firstId + i, op: 'kcore', addr: o.addr, len: PAGE, why: `kcore: ${o.why}` }, page: o.page }));
 }
 
-export function judgeKcore(facts: KernelFacts, state: StepState, page: KcorePage, rec: ProbeRecord): void {
-  apply(rec, predictKcore(facts, { page, capSysRawio: true, lockdown: state.lockdown }));
+export function judgeKcore(facts: KernelFacts, state: StepState, page: KcorePage, rec: ProbeRecord, capSysRawio = true): void {
+  apply(rec, predictKcore(facts, { page, capSysRawio, lockdown: state.lockdown }));
+}
+
+/** What a physical page is to the hotplug code, for a kcore read of it. */
+export function kcorePage(state: StepState, dev: DeviceInfo | undefined, addr: number): KcorePage {
+  const nodes = flattenIomem(state.iomem);
+  const added = nodes.filter((n) => n.name === 'System RAM (virtio_mem)').some((n) => n.start <= addr && n.end >= addr);
+  if (dev && addr >= dev.memaddr && addr < dev.memaddr + dev.maxSize) {
+    if (!added) return 'never-added';
+    return addr < dev.memaddr + dev.size ? 'online' : 'page-offline';
+  }
+  return isRam(state.iomem, addr) ? 'online' : 'never-added';
 }

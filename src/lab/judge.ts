@@ -16,6 +16,7 @@ import {
   parseKernelVersion,
   predict,
   type KernelFacts,
+  type PredictOptions,
   type LockdownLevel,
   type SafetyEvidence,
   type StepState,
@@ -70,14 +71,14 @@ export function stepState(opts: {
 }
 
 /** Adds expected, verdict and reason to one observed probe; returns the S1 evidence. */
-export function judgeProbe(facts: KernelFacts, state: StepState, spec: ProbeSpec, rec: ProbeRecord): SafetyEvidence {
+export function judgeProbe(facts: KernelFacts, state: StepState, spec: ProbeSpec, rec: ProbeRecord, opts: PredictOptions = {}): SafetyEvidence {
   const s1 = checkS1(facts, state, spec, rec.observed);
   if (rec.observed.result === 'refused') {
     rec.verdict = 'skipped';
     rec.verdictReason = `agent refused: ${rec.observed.reason ?? 'not allowed'}`;
     return s1;
   }
-  const e = predict(facts, state, spec);
+  const e = predict(facts, state, spec, opts);
   rec.expected = { outcome: e.outcome, errno: e.errno, syscall: e.syscall, signal: e.signal, rule: e.rule, via: e.via, why: e.why };
   const j = explainJudgement(e, rec.observed);
   if (s1.violated) {

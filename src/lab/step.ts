@@ -10,7 +10,7 @@ import { highmemCommand, parseHighmemAnswer, runProbes } from '../probe/run-agen
 import { fnv1a64, writePattern } from '../probe/agent-protocol.js';
 import { hex, PAGE, type ProbeRecord, type ProbeSpec } from '../probe/types.js';
 import { AgentSession } from '../probe/session.js';
-import { holdSpecs, judgeHeldUses, judgeKcore, kcoreSpecs, resolveHeld, stepClaims, useHeldSpecs, type Held, type StepClaims } from './held.js';
+import { holdSpecs, judgeHeldUses, judgeKcore, kcorePage, kcoreSpecs, resolveHeld, stepClaims, useHeldSpecs, type Held, type StepClaims } from './held.js';
 import type { QmpClient } from '../qmp/client.js';
 import type { EventLog } from '../report/events.js';
 import type { StepReport } from '../report/types.js';
@@ -85,6 +85,8 @@ export async function runStep(ctx: StepContext, step: ScenarioStep): Promise<Ste
     probes: [],
   };
   let heldRecords: { rec: ProbeRecord; spec: ProbeSpec }[] = [];
+  /** The scenario's own access, judged once the step's state is known. */
+  let actionRecord: { rec: ProbeRecord; spec: ProbeSpec; withoutRawio: boolean } | undefined;
   try {
     const a = step.action;
     if (a.kind === 'modprobe' || a.kind === 'rmmod') {
@@ -99,8 +101,10 @@ export async function runStep(ctx: StepContext, step: ScenarioStep): Promise<Ste
       const dev = deviceInfo(await ctx.qmp.execute<unknown[]>('query-memory-devices'));
       if (!dev) throw new LabError('E_NO_DEVICE', 'run', 'the machine has no virtio-mem device to access');
       const addr = dev.memaddr + a.deviceOffsetMiB * 1024 * 1024;
-      const [r] = await runProbes(ctx.ch, [{ id: 0, op: a.op, addr, len: 4096, why: 'scenario access' }], { timeoutMs: ctx.t.probes });
+      const spec: ProbeSpec = { id: 0, op: a.op, addr, len: PAGE, why: `scenario access${a.withoutRawio ? ' without CAP_SYS_RAWIO' : ''}` };
+      const [r] = await runProbes(ctx.ch, [spec], { timeoutMs: ctx.t.probes, withoutRawio: a.withoutRawio });
       rep.observations.action = { access: r };
+      actionRecord = { rec: r, spec, withoutRawio: !!a.withoutRawio };
       ev.emit({ type: 'step-action', step: step.name, detail: `${a.op} ${r.addr}: ${r.observed.result}${r.observed.errno ? ` ${r.observed.errno}` : ''}` });
     } else if (a.kind === 'hold') {
       const now = parseIomem((await readSections(ctx.ch, { iomem: 'cat /proc/iomem' }, ctx.t.observe)).iomem);
@@ -173,11 +177,18 @@ export async function runStep(ctx: StepContext, step: ScenarioStep): Promise<Ste
       rep.probes.push(probe);
       ev.emit({ type: 'probe', step: step.name, probe });
     };
+    if (actionRecord) {
+      const { rec, spec, withoutRawio } = actionRecord;
+      rec.id = nextIdAfter(specs);
+      if (spec.op === 'kcore') judgeKcore(ctx.model, model, kcorePage(model, dev, spec.addr), rec, !withoutRawio);
+      else ctx.onSafety(judgeProbe(ctx.model, model, spec, rec, { capSysRawio: !withoutRawio }));
+      record(rec);
+    }
     for (const { rec, spec } of heldRecords) {
       ctx.onSafety(judgeProbe(ctx.model, model, spec, rec));
       record(rec);
     }
-    let nextId = specs.length + 1;
+    let nextId = specs.length + 2;
     const usable = ctx.held.filter((h) => h.stepIndex < ctx.stepIndex);
     if (usable.length > 0 && ctx.session) {
       const uses = useHeldSpecs(usable, nextId);
@@ -268,3 +279,6 @@ async function hostPattern(ctx: StepContext, offsetMiB: number): Promise<Record<
   const hostFnv = fnv1a64(pattern);
   return { addr: hex(addr), backendOffset: hex(offset), hostFnv, guest: rec.observed, agree: rec.observed.result === 'ok' && rec.observed.fnv === hostFnv };
 }
+
+/** The id after the step's planned probes (the scenario's own access takes it). */
+const nextIdAfter = (specs: ProbeSpec[]) => specs.length + 1;

@@ -14,13 +14,13 @@ export class AgentError extends LabError {}
 export async function runProbes(
   ch: GuestChannel,
   specs: ProbeSpec[],
-  opts: { allowWrites?: boolean; device?: string; timeoutMs?: number; onResult?: (r: ProbeRecord) => void } = {},
+  opts: { allowWrites?: boolean; device?: string; timeoutMs?: number; onResult?: (r: ProbeRecord) => void; withoutRawio?: boolean } = {},
 ): Promise<ProbeRecord[]> {
   if (specs.length === 0) return [];
   const byId = new Map(specs.map((s) => [s.id, s]));
   const records: ProbeRecord[] = [];
   const errors: string[] = [];
-  const argv = [AGENT_PATH, ...(opts.device ? ['-d', shq(opts.device)] : []), ...(opts.allowWrites ? ['-w'] : [])];
+  const argv = [AGENT_PATH, ...(opts.device ? ['-d', shq(opts.device)] : []), ...(opts.allowWrites ? ['-w'] : []), ...(opts.withoutRawio ? ['-n'] : [])];
   const r = await ch.exec(argv.join(' '), {
     stdin: specs.map(formatProbeLine).join('\n') + '\n',
     timeoutMs: opts.timeoutMs ?? 300_000,

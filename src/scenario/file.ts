@@ -5,7 +5,6 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { z } from 'zod';
-import { PROBE_OPS } from '../probe/types.js';
 import { inputError } from '../util/errors.js';
 import { pkgPath } from '../util/paths.js';
 import type { MachineProfile } from '../vm/profile.js';
@@ -23,7 +22,15 @@ const action = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('modprobe'), module: moduleName }).strict(),
   z.object({ kind: z.literal('rmmod'), module: moduleName }).strict(),
   z.object({ kind: z.literal('resize'), sizeMiB: z.number().int().nonnegative() }).strict(),
-  z.object({ kind: z.literal('access'), op: z.enum(PROBE_OPS as [string, ...string[]]), deviceOffsetMiB: z.number().int().nonnegative() }).strict(),
+  z
+    .object({
+      kind: z.literal('access'),
+      op: z.enum(['read', 'write', 'mmap-shared', 'mmap-private', 'touch-shared', 'touch-private', 'kcore']),
+      deviceOffsetMiB: z.number().int().nonnegative(),
+      /** Run the agent without CAP_SYS_RAWIO (root otherwise). */
+      withoutRawio: z.boolean().optional(),
+    })
+    .strict(),
   z.object({ kind: z.literal('guest-command'), command: z.string().min(1) }).strict(),
   z.object({ kind: z.literal('host-pattern'), deviceOffsetMiB: z.number().int().nonnegative() }).strict(),
   z

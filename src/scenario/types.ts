@@ -9,7 +9,7 @@ export type StepAction =
   | { kind: 'rmmod'; module: string }
   | { kind: 'resize'; sizeMiB: number }
   /** One /dev/mem access at an offset into the virtio-mem device's region (whatever the kernel allows). */
-  | { kind: 'access'; op: ProbeOp; deviceOffsetMiB: number }
+  | { kind: 'access'; op: ProbeOp; deviceOffsetMiB: number; withoutRawio?: boolean }
   /** A command for the guest's /bin/sh (as root); its exit code is recorded. */
   | { kind: 'guest-command'; command: string }
   /**

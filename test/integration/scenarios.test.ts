@@ -51,6 +51,18 @@ describe('scenarios on debian:bookworm (real guests)', () => {
     expect(cross.observations.action).toMatchObject({ agree: true, guest: { result: 'ok', zero: false } });
   }, 600_000);
 
+  it('capabilities: without CAP_SYS_RAWIO /dev/mem and /proc/kcore refuse to open', async () => {
+    const r = await run('capabilities');
+    expectAllMatch(r);
+    for (const rule of ['R-OPEN-CAP', 'R-KCORE-OPEN']) expect(exercised(r)).toContain(rule);
+    const refused = r.steps.slice(1).map((s) => (s.observations.action.access as { observed: { errno?: string; syscall?: string } }).observed);
+    expect(refused).toEqual([
+      expect.objectContaining({ errno: 'EPERM', syscall: 'open' }),
+      expect.objectContaining({ errno: 'EPERM', syscall: 'open' }),
+      expect.objectContaining({ errno: 'EPERM', syscall: 'open' }),
+    ]);
+  }, 600_000);
+
   it.each([['iomem=relaxed'], ['iomem=strict'], ['lockdown=integrity'], ['lockdown=confidentiality']])('lifecycle with %s matches the model', async (opt) => {
     const r = await run('lifecycle', [opt]);
     expectAllMatch(r);
