@@ -2,6 +2,7 @@
 // and the state after each step. One command per read, split into sections,
 // so a step costs one round trip.
 
+import { parseLockdown, parsePhysBits, type LockdownLevel } from '../model/facts.js';
 import type { GuestChannel } from './ssh.js';
 
 const MARK = '@@devmem-lab@@';
@@ -38,19 +39,8 @@ export interface GuestBootFacts {
   procVersion: string;
   cmdline: string;
   physBits: number;
-  lockdown: string;
+  lockdown: LockdownLevel;
   memoryBlockSize: number;
-}
-
-/** "[integrity]" style: the bracketed word of /sys/kernel/security/lockdown. */
-export function parseLockdown(text: string): string {
-  return /\[(\w+)\]/.exec(text)?.[1] ?? 'none';
-}
-
-export function parsePhysBits(cpuinfo: string): number {
-  const m = /address sizes\s*:\s*(\d+) bits physical/.exec(cpuinfo);
-  if (!m) throw new Error('no "address sizes" line in /proc/cpuinfo');
-  return Number(m[1]);
 }
 
 export async function readBootFacts(ch: GuestChannel): Promise<GuestBootFacts> {
@@ -67,7 +57,8 @@ export async function readBootFacts(ch: GuestChannel): Promise<GuestBootFacts> {
     procVersion: s.version.trim(),
     cmdline: s.cmdline.trim(),
     physBits: parsePhysBits(s.cpuinfo),
-    lockdown: parseLockdown(s.lockdown ?? ''),
+    // No securityfs file: no lockdown LSM, so nothing is locked down.
+    lockdown: s.lockdown?.trim() ? parseLockdown(s.lockdown) : 'none',
     memoryBlockSize: parseInt(s.blocksize.trim() || '0', 16),
   };
 }

@@ -47,7 +47,7 @@ export function virtioMemInfo(memoryDevices: unknown[]): VirtioMemQmp | undefine
 export function stepState(opts: {
   iomem: IomemNode[];
   highMemoryEnd: number;
-  lockdown: string;
+  lockdown: LockdownLevel;
   memoryDevices: unknown[];
   bound: boolean;
   memoryBlockSize: number;
@@ -56,7 +56,7 @@ export function stepState(opts: {
   return {
     iomem: opts.iomem,
     highMemoryEnd: opts.highMemoryEnd,
-    lockdown: opts.lockdown as LockdownLevel,
+    lockdown: opts.lockdown,
     virtioMem: {
       bound: opts.bound,
       region: vm ? { start: vm.memaddr, end: vm.memaddr + vm['max-size'] - 1 } : undefined,

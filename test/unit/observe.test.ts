@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dmesgDelta, parseLockdown, parsePhysBits, splitSections } from '../../src/guest/observe.js';
+import { dmesgDelta, splitSections } from '../../src/guest/observe.js';
 import { parseLdd } from '../../src/image/build.js';
 import { shq } from '../../src/guest/ssh.js';
 
@@ -11,12 +11,6 @@ describe('guest observation parsing', () => {
   it('takes the dmesg lines after the last one seen', () => {
     expect(dmesgDelta(['a', 'b'], ['a', 'b', 'c', 'd'])).toEqual(['c', 'd']);
     expect(dmesgDelta([], ['a'])).toEqual(['a']);
-  });
-  it('reads lockdown and physical address bits', () => {
-    expect(parseLockdown('none [integrity] confidentiality')).toBe('integrity');
-    expect(parseLockdown('')).toBe('none');
-    expect(parsePhysBits('address sizes\t: 40 bits physical, 48 bits virtual')).toBe(40);
-    expect(() => parsePhysBits('flags: fpu')).toThrow();
   });
   it('reads the libraries ldd lists, with the interpreter', () => {
     const ldd = '\tlinux-vdso.so.1 (0x00007f)\n\tlibz.so.1 => /lib/x86_64-linux-gnu/libz.so.1 (0x00007f)\n\t/lib64/ld-linux-x86-64.so.2 (0x00007f)\n';
