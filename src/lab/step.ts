@@ -3,21 +3,20 @@
 // agent and judged by the model, the step-level checks and the host view.
 import { parseIomem, type IomemNode } from '../guest/iomem.js';
 import { dmesgDelta, readGuestState, readSections, type GuestBootFacts } from '../guest/observe.js';
-import { shq, type GuestChannel } from '../guest/ssh.js';
+import type { GuestChannel } from '../guest/ssh.js';
 import type { KernelFacts, SafetyEvidence, StepState } from '../model/index.js';
 import { deviceAddresses, planProbes } from '../probe/plan.js';
 import { highmemCommand, parseHighmemAnswer, runProbes } from '../probe/run-agent.js';
-import { fnv1a64, writePattern } from '../probe/agent-protocol.js';
-import { hex, PAGE, type ProbeRecord, type ProbeSpec } from '../probe/types.js';
-import { AgentSession } from '../probe/session.js';
-import { holdSpecs, judgeHeldUses, judgeKcore, kcorePage, kcoreSpecs, resolveHeld, stepClaims, useHeldSpecs, type Held, type StepClaims } from './held.js';
+import { hex, type ProbeRecord, type ProbeSpec } from '../probe/types.js';
+import { judgeHeldUses, judgeKcore, kcorePage, kcoreSpecs, stepClaims, useHeldSpecs, type Held, type StepClaims } from './held.js';
+import { runAction, type ActionDone } from './actions.js';
+import type { AgentSession } from '../probe/session.js';
 import type { QmpClient } from '../qmp/client.js';
 import type { EventLog } from '../report/events.js';
 import type { StepReport } from '../report/types.js';
-import { resizeDevice } from '../scenario/resize.js';
 import { describeAction, type ScenarioStep } from '../scenario/types.js';
 import type { ShmBackend } from '../shm/backend.js';
-import { LabError, errorMessage } from '../util/errors.js';
+import { errorMessage } from '../util/errors.js';
 import { pollUntil } from '../util/wait.js';
 import type { MachineProfile } from '../vm/profile.js';
 import type { Vm } from '../vm/qemu.js';
@@ -75,7 +74,6 @@ export async function runStep(ctx: StepContext, step: ScenarioStep): Promise<Ste
   const startedAt = new Date().toISOString();
   const ev = ctx.events;
   const signal = ctx.signal;
-  const check = () => ctx.vm.checkAlive();
   const rep: StepReport = {
     name: step.name,
     action: describeAction(step.action),
@@ -84,47 +82,9 @@ export async function runStep(ctx: StepContext, step: ScenarioStep): Promise<Ste
     observations: { iomem: '', dmesg: [], memoryDevices: [], virtioMemBound: false, virtioMemLoaded: false, highMemoryEnd: '', action: {} },
     probes: [],
   };
-  let heldRecords: { rec: ProbeRecord; spec: ProbeSpec }[] = [];
-  /** The scenario's own access, judged once the step's state is known. */
-  let actionRecord: { rec: ProbeRecord; spec: ProbeSpec; withoutRawio: boolean } | undefined;
+  let done: ActionDone = { held: [] };
   try {
-    const a = step.action;
-    if (a.kind === 'modprobe' || a.kind === 'rmmod') {
-      const r = await ctx.ch.exec(`${a.kind} ${shq(a.module)}`, { timeoutMs: ctx.t.module });
-      rep.observations.action = { command: `${a.kind} ${a.module}`, exitCode: r.code, stderr: r.stderr.trim() };
-      ev.emit({ type: 'step-action', step: step.name, detail: `${a.kind} ${a.module}: exit ${r.code}${r.stderr.trim() ? ` (${r.stderr.trim()})` : ''}` });
-    } else if (a.kind === 'resize') {
-      const r = await resizeDevice(ctx.qmp, ctx.profile.virtioMem.id, a.sizeMiB * 1024 * 1024, { timeoutMs: ctx.t.resize, signal, check });
-      rep.observations.action = { ...r };
-      ev.emit({ type: 'step-action', step: step.name, detail: `size ${r.from} → ${r.reached} in ${r.ms} ms (${r.kicks} kicks)` });
-    } else if (a.kind === 'access') {
-      const dev = deviceInfo(await ctx.qmp.execute<unknown[]>('query-memory-devices'));
-      if (!dev) throw new LabError('E_NO_DEVICE', 'run', 'the machine has no virtio-mem device to access');
-      const addr = dev.memaddr + a.deviceOffsetMiB * 1024 * 1024;
-      const spec: ProbeSpec = { id: 0, op: a.op, addr, len: PAGE, why: `scenario access${a.withoutRawio ? ' without CAP_SYS_RAWIO' : ''}` };
-      const [r] = await runProbes(ctx.ch, [spec], { timeoutMs: ctx.t.probes, withoutRawio: a.withoutRawio });
-      rep.observations.action = { access: r };
-      actionRecord = { rec: r, spec, withoutRawio: !!a.withoutRawio };
-      ev.emit({ type: 'step-action', step: step.name, detail: `${a.op} ${r.addr}: ${r.observed.result}${r.observed.errno ? ` ${r.observed.errno}` : ''}` });
-    } else if (a.kind === 'hold') {
-      const now = parseIomem((await readSections(ctx.ch, { iomem: 'cat /proc/iomem' }, ctx.t.observe)).iomem);
-      const held = resolveHeld(a.mappings, now, deviceInfo(await ctx.qmp.execute<unknown[]>('query-memory-devices')), ctx.stepIndex);
-      ctx.session ??= await AgentSession.open(ctx.ch);
-      const recs = await ctx.session.run(holdSpecs(held, 100_000), ctx.t.probes);
-      heldRecords = recs.map((r, i) => ({ rec: r, spec: holdSpecs(held, 100_000)[i] }));
-      ctx.held.push(...held.filter((_, i) => recs[i].observed.result === 'ok'));
-      rep.observations.action = { held: held.map((h, i) => ({ name: h.name, addr: recs[i].addr, private: h.private, result: recs[i].observed })) };
-      ev.emit({ type: 'step-action', step: step.name, detail: held.map((h, i) => `${h.name} ${recs[i].addr}: ${recs[i].observed.result}${recs[i].observed.errno ? ` ${recs[i].observed.errno}` : ''}`).join(', ') });
-    } else if (a.kind === 'host-pattern') {
-      rep.observations.action = await hostPattern(ctx, a.deviceOffsetMiB);
-      ev.emit({ type: 'step-action', step: step.name, detail: `host pattern at ${rep.observations.action.addr}: guest read ${rep.observations.action.agree ? 'the same bytes' : 'different bytes'}` });
-    } else if (a.kind === 'guest-command') {
-      // Runs in the guest's shell (the scenario author's command, as written);
-      // nothing of it reaches a host shell.
-      const r = await ctx.ch.exec(a.command, { timeoutMs: ctx.t.module });
-      rep.observations.action = { command: a.command, exitCode: r.code, stdout: r.stdout.slice(-4000), stderr: r.stderr.slice(-4000) };
-      ev.emit({ type: 'step-action', step: step.name, detail: `${a.command}: exit ${r.code}` });
-    }
+    done = await runAction(ctx, step, rep);
     rep.observations.iomem = await settleIomem(ctx);
     const state = await readGuestState(ctx.ch, { timeoutMs: ctx.t.observe, extra: { highmem: highmemCommand(ctx.boot.physBits) } });
     rep.observations.dmesg = dmesgDelta(ctx.lastDmesg, state.dmesg);
@@ -177,14 +137,14 @@ export async function runStep(ctx: StepContext, step: ScenarioStep): Promise<Ste
       rep.probes.push(probe);
       ev.emit({ type: 'probe', step: step.name, probe });
     };
-    if (actionRecord) {
-      const { rec, spec, withoutRawio } = actionRecord;
+    if (done.access) {
+      const { rec, spec, withoutRawio } = done.access;
       rec.id = nextIdAfter(specs);
       if (spec.op === 'kcore') judgeKcore(ctx.model, model, kcorePage(model, dev, spec.addr), rec, !withoutRawio);
       else ctx.onSafety(judgeProbe(ctx.model, model, spec, rec, { capSysRawio: !withoutRawio }));
       record(rec);
     }
-    for (const { rec, spec } of heldRecords) {
+    for (const { rec, spec } of done.held) {
       ctx.onSafety(judgeProbe(ctx.model, model, spec, rec));
       record(rec);
     }
@@ -256,28 +216,6 @@ async function settleIomem(ctx: StepContext): Promise<string> {
     },
     { timeoutMs: ctx.t.settle, intervalMs: 20, signal: ctx.signal, check: () => ctx.vm.checkAlive() },
   );
-}
-
-/**
- * The cross-check between the host's and the guest's view of device memory:
- * the host writes a data pattern into a plugged block through the shared
- * backend (offset = guest physical address - memaddr), the guest reads that
- * page through /proc/kcore, and the FNV-1a of both must agree.
- */
-async function hostPattern(ctx: StepContext, offsetMiB: number): Promise<Record<string, unknown>> {
-  const dev = deviceInfo(await ctx.qmp.execute<unknown[]>('query-memory-devices'));
-  if (!dev) throw new LabError('E_NO_DEVICE', 'run', 'the machine has no virtio-mem device');
-  const offset = offsetMiB * 1024 * 1024;
-  if (offset + PAGE > dev.size) {
-    // Writing an unplugged block would populate it: S4 would (rightly) flag the host.
-    throw new LabError('E_SCENARIO_SIZE', 'input', `host-pattern at +${offsetMiB} MiB lies beyond the ${dev.size} plugged bytes`, { hint: 'plug the device first, or use a smaller offset' });
-  }
-  const addr = dev.memaddr + offset;
-  const pattern = writePattern(addr, PAGE);
-  ctx.shm.write(offset, pattern);
-  const [rec] = await runProbes(ctx.ch, [{ id: 0, op: 'kcore', addr, len: PAGE, why: 'host pattern read back' }], { timeoutMs: ctx.t.probes });
-  const hostFnv = fnv1a64(pattern);
-  return { addr: hex(addr), backendOffset: hex(offset), hostFnv, guest: rec.observed, agree: rec.observed.result === 'ok' && rec.observed.fnv === hostFnv };
 }
 
 /** The id after the step's planned probes (the scenario's own access takes it). */
