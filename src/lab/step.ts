@@ -73,7 +73,6 @@ export async function runStep(ctx: StepContext, step: ScenarioStep): Promise<Ste
   const t0 = Date.now();
   const startedAt = new Date().toISOString();
   const ev = ctx.events;
-  const signal = ctx.signal;
   const rep: StepReport = {
     name: step.name,
     action: describeAction(step.action),
