@@ -93,7 +93,9 @@ export class GuestChannel {
         port,
         username: 'root',
         privateKey: key.privateKey,
-        readyTimeout: Math.min(timeoutMs, 20_000),
+        // Short per attempt: a handshake that stalls (a connection made while
+        // the guest's network was still coming up) is retried, not waited on.
+        readyTimeout: Math.min(timeoutMs, 8_000),
         hostVerifier: (k: Buffer) => {
           const ok = k.equals(pinned);
           if (!ok) hostKeyMismatch = true;

@@ -27,7 +27,8 @@ import { judgeProbe, stepChecks, stepState } from './judge.js';
 export const TIMEOUTS = {
   firstConsoleKvm: 15_000,
   guestReady: 120_000,
-  ssh: 60_000,
+  /** From init's "ready" to an SSH session (longer under load: two TCG guests on two cores). */
+  ssh: 120_000,
   qmpConnect: 10_000,
   /** /proc/iomem reading the same twice after an action. */
   settle: 30_000,

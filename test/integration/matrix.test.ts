@@ -17,6 +17,12 @@ describe('matrix (real guests, --jobs 2)', () => {
   it('runs both cells side by side with 0 findings and writes junit, html and the index', async () => {
     const starts: number[] = [];
     const m = await runMatrix({ cells, out, jobs: 2, accel: 'tcg', onEvent: (_c, e) => e.type === 'run-start' && starts.push(Date.now()) });
+    // A cell that did not complete is named with its fault and console tail.
+    const failed = m.cells.filter((c) => c.status !== 'completed').map((c) => {
+      const r = JSON.parse(readFileSync(join(out, c.report), 'utf8'));
+      return { id: c.id, fault: r.fault?.kind, message: r.fault?.message, console: r.fault?.consoleTail?.slice(-6) };
+    });
+    expect(failed).toEqual([]);
     expect(m.totals).toMatchObject({ cells: 2, completed: 2, failed: 0, mismatches: 0, violations: 0, checkMismatches: 0 });
     expect(m.totals.probes).toBeGreaterThan(2000);
     // Two at a time: the second cell started before the first could have finished.
