@@ -9,6 +9,7 @@ import { ADDRESS_CLASSES, describeExpected, describeObserved, isBad, probeOutcom
 import type { ProbeRecord } from '../probe/types.js';
 import { PROBE_OPS } from '../probe/types.js';
 import type { Report, StepReport } from '../report/types.js';
+import { deviceInfo } from '../qmp/device.js';
 import {
   COMPARE_SCHEMA,
   SEVERITIES,
@@ -279,8 +280,8 @@ function compareChecks(step: string, sa: StepReport, sb: StepReport): CheckDiff[
 }
 
 function pluggedSize(s: StepReport): string | null {
-  const d = (s.observations.memoryDevices ?? []).find((x) => (x as { type?: string })?.type === 'virtio-mem') as { data?: { size?: number } } | undefined;
-  return typeof d?.data?.size === 'number' ? `0x${d.data.size.toString(16)}` : null;
+  const size = deviceInfo(s.observations.memoryDevices ?? [])?.size;
+  return typeof size === 'number' ? `0x${size.toString(16)}` : null;
 }
 
 function compareObservations(step: string, sa: StepReport, sb: StepReport): StepDiff[] {

@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 
 export function parseConfigText(text: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const line of text.split('\n')) {
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
     const set = /^CONFIG_([A-Za-z0-9_]+)=(.*)$/.exec(line);
     if (set) out.set(set[1], set[2].replace(/^"(.*)"$/, '$1'));
     const unset = /^# CONFIG_([A-Za-z0-9_]+) is not set$/.exec(line);

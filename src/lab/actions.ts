@@ -14,7 +14,7 @@ import { resizeDevice } from '../scenario/resize.js';
 import type { ScenarioStep } from '../scenario/types.js';
 import { LabError } from '../util/errors.js';
 import { holdSpecs, resolveHeld } from './held.js';
-import { deviceInfo } from './hostview.js';
+import { deviceInfo, type DeviceInfo } from './hostview.js';
 import type { StepContext } from './step.js';
 
 /** Probe records an action made, judged after the step's observation. */
@@ -72,7 +72,7 @@ export async function runAction(ctx: StepContext, step: ScenarioStep, rep: StepR
       return { held: recs.map((rec: ProbeRecord, i: number) => ({ rec, spec: specs[i] })) };
     }
     case 'host-pattern': {
-      const r = await hostPattern(ctx, a.deviceOffsetMiB);
+      const r = await hostPattern(ctx, await device(), a.deviceOffsetMiB);
       rep.observations.action = r;
       say(`host pattern at ${r.addr}: guest read ${r.agree ? 'the same bytes' : 'different bytes'}`);
       return { held: [] };
@@ -94,9 +94,7 @@ export async function runAction(ctx: StepContext, step: ScenarioStep, rep: StepR
  * backend (offset = guest physical address - memaddr), the guest reads that
  * page through /proc/kcore, and the FNV-1a of both must agree.
  */
-async function hostPattern(ctx: StepContext, offsetMiB: number) {
-  const dev = deviceInfo(await ctx.qmp.execute<unknown[]>('query-memory-devices'));
-  if (!dev) throw new LabError('E_NO_DEVICE', 'run', 'the machine has no virtio-mem device');
+async function hostPattern(ctx: StepContext, dev: DeviceInfo, offsetMiB: number) {
   const offset = offsetMiB * 1024 * 1024;
   if (offset + PAGE > dev.size) {
     // Writing an unplugged block would populate it: S4 would (rightly) flag the host.

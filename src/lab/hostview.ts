@@ -9,14 +9,9 @@ import { flattenIomem } from '../guest/iomem.js';
 import type { SafetyEvidence } from '../model/index.js';
 import type { Extent } from '../shm/backend.js';
 import { hex } from '../probe/types.js';
+import type { DeviceInfo } from '../qmp/device.js';
 
-export interface DeviceInfo {
-  memaddr: number;
-  maxSize: number;
-  size: number;
-  requestedSize: number;
-  blockSize: number;
-}
+export { deviceInfo, type DeviceInfo } from '../qmp/device.js';
 
 export interface HostView {
   populatedBytes: number;
@@ -27,12 +22,6 @@ export interface HostView {
   requestedSize: number;
   /** Bytes of "System RAM (virtio_mem)" under the device's region in the guest. */
   guestAddedBytes: number;
-}
-
-export function deviceInfo(memoryDevices: unknown[]): DeviceInfo | undefined {
-  const d = (memoryDevices as { type?: string; data?: Record<string, number> }[]).find((m) => m?.type === 'virtio-mem')?.data;
-  if (!d) return undefined;
-  return { memaddr: d.memaddr, maxSize: d['max-size'], size: d.size, requestedSize: d['requested-size'], blockSize: d['block-size'] };
 }
 
 /** Bytes the guest has added as System RAM (virtio_mem) inside the device region. */

@@ -22,6 +22,7 @@ import {
   type StepState,
 } from '../model/index.js';
 import type { ProbeRecord, ProbeSpec } from '../probe/types.js';
+import type { DeviceInfo } from '../qmp/device.js';
 
 export function kernelFacts(boot: GuestBootFacts, configText: string): KernelFacts {
   return {
@@ -32,34 +33,22 @@ export function kernelFacts(boot: GuestBootFacts, configText: string): KernelFac
   };
 }
 
-interface VirtioMemQmp {
-  memaddr: number;
-  'max-size': number;
-  size: number;
-}
-
-/** The virtio-mem device's data from query-memory-devices, if there is one. */
-export function virtioMemInfo(memoryDevices: unknown[]): VirtioMemQmp | undefined {
-  const d = (memoryDevices as { type?: string; data?: VirtioMemQmp }[]).find((m) => m?.type === 'virtio-mem');
-  return d?.data;
-}
-
 export function stepState(opts: {
   iomem: IomemNode[];
   highMemoryEnd: number;
   lockdown: LockdownLevel;
-  memoryDevices: unknown[];
+  device: DeviceInfo | undefined;
   bound: boolean;
   memoryBlockSize: number;
 }): StepState {
-  const vm = virtioMemInfo(opts.memoryDevices);
+  const vm = opts.device;
   return {
     iomem: opts.iomem,
     highMemoryEnd: opts.highMemoryEnd,
     lockdown: opts.lockdown,
     virtioMem: {
       bound: opts.bound,
-      region: vm ? { start: vm.memaddr, end: vm.memaddr + vm['max-size'] - 1 } : undefined,
+      region: vm ? { start: vm.memaddr, end: vm.memaddr + vm.maxSize - 1 } : undefined,
       // QMP gives the plugged size, not which blocks: Linux's driver plugs
       // from the lowest block up and unplugs from the highest down
       // (virtio_mem_sbm_plug_request / virtio_mem_sbm_unplug_request), so

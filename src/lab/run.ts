@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { readBootFacts } from '../guest/observe.js';
 import { GuestChannel, generateRunKey } from '../guest/ssh.js';
 import { buildGuestImage, runCpio } from '../image/build.js';
-import { pick, readConfig } from '../kernel/config.js';
+import { parseConfigText, pick } from '../kernel/config.js';
 import { resolveKernel, type ResolveOptions } from '../kernel/resolve.js';
 import { emptySafetyReport, foldSafety, SAFETY_IDS, SAFETY_TEXT, type KernelFacts, type SafetyReport } from '../model/index.js';
 import { QmpClient } from '../qmp/client.js';
@@ -92,7 +92,9 @@ export async function runLab(opts: RunOptions): Promise<Report> {
     checkScenarioFits(opts.scenario, profile);
     const progress = (message: string) => ev.emit({ type: 'progress', message });
     const kernel = await resolveKernel(opts.kernel, { ...opts.kernelOptions, signal: opts.signal, onProgress: progress });
-    const config = await readConfig(kernel.config);
+    // Read once: the report's config summary and the model's facts both come from it.
+    const configText = await readFile(kernel.config, 'utf8');
+    const config = parseConfigText(configText);
     // The kernel's virtio-mem driver decides unplugged-inaccessible (5.10's
     // refuses the device with it on); a profile that sets it explicitly wins.
     const { deviceOptions } = kernel;
@@ -125,7 +127,7 @@ export async function runLab(opts: RunOptions): Promise<Report> {
     ev.emit({ type: 'guest-ready', ms: Date.now() - tBoot });
     const boot = await readBootFacts(ch);
     report.environment.guest = { version: boot.procVersion, cmdline: boot.cmdline, physBits: boot.physBits, lockdown: boot.lockdown };
-    const model = kernelFacts(boot, await readFile(kernel.config, 'utf8'));
+    const model = kernelFacts(boot, configText);
     facts = model;
     report.environment.model = { version: model.version, config: model.config, cmdline: model.cmdline, flagsInferred: true };
     await save();

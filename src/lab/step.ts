@@ -98,20 +98,20 @@ export async function runStep(ctx: StepContext, step: ScenarioStep): Promise<Ste
     // open (R-OPEN-*) before any range check, so the value is never used.
     const highEnd = measured ?? Number.NaN;
     const iomem = parseIomem(rep.observations.iomem);
+    const dev = deviceInfo(rep.observations.memoryDevices);
     const model = stepState({
       iomem,
       highMemoryEnd: highEnd,
       lockdown: ctx.boot.lockdown,
-      memoryDevices: rep.observations.memoryDevices,
+      device: dev,
       bound: state.virtioMemBound,
       memoryBlockSize: ctx.boot.memoryBlockSize,
     });
-    const dev = deviceInfo(rep.observations.memoryDevices);
     const specs = planProbes({
       iomem,
       highMemoryEnd: highEnd,
       physBits: ctx.boot.physBits,
-      extra: deviceAddresses(rep.observations.memoryDevices),
+      extra: deviceAddresses(dev),
       // With no driver bound, the kernel lets /dev/mem read unplugged device
       // memory; the guest must not touch it (virtio spec), and doing so
       // would populate the backend and break S4. Only mmap is probed there.

@@ -4,6 +4,7 @@
 // gives us, so the orchestrator never interprets kernel output itself.
 
 import type { IomemNode } from '../guest/iomem.js';
+import { parseConfigText } from '../kernel/config.js';
 import type { FeatureId } from './versions.js';
 
 export const PAGE_SIZE = 4096;
@@ -84,16 +85,7 @@ export interface KernelConfig {
 
 /** Parses a kernel .config / config-* / decompressed /proc/config.gz. */
 export function parseKernelConfig(text: string): KernelConfig {
-  const values = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const set = /^CONFIG_([A-Za-z0-9_]+)=(.*)$/.exec(line.trim());
-    if (set) {
-      values.set(set[1], set[2]);
-      continue;
-    }
-    const unset = /^# CONFIG_([A-Za-z0-9_]+) is not set$/.exec(line.trim());
-    if (unset) values.set(unset[1], 'n');
-  }
+  const values = parseConfigText(text);
   if (values.size === 0) throw new FactsParseError('no CONFIG_ lines', 'kernel config', text);
   const tri = (k: string): Tristate => {
     const v = values.get(k);

@@ -3,6 +3,7 @@
 // zeros, and the edge of the kernel's direct map. Rules change exactly at
 // those addresses, so that is where a kernel and the model can disagree.
 import { flattenIomem, type IomemNode } from '../guest/iomem.js';
+import type { DeviceInfo } from '../qmp/device.js';
 import { PAGE, type ProbeOp, type ProbeSpec } from './types.js';
 
 export const DEFAULT_OPS: ProbeOp[] = ['read', 'mmap-shared', 'mmap-private', 'touch-shared'];
@@ -73,25 +74,19 @@ export function planProbes(input: PlanInput, firstId = 1): ProbeSpec[] {
  * shows it in /proc/iomem (before the driver binds, and after it leaves, the
  * region is unclaimed): its edges, the edge of the plugged part, and samples.
  */
-export function deviceAddresses(memoryDevices: unknown[]): { addr: number; why: string }[] {
+export function deviceAddresses(dev: DeviceInfo | undefined): { addr: number; why: string }[] {
+  if (!dev) return [];
   const out: { addr: number; why: string }[] = [];
-  for (const d of memoryDevices as { type?: string; data?: Record<string, unknown> }[]) {
-    if (d?.type !== 'virtio-mem' || !d.data) continue;
-    const base = Number(d.data.memaddr);
-    const max = Number(d.data['max-size']);
-    const size = Number(d.data.size);
-    const id = String(d.data.id ?? 'virtio-mem');
-    if (!Number.isFinite(base) || !Number.isFinite(max)) continue;
-    const add = (addr: number, what: string) => out.push({ addr, why: `${id} ${what}` });
-    add(base - PAGE, 'page before the device region');
-    add(base, 'first page of the device region');
-    add(base + max / 2, 'middle of the device region');
-    add(base + max - PAGE, 'last page of the device region');
-    add(base + max, 'page after the device region');
-    if (size > 0 && size < max) {
-      add(base + size - PAGE, 'last plugged page (if plugged in order)');
-      add(base + size, 'first page past the plugged size');
-    }
+  const add = (addr: number, what: string) => out.push({ addr, why: `${dev.id} ${what}` });
+  const { memaddr: base, maxSize: max, size } = dev;
+  add(base - PAGE, 'page before the device region');
+  add(base, 'first page of the device region');
+  add(base + max / 2, 'middle of the device region');
+  add(base + max - PAGE, 'last page of the device region');
+  add(base + max, 'page after the device region');
+  if (size > 0 && size < max) {
+    add(base + size - PAGE, 'last plugged page (if plugged in order)');
+    add(base + size, 'first page past the plugged size');
   }
   return out;
 }

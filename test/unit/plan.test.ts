@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseIomem } from '../../src/guest/iomem.js';
 import { deviceAddresses, planAddresses, planProbes } from '../../src/probe/plan.js';
+import { deviceInfo } from '../../src/qmp/device.js';
 
 const iomem = parseIomem(readFileSync(new URL('../fixtures/iomem-q35-6.1-plug-512M.txt', import.meta.url), 'utf8'));
 
@@ -32,9 +33,9 @@ describe('probe plan', () => {
   });
 
   it('adds the device region from QMP even when iomem does not show it', () => {
-    const extra = deviceAddresses([{ type: 'virtio-mem', data: { id: 'vm0', memaddr: 0x100000000, 'max-size': 0x40000000, size: 0x10000000 } }]);
+    const extra = deviceAddresses(deviceInfo([{ type: 'virtio-mem', data: { id: 'vm0', memaddr: 0x100000000, 'max-size': 0x40000000, size: 0x10000000, 'requested-size': 0x10000000, 'block-size': 0x200000 } }]));
     const got = extra.map((e) => e.addr);
     expect(got).toEqual([0xfffff000, 0x100000000, 0x120000000, 0x13ffff000, 0x140000000, 0x10ffff000, 0x110000000]);
-    expect(deviceAddresses([{ type: 'dimm', data: {} }])).toEqual([]);
+    expect(deviceAddresses(deviceInfo([{ type: 'dimm', data: {} }]))).toEqual([]);
   });
 });
