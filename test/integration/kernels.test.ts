@@ -3,26 +3,13 @@
 // private apt state; its virtio-mem driver predates unplugged-inaccessible)
 // and a minimal 6.1 built from linux-source-6.1 (built once, ~6 minutes on
 // 2 cores, then reused from the cache). Both must match the model.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runLab } from '../../src/lab/run.js';
-import { EventLog } from '../../src/report/events.js';
 import type { Report } from '../../src/report/types.js';
 import { resolveScenario } from '../../src/scenario/file.js';
+import { labRun, qemuChildren, removeScratch } from './helpers.js';
 
 const LIFECYCLE = await resolveScenario('lifecycle');
-
-const shmDirs = () => readdirSync('/dev/shm').filter((n) => n.startsWith('devmem-lab-'));
-const qemuChildren = () => {
-  try {
-    return execFileSync('pgrep', ['-P', String(process.pid), 'qemu-system'], { encoding: 'utf8' }).trim();
-  } catch {
-    return '';
-  }
-};
 
 const CASES = [
   { kernel: 'debian:bullseye', release: /^5\.10\./, unpluggedInaccessible: 'off', hookMs: 900_000 },
@@ -31,22 +18,14 @@ const CASES = [
 ] as const;
 
 describe.each(CASES)('lifecycle on $kernel (real QEMU guest)', (c) => {
-  let out: string;
   let report: Report;
-  let shmBefore: string[];
+  let shmDir: string;
 
   beforeAll(async () => {
-    shmBefore = shmDirs();
-    out = mkdtempSync(join(tmpdir(), 'devmem-lab-kernels-'));
-    const events = new EventLog(join(out, 'events.jsonl'));
-    try {
-      report = await runLab({ kernel: c.kernel, scenario: LIFECYCLE, out, accel: 'tcg', events });
-    } finally {
-      events.close();
-    }
+    ({ report, dir: shmDir } = await labRun(LIFECYCLE, { kernel: c.kernel }));
   }, c.hookMs);
 
-  afterAll(() => rmSync(out, { recursive: true, force: true }));
+  afterAll(removeScratch);
 
   it('boots the kernel it resolved and completes every step', () => {
     expect(report.error).toBeUndefined();
@@ -80,6 +59,7 @@ describe.each(CASES)('lifecycle on $kernel (real QEMU guest)', (c) => {
 
   it('leaves no QEMU process and nothing in /dev/shm', () => {
     expect(qemuChildren()).toBe('');
-    expect(shmDirs().filter((d) => !shmBefore.includes(d))).toEqual([]);
+    expect(shmDir).toMatch(/^\/dev\/shm\/devmem-lab-/);
+    expect(existsSync(shmDir)).toBe(false);
   });
 });
