@@ -5,17 +5,16 @@
 // archives in order).
 import { access, constants, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { buildCacheEntry, cacheRoot, readJsonIfExists, sha256, writeFileAtomic } from '../util/cache.js';
 import { LabError } from '../util/errors.js';
 import { run } from '../util/exec.js';
 import { pkgPath } from '../util/paths.js';
 import type { ResolvedKernel } from '../kernel/types.js';
 import { writeCpio, type CpioEntry } from './cpio.js';
-import { formatModulesDep, moduleClosure, parseBuiltin, parseModulesDep, unpackedPath } from './modules.js';
+import { formatModulesDep, moduleClosure, parseBuiltin, parseModulesDep, readModuleFile, unpackedPath } from './modules.js';
 
 /** Bump when the image layout changes, so old cache entries are not reused. */
-const LAYOUT_VERSION = 1;
+const LAYOUT_VERSION = 2;
 export const GUEST_MODULES = ['virtio_pci', 'virtio_net', 'virtio_mem'];
 /** Host binaries copied into the image; the environment may point at other builds. */
 const BUSYBOX = process.env.DEVMEM_LAB_BUSYBOX || '/bin/busybox';
@@ -64,9 +63,7 @@ async function readKernelModules(kernel: ResolvedKernel): Promise<CpioEntry[]> {
   const entries: CpioEntry[] = [];
   for (const m of closure) {
     const src = join(kernel.modulesDir, m.path);
-    const data = /\.(xz|zst|gz)$/.test(src)
-      ? Buffer.from((await execa(src.endsWith('.zst') ? 'zstd' : src.endsWith('.gz') ? 'gzip' : 'xz', ['-dc', src], { encoding: 'buffer' })).stdout)
-      : await readFile(src);
+    const data = await readModuleFile(src);
     entries.push({ type: 'file', path: `${base}/${unpackedPath(m.path)}`, data });
   }
   entries.push({ type: 'file', path: `${base}/modules.dep`, data: Buffer.from(formatModulesDep(closure)) });

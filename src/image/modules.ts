@@ -1,5 +1,7 @@
 // The module closure a guest needs, from the kernel's modules.dep; modules
 // built into the kernel (modules.builtin) need no file.
+import { readFile } from 'node:fs/promises';
+import { execa } from 'execa';
 
 export interface ModuleDep {
   /** Path relative to /lib/modules/<release>, as modules.dep writes it. */
@@ -54,6 +56,19 @@ export function moduleClosure(wanted: string[], dep: Map<string, ModuleDep>, bui
   };
   wanted.forEach(visit);
   return out;
+}
+
+/**
+ * A module file's bytes, unpacked when compressed. Byte-exact: a signed
+ * module ends in "~Module signature appended~\n", and module_sig_check()
+ * (kernel/module/signing.c) looks for that marker, newline included; without
+ * it the module counts as unsigned and lockdown refuses it.
+ */
+export async function readModuleFile(path: string): Promise<Buffer> {
+  const tool = path.endsWith('.zst') ? 'zstd' : path.endsWith('.gz') ? 'gzip' : path.endsWith('.xz') ? 'xz' : undefined;
+  if (!tool) return readFile(path);
+  const r = await execa(tool, ['-dc', path], { encoding: 'buffer', stripFinalNewline: false });
+  return Buffer.from(r.stdout);
 }
 
 /** The path a module has once unpacked in the image (busybox cannot read .xz). */

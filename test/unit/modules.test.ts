@@ -1,5 +1,9 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { formatModulesDep, MissingModuleError, moduleClosure, parseBuiltin, parseModulesDep } from '../../src/image/modules.js';
+import { formatModulesDep, MissingModuleError, moduleClosure, parseBuiltin, parseModulesDep, readModuleFile } from '../../src/image/modules.js';
 
 // Shaped like Debian 6.1's modules.dep (virtio_pci a module) and 6.12's
 // (.ko.xz, virtio_pci built in).
@@ -26,5 +30,25 @@ describe('moduleClosure', () => {
 
   it('names the missing module', () => {
     expect(() => moduleClosure(['virtio_mem'], new Map(), new Set())).toThrow(MissingModuleError);
+  });
+});
+
+describe('readModuleFile', () => {
+  // A signed module ends in the marker module_sig_check() compares, newline
+  // included; Debian's 6.12 modules are .ko.xz.
+  const signed = Buffer.concat([Buffer.from('\x7fELF'), Buffer.alloc(64, 7), Buffer.from('~Module signature appended~\n')]);
+
+  it.each([['xz'], ['gzip']])('unpacks %s byte for byte, keeping the final newline', async (tool) => {
+    const dir = await mkdtemp(join(tmpdir(), 'devmem-lab-mod-'));
+    try {
+      const plain = join(dir, 'm.ko');
+      await writeFile(plain, signed);
+      await execa(tool, ['-k', plain]);
+      const packed = `${plain}.${tool === 'gzip' ? 'gz' : 'xz'}`;
+      expect(Buffer.compare(await readModuleFile(packed), signed)).toBe(0);
+      expect(Buffer.compare(await readModuleFile(plain), signed)).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
