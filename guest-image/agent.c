@@ -14,6 +14,8 @@
  *   <id> <op> <addr> <len>
  *     id    decimal, 0 .. 2^53-1 (exact in a JavaScript number)
  *     op    read | write | mmap-shared | mmap-private | touch-shared | touch-private
+ *           | mmap-sync-shared | mmap-sync-private (mmap-* on an O_SYNC fd:
+ *             the kernel asks PAT for UC- instead of WB)
  *     addr  hex with 0x prefix, 0 .. 2^52
  *     len   decimal, 1 .. 1048576
  *     write: addr and len multiples of 8; mmap-* and touch-*: addr page aligned
@@ -24,6 +26,9 @@
  *     held-procmem-shared | -private        pread /proc/self/mem at it: the
  *                                           ptrace path, generic_access_phys()
  *     held-vmreadv-shared | -private        process_vm_readv of it
+ *     held-procmem-write-shared | -private  pwrite of the write pattern to
+ *                                           /proc/self/mem at it (the mapping
+ *                                           is read-only; needs -w like write)
  *     (nothing held there: errno ENOENT, syscall "hold")
  *   kcore <addr> <len>: read physical addr through /proc/kcore's direct-map
  *     file offset (syscall "kcore" when no direct-map segment is found)
@@ -39,7 +44,7 @@
  * Output (stdout), exactly one JSON line per request, flushed whenever no request is waiting; keys
  * in this order: id, op, addr, len, result, then by result:
  *   "ok"      read, touch-*: bytes, zero, fnv (FNV-1a 64 of the bytes, 16 hex)
- *             write: bytes;  mmap-*: nothing more
+ *             write, held-procmem-write-*: bytes;  mmap-*, hold-*: nothing more
  *   "errno"   errno (symbolic, else "E<n>"), syscall (open|pread|pwrite|mmap)
  *   "signal"  signal (SIGBUS|SIGSEGV), sigCode (name, else decimal string),
  *             bytes (touched before the fault)
@@ -105,7 +110,11 @@ enum op {
 	OP_HELD_PROCMEM_PRIVATE,
 	OP_HELD_VMREADV_SHARED,
 	OP_HELD_VMREADV_PRIVATE,
+	OP_HELD_PROCMEM_WRITE_SHARED,
+	OP_HELD_PROCMEM_WRITE_PRIVATE,
 	OP_KCORE,
+	OP_MMAP_SYNC_SHARED,
+	OP_MMAP_SYNC_PRIVATE,
 	OP_COUNT
 };
 
@@ -116,13 +125,16 @@ static const char *const op_names[OP_COUNT] = {
 	"held-touch-shared", "held-touch-private",
 	"held-procmem-shared", "held-procmem-private",
 	"held-vmreadv-shared", "held-vmreadv-private",
+	"held-procmem-write-shared", "held-procmem-write-private",
 	"kcore",
+	"mmap-sync-shared", "mmap-sync-private",
 };
 
 static const char *device = "/dev/mem";
 static bool allow_write;
 static int rd_fd = -1;
 static int rw_fd = -1;
+static int sync_fd = -1;
 static uint64_t page_size;
 
 /* One buffer for every probe: reads land here, writes are built here. */
@@ -282,11 +294,14 @@ static void emit_signal(const struct probe *p, int sig, int code, size_t touched
 /* ---- the device ------------------------------------------------------ */
 
 /* Returns the fd, or -1 with errno from open(). */
-static int device_fd(bool rw)
+enum fd_kind { FD_RD, FD_RW, FD_SYNC };
+
+static int device_fd_kind(enum fd_kind k)
 {
-	int *slot = rw ? &rw_fd : &rd_fd;
+	int *slot = k == FD_RW ? &rw_fd : k == FD_SYNC ? &sync_fd : &rd_fd;
 	if (*slot < 0) {
-		int fd = open(device, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+		int flags = k == FD_RW ? O_RDWR : k == FD_SYNC ? O_RDONLY | O_SYNC : O_RDONLY;
+		int fd = open(device, flags | O_CLOEXEC);
 		if (fd < 0) {
 			int e = errno;
 			fprintf(stderr, "agent: open %s: %s\n", device, strerror(e));
@@ -296,6 +311,11 @@ static int device_fd(bool rw)
 		*slot = fd;
 	}
 	return *slot;
+}
+
+static int device_fd(bool rw)
+{
+	return device_fd_kind(rw ? FD_RW : FD_RD);
 }
 
 /* ---- touching a mapping ---------------------------------------------- */
@@ -367,41 +387,60 @@ static void do_read(const struct probe *p)
 		emit_data(p, (size_t)r);
 }
 
-static void do_write(const struct probe *p)
+/* Without -w a write probe is answered "refused" and no syscall is made. */
+static bool refuse_write(const struct probe *p)
 {
-	if (!allow_write) {
-		struct line l = { .n = 0 };
-		put_head(&l, p, "refused");
-		put(&l, ",\"reason\":\"write probes need -w\"");
-		emit(&l);
-		return;
-	}
-	int fd = device_fd(true);
-	if (fd < 0) {
-		emit_errno(p, errno, "open");
-		return;
-	}
-	for (size_t i = 0; i < p->len; i += 8) {
-		uint64_t v = (p->addr + i) ^ PATTERN_XOR;
-		for (unsigned b = 0; b < 8; b++)
+	if (allow_write)
+		return false;
+	struct line l = { .n = 0 };
+	put_head(&l, p, "refused");
+	put(&l, ",\"reason\":\"write probes need -w\"");
+	emit(&l);
+	return true;
+}
+
+/* The write pattern for physical address addr: 8-byte words, addr ^ PATTERN_XOR. */
+static void fill_pattern(uint64_t addr, size_t len)
+{
+	for (size_t i = 0; i < len; i += 8) {
+		uint64_t v = (addr + i) ^ PATTERN_XOR;
+		for (unsigned b = 0; b < 8 && i + b < len; b++)
 			buf[i + b] = (unsigned char)(v >> (8 * b));
 	}
-	ssize_t r = pwrite(fd, buf, p->len, (off_t)p->addr);
-	if (r < 0) {
-		emit_errno(p, errno, "pwrite");
-		return;
-	}
+}
+
+static void emit_written(const struct probe *p, ssize_t r)
+{
 	struct line l = { .n = 0 };
 	put_head(&l, p, "ok");
 	put(&l, ",\"bytes\":%zd", r);
 	emit(&l);
 }
 
+static void do_write(const struct probe *p)
+{
+	if (refuse_write(p))
+		return;
+	int fd = device_fd(true);
+	if (fd < 0) {
+		emit_errno(p, errno, "open");
+		return;
+	}
+	fill_pattern(p->addr, p->len);
+	ssize_t r = pwrite(fd, buf, p->len, (off_t)p->addr);
+	if (r < 0) {
+		emit_errno(p, errno, "pwrite");
+		return;
+	}
+	emit_written(p, r);
+}
+
 static void do_map(const struct probe *p)
 {
-	bool shared = p->op == OP_MMAP_SHARED || p->op == OP_TOUCH_SHARED;
+	bool shared = p->op == OP_MMAP_SHARED || p->op == OP_TOUCH_SHARED || p->op == OP_MMAP_SYNC_SHARED;
 	bool touch = p->op == OP_TOUCH_SHARED || p->op == OP_TOUCH_PRIVATE;
-	int fd = device_fd(false);
+	bool sync = p->op == OP_MMAP_SYNC_SHARED || p->op == OP_MMAP_SYNC_PRIVATE;
+	int fd = device_fd_kind(sync ? FD_SYNC : FD_RD);
 	if (fd < 0) {
 		emit_errno(p, errno, "open");
 		return;
@@ -521,7 +560,11 @@ static void do_hold(const struct probe *p)
 /* held-touch-*, held-procmem-*, held-vmreadv-* on the mapping a hold-* made. */
 static void do_held(const struct probe *p)
 {
-	bool shared = p->op == OP_HELD_TOUCH_SHARED || p->op == OP_HELD_PROCMEM_SHARED || p->op == OP_HELD_VMREADV_SHARED;
+	bool shared = p->op == OP_HELD_TOUCH_SHARED || p->op == OP_HELD_PROCMEM_SHARED ||
+		      p->op == OP_HELD_VMREADV_SHARED || p->op == OP_HELD_PROCMEM_WRITE_SHARED;
+	bool write = p->op == OP_HELD_PROCMEM_WRITE_SHARED || p->op == OP_HELD_PROCMEM_WRITE_PRIVATE;
+	if (write && refuse_write(p))
+		return;
 	struct held *h = find_held(p, shared);
 	if (!h) {
 		emit_errno(p, ENOENT, "hold"); /* nothing held at this address */
@@ -551,6 +594,26 @@ static void do_held(const struct probe *p)
 			emit_errno(p, errno, "pread");
 		else
 			emit_data(p, (size_t)n);
+		return;
+	}
+	if (write) {
+		/*
+		 * The mapping is PROT_READ, so its PTEs are read-only:
+		 * generic_access_phys() refuses FOLL_WRITE (-EINVAL), which
+		 * /proc/PID/mem reports as EIO. A kernel that wrote anyway
+		 * would store the pattern at the physical address.
+		 */
+		static int memw_fd = -1;
+		if (memw_fd < 0 && (memw_fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC)) < 0) {
+			emit_errno(p, errno, "open");
+			return;
+		}
+		fill_pattern(p->addr, p->len);
+		ssize_t n = pwrite(memw_fd, buf, p->len, (off_t)(uintptr_t)h->map);
+		if (n < 0)
+			emit_errno(p, errno, "pwrite");
+		else
+			emit_written(p, n);
 		return;
 	}
 	struct iovec local = { .iov_base = buf, .iov_len = p->len };
@@ -743,7 +806,8 @@ static void handle_line(char *s, size_t n)
 		}
 		if (op == OP_HOLD_SHARED || op == OP_HOLD_PRIVATE)
 			do_hold(&p);
-		else if (op >= OP_HELD_TOUCH_SHARED && op <= OP_HELD_VMREADV_PRIVATE)
+		else if ((op >= OP_HELD_TOUCH_SHARED && op <= OP_HELD_VMREADV_PRIVATE) ||
+			 op == OP_HELD_PROCMEM_WRITE_SHARED || op == OP_HELD_PROCMEM_WRITE_PRIVATE)
 			do_held(&p);
 		else
 			do_map(&p);

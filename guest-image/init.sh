@@ -18,6 +18,8 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mkdir -p /dev/pts
 mount -t devpts devpts /dev/pts
 mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
+# x86/pat_memtype_list: the PAT reservations an mmap of /dev/mem can conflict with.
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t tmpfs tmpfs /tmp
 
 log "kernel $(uname -r) run $(cat /etc/devmem-lab/run-id 2>/dev/null)"

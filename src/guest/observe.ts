@@ -2,7 +2,7 @@
 // and the state after each step. One command per read, split into sections,
 // so a step costs one round trip.
 
-import { parseLockdown, parsePhysBits, type LockdownLevel } from '../model/facts.js';
+import { parseLockdown, parsePatMemtypeList, parsePhysBits, type LockdownLevel, type MemtypeEntry } from '../model/facts.js';
 import type { GuestChannel } from './ssh.js';
 
 const MARK = '@@devmem-lab@@';
@@ -90,6 +90,21 @@ export async function readGuestState(ch: GuestChannel, opts: { timeoutMs?: numbe
     virtioMemBound: /\bvirtio\d+\b/.test(s.bound ?? ''),
     extra: Object.fromEntries(Object.keys(opts.extra ?? {}).map((k) => [k, s[k] ?? ''])),
   };
+}
+
+/**
+ * x86 PAT's memtype reservations (arch/x86/mm/pat/memtype.c, debugfs,
+ * mounted by init): what an mmap of /dev/mem can conflict with (R-MMAP-PAT).
+ * Readable under lockdown too: debugfs_locked_down() lets read-only files
+ * without ioctl or mmap through.
+ */
+export const PAT_MEMTYPES_COMMAND = 'cat /sys/kernel/debug/x86/pat_memtype_list 2>/dev/null';
+
+/** The list, or undefined when the guest does not expose it (no debugfs, PAT off). */
+export function parseMemtypesAnswer(text: string | undefined): { text: string; entries: MemtypeEntry[] } | undefined {
+  // memtype_seq_start() prints the header first, so a readable list always has it.
+  if (!text || !text.includes('PAT memtype list')) return undefined;
+  return { text: text.trim(), entries: parsePatMemtypeList(text) };
 }
 
 /** The kernel log lines after the ones already seen (dmesg is append-only until it wraps). */

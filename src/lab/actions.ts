@@ -13,7 +13,7 @@ import type { StepReport } from '../report/types.js';
 import { resizeDevice } from '../scenario/resize.js';
 import type { ScenarioStep } from '../scenario/types.js';
 import { LabError } from '../util/errors.js';
-import { holdSpecs, resolveHeld } from './held.js';
+import { holdSpecs, resolveHeld, syncMapSpecs } from './held.js';
 import { deviceInfo, type DeviceInfo } from './hostview.js';
 import type { StepContext } from './step.js';
 
@@ -63,13 +63,18 @@ export async function runAction(ctx: StepContext, step: ScenarioStep, rep: StepR
     case 'hold': {
       const now = parseIomem((await readSections(ctx.ch, { iomem: 'cat /proc/iomem' }, ctx.t.observe)).iomem);
       const held = resolveHeld(a.mappings, now, deviceInfo(await ctx.qmp.execute<unknown[]>('query-memory-devices')), ctx.stepIndex);
-      ctx.session ??= await AgentSession.open(ctx.ch);
+      ctx.session ??= await AgentSession.open(ctx.ch, { allowWrites: ctx.heldWrites });
       const specs = holdSpecs(held, HOLD_IDS);
       const recs = await ctx.session.run(specs, ctx.t.probes);
-      ctx.held.push(...held.filter((_, i) => recs[i].observed.result === 'ok'));
+      const made = held.filter((_, i) => recs[i].observed.result === 'ok');
+      ctx.held.push(...made);
+      // While the holds keep their PAT reservations, map each page again on
+      // an O_SYNC fd (UC- over a WB reservation: R-MMAP-PAT).
+      const sync = syncMapSpecs(made, HOLD_IDS + specs.length);
+      const syncRecs = sync.length ? await ctx.session.run(sync, ctx.t.probes) : [];
       rep.observations.action = { held: held.map((h, i) => ({ name: h.name, addr: recs[i].addr, private: h.private, result: recs[i].observed })) };
       say(held.map((h, i) => `${h.name} ${recs[i].addr}: ${recs[i].observed.result}${recs[i].observed.errno ? ` ${recs[i].observed.errno}` : ''}`).join(', '));
-      return { held: recs.map((rec: ProbeRecord, i: number) => ({ rec, spec: specs[i] })) };
+      return { held: [...recs.map((rec: ProbeRecord, i: number) => ({ rec, spec: specs[i] })), ...syncRecs.map((rec, i) => ({ rec, spec: sync[i] }))] };
     }
     case 'host-pattern': {
       const r = await hostPattern(ctx, await device(), a.deviceOffsetMiB);

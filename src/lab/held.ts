@@ -1,6 +1,8 @@
 // Held /dev/mem mappings and /proc/kcore: the probes that need history.
 // A mapping made at one step is touched, read through /proc/self/mem (the
-// ptrace path) and through process_vm_readv at every later step; the model
+// ptrace path), through process_vm_readv, optionally written through
+// /proc/self/mem, and mapped again on an O_SYNC fd while it is held (a UC-
+// request over its reservation, R-MMAP-PAT) at every later step; the model
 // predicts each from the claims seen since the mapping was made (R-REVOKE,
 // R-PTRACE-*), and S2/S3 are checked whatever it predicted.
 import { flattenIomem, type IomemNode } from '../guest/iomem.js';
@@ -25,11 +27,14 @@ import { PAGE } from '../probe/types.js';
 import type { HeldSpec } from '../scenario/types.js';
 import { LabError } from '../util/errors.js';
 import type { DeviceInfo } from './hostview.js';
+import { judgeProbe } from './judge.js';
 
 export interface Held extends HeldMapping {
   name: string;
   /** Index of the step that made it: only claims after it can revoke it. */
   stepIndex: number;
+  /** Write it through /proc/self/mem too. */
+  ptraceWrite: boolean;
 }
 
 /** Claims between two steps' iomem, stamped with the later step. */
@@ -63,7 +68,7 @@ export function resolveHeld(specs: HeldSpec[], iomem: IomemNode[], dev: DeviceIn
     } else if ('addr' in s.target) start = parseInt(s.target.addr, 16);
     else start = firstMmioHole(iomem);
     if (start === undefined) throw new LabError('E_NO_MMIO_HOLE', 'run', `hold ${s.name}: no unclaimed page in a PCI window`);
-    return { name: s.name, start, end: start + PAGE - 1, private: !!s.private, stepIndex };
+    return { name: s.name, start, end: start + PAGE - 1, private: !!s.private, stepIndex, ptraceWrite: !!s.ptraceWrite };
   });
 }
 
@@ -72,12 +77,20 @@ const kind = (h: Held) => (h.private ? 'private' : 'shared');
 export const holdSpecs = (held: Held[], firstId: number): ProbeSpec[] =>
   held.map((h, i) => ({ id: firstId + i, op: `hold-${kind(h)}` as ProbeOp, addr: h.start, len: PAGE, why: `hold ${h.name}` }));
 
-/** touch, /proc/self/mem and process_vm_readv of every held mapping, in that order. */
+/** A fresh mapping of the held page on an O_SYNC fd, made while the hold keeps its reservation. */
+export const syncMapSpecs = (held: Held[], firstId: number): ProbeSpec[] =>
+  held.map((h, i) => ({ id: firstId + i, op: `mmap-sync-${kind(h)}` as ProbeOp, addr: h.start, len: PAGE, why: `O_SYNC mapping over held ${h.name}` }));
+
+/** The uses of one held mapping at a later step, in order. */
+export function heldUseOps(h: Held): ProbeOp[] {
+  const k = kind(h);
+  return [`held-touch-${k}`, `held-procmem-${k}`, `held-vmreadv-${k}`, ...(h.ptraceWrite ? [`held-procmem-write-${k}`] : []), `mmap-sync-${k}`] as ProbeOp[];
+}
+
+/** Every held mapping's uses (heldUseOps), mapping by mapping. */
 export function useHeldSpecs(held: Held[], firstId: number): ProbeSpec[] {
   let id = firstId;
-  return held.flatMap((h) =>
-    (['touch', 'procmem', 'vmreadv'] as const).map((use) => ({ id: id++, op: `held-${use}-${kind(h)}` as ProbeOp, addr: h.start, len: PAGE, why: `held ${h.name}` })),
-  );
+  return held.flatMap((h) => heldUseOps(h).map((op) => ({ id: id++, op, addr: h.start, len: PAGE, why: op.startsWith('mmap-sync') ? `O_SYNC mapping over held ${h.name}` : `held ${h.name}` })));
 }
 
 const ramNames = /^(System RAM|Kernel (code|rodata|data|bss))/;
@@ -87,33 +100,55 @@ function isRam(iomem: IomemNode[], addr: number): boolean {
   return flattenIomem(iomem).some((n) => ramNames.test(n.name) && n.start <= addr && n.end >= addr);
 }
 
-/** Judges the three uses of one held mapping; returns S2/S3 evidence. */
-export function judgeHeldUses(facts: KernelFacts, state: StepState, h: Held, claims: StepClaims[], recs: ProbeRecord[]): SafetyEvidence[] {
+/**
+ * Judges the uses of one held mapping (recs in heldUseOps order, with their
+ * specs); returns S1/S2/S3 evidence.
+ */
+export function judgeHeldUses(facts: KernelFacts, state: StepState, h: Held, claims: StepClaims[], uses: { spec: ProbeSpec; rec: ProbeRecord }[]): SafetyEvidence[] {
   const events = claims.filter((c) => c.stepIndex > h.stepIndex).flatMap((c) => c.events);
-  const [touch, procmem, vmreadv] = recs;
+  const byUse = (re: RegExp) => uses.find((u) => re.test(u.spec.op));
+  const touch = byUse(/^held-touch-/)!.rec;
+  const procmem = byUse(/^held-procmem-(shared|private)$/)!.rec;
+  const vmreadv = byUse(/^held-vmreadv-/)!.rec;
+  const pokemem = byUse(/^held-procmem-write-/)?.rec;
+  const sync = byUse(/^mmap-sync-/);
   const touchExp = predictHeldTouch(facts, h, events);
   const revokedObserved = touch.observed.result === 'signal';
   const target = !isRam(state.iomem, h.start) ? 'mmio' : h.start < 0x100000 ? 'reserved-ram' : 'ram';
+  // PROT_READ mappings: every PTE is read-only.
   const ptraceBase = { write: false, revoked: touchExp.outcome === 'signal', pteWritable: false, target } as const;
   apply(touch, touchExp);
   apply(procmem, predictPtrace(facts, { ...ptraceBase, via: 'proc-mem' }));
   apply(vmreadv, predictPtrace(facts, { ...ptraceBase, via: 'process_vm_readv' }));
+  if (pokemem) apply(pokemem, predictPtrace(facts, { ...ptraceBase, write: true, via: 'proc-mem' }));
   const what = `${h.name} (${kind(h)} mapping of 0x${h.start.toString(16)})`;
   const s2 = checkS2(h, events, touch.observed);
   const s3 = checkS3(revokedObserved, procmem.observed, `/proc/self/mem read of ${what}`);
-  for (const [rec, ev] of [[touch, s2], [procmem, s3]] as const) {
+  const checked: [ProbeRecord, SafetyEvidence][] = [
+    [touch, s2],
+    [procmem, s3],
+  ];
+  if (pokemem) checked.push([pokemem, checkS3(revokedObserved, pokemem.observed, `/proc/self/mem write of ${what}`)]);
+  for (const [rec, ev] of checked) {
     if (ev.violated) {
       rec.verdict = 'violation';
       rec.verdictReason = `${ev.property}: ${ev.evidence}`;
     }
   }
-  return [s2, s3];
+  const out = checked.map(([, ev]) => ev);
+  if (sync) out.push(judgeProbe(facts, state, sync.spec, sync.rec));
+  return out;
 }
 
 function apply(rec: ProbeRecord, e: Expected): void {
   if (rec.observed.result === 'errno' && rec.observed.syscall === 'hold') {
     rec.verdict = 'skipped';
     rec.verdictReason = 'the mapping could not be made (see the hold probe)';
+    return;
+  }
+  if (rec.observed.result === 'refused') {
+    rec.verdict = 'skipped';
+    rec.verdictReason = `agent refused: ${rec.observed.reason ?? 'not allowed'}`;
     return;
   }
   rec.expected = { outcome: e.outcome, errno: e.errno, syscall: e.syscall, signal: e.signal, rule: e.rule, via: e.via, why: e.why };

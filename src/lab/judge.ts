@@ -18,6 +18,7 @@ import {
   type KernelFacts,
   type PredictOptions,
   type LockdownLevel,
+  type MemtypeEntry,
   type SafetyEvidence,
   type StepState,
 } from '../model/index.js';
@@ -40,9 +41,11 @@ export function stepState(opts: {
   device: DeviceInfo | undefined;
   bound: boolean;
   memoryBlockSize: number;
+  memtypes?: MemtypeEntry[];
 }): StepState {
   const vm = opts.device;
   return {
+    ...(opts.memtypes ? { memtypes: opts.memtypes } : {}),
     iomem: opts.iomem,
     highMemoryEnd: opts.highMemoryEnd,
     lockdown: opts.lockdown,

@@ -2,13 +2,13 @@
 // command), the settle, the observations, the probe plan run through the
 // agent and judged by the model, the step-level checks and the host view.
 import { parseIomem, type IomemNode } from '../guest/iomem.js';
-import { dmesgDelta, readGuestState, readSections, type GuestBootFacts } from '../guest/observe.js';
+import { dmesgDelta, parseMemtypesAnswer, PAT_MEMTYPES_COMMAND, readGuestState, readSections, type GuestBootFacts } from '../guest/observe.js';
 import type { GuestChannel } from '../guest/ssh.js';
 import type { KernelFacts, SafetyEvidence, StepState } from '../model/index.js';
 import { deviceAddresses, planProbes } from '../probe/plan.js';
 import { highmemCommand, parseHighmemAnswer, runProbes } from '../probe/run-agent.js';
 import { hex, type ProbeRecord, type ProbeSpec } from '../probe/types.js';
-import { judgeHeldUses, judgeKcore, kcorePage, kcoreSpecs, stepClaims, useHeldSpecs, type Held, type StepClaims } from './held.js';
+import { heldUseOps, judgeHeldUses, judgeKcore, kcorePage, kcoreSpecs, stepClaims, useHeldSpecs, type Held, type StepClaims } from './held.js';
 import { runAction, type ActionDone } from './actions.js';
 import type { AgentSession } from '../probe/session.js';
 import type { QmpClient } from '../qmp/client.js';
@@ -58,6 +58,8 @@ export interface StepContext {
   stepIndex: number;
   /** The long-lived agent, opened by the first hold. */
   session?: AgentSession;
+  /** Some held mapping is also written through /proc/self/mem: the long-lived agent gets -w. */
+  heldWrites: boolean;
   /** /dev/mem mappings held since an earlier step. */
   held: Held[];
   /** Claims seen between consecutive steps (what can revoke a held mapping). */
@@ -86,7 +88,7 @@ export async function runStep(ctx: StepContext, step: ScenarioStep): Promise<Ste
   try {
     done = await runAction(ctx, step, rep);
     rep.observations.iomem = await settleIomem(ctx);
-    const state = await readGuestState(ctx.ch, { timeoutMs: ctx.t.observe, extra: { highmem: highmemCommand(ctx.boot.physBits) } });
+    const state = await readGuestState(ctx.ch, { timeoutMs: ctx.t.observe, extra: { highmem: highmemCommand(ctx.boot.physBits), memtypes: PAT_MEMTYPES_COMMAND } });
     rep.observations.dmesg = dmesgDelta(ctx.lastDmesg, state.dmesg);
     ctx.lastDmesg = state.dmesg;
     rep.observations.virtioMemBound = state.virtioMemBound;
@@ -99,7 +101,10 @@ export async function runStep(ctx: StepContext, step: ScenarioStep): Promise<Ste
     const highEnd = measured ?? Number.NaN;
     const iomem = parseIomem(rep.observations.iomem);
     const dev = deviceInfo(rep.observations.memoryDevices);
+    const memtypes = parseMemtypesAnswer(state.extra.memtypes);
+    if (memtypes) rep.observations.patMemtypes = memtypes.text;
     const model = stepState({
+      memtypes: memtypes?.entries,
       iomem,
       highMemoryEnd: highEnd,
       lockdown: ctx.boot.lockdown,
@@ -154,7 +159,13 @@ export async function runStep(ctx: StepContext, step: ScenarioStep): Promise<Ste
       const uses = useHeldSpecs(usable, nextId);
       nextId += uses.length;
       const recs = await ctx.session.run(uses, ctx.t.probes);
-      usable.forEach((h, i) => judgeHeldUses(ctx.model, model, h, ctx.claims, recs.slice(i * 3, i * 3 + 3)).forEach(ctx.onSafety));
+      let at = 0;
+      for (const h of usable) {
+        const n = heldUseOps(h).length;
+        const mine = uses.slice(at, at + n).map((spec, i) => ({ spec, rec: recs[at + i] }));
+        at += n;
+        judgeHeldUses(ctx.model, model, h, ctx.claims, mine).forEach(ctx.onSafety);
+      }
       recs.forEach(record);
     }
     if (ctx.kcore) {

@@ -37,6 +37,9 @@ export function predict(facts: KernelFacts, state: StepState, spec: ProbeSpec, o
     case 'mmap-shared':
     case 'mmap-private':
       return predictMmap(ctx, spec.addr, spec.len, { private: spec.op === 'mmap-private', oSync });
+    case 'mmap-sync-shared':
+    case 'mmap-sync-private':
+      return predictMmap(ctx, spec.addr, spec.len, { private: spec.op === 'mmap-sync-private', oSync: true });
     case 'touch-shared':
     case 'touch-private':
       return predictTouch(ctx, spec.addr, spec.len, { private: spec.op === 'touch-private', oSync });

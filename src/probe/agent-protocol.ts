@@ -141,6 +141,8 @@ const SYSCALLS_BY_OP: Record<ProbeOp, readonly string[]> = {
   'mmap-private': ['open', 'mmap'],
   'touch-shared': ['open', 'mmap'],
   'touch-private': ['open', 'mmap'],
+  'mmap-sync-shared': ['open', 'mmap'],
+  'mmap-sync-private': ['open', 'mmap'],
   'hold-shared': ['open', 'mmap'],
   'hold-private': ['open', 'mmap'],
   'held-touch-shared': ['hold'],
@@ -149,11 +151,15 @@ const SYSCALLS_BY_OP: Record<ProbeOp, readonly string[]> = {
   'held-procmem-private': ['hold', 'open', 'pread'],
   'held-vmreadv-shared': ['hold', 'process_vm_readv'],
   'held-vmreadv-private': ['hold', 'process_vm_readv'],
+  'held-procmem-write-shared': ['hold', 'open', 'pwrite'],
+  'held-procmem-write-private': ['hold', 'open', 'pwrite'],
   kcore: ['open', 'pread', 'kcore'],
 };
 
 /** Ops whose success answer is only "ok" (a mapping was made). */
-const MAP_ONLY: readonly ProbeOp[] = ['mmap-shared', 'mmap-private', 'hold-shared', 'hold-private'];
+const MAP_ONLY: readonly ProbeOp[] = ['mmap-shared', 'mmap-private', 'mmap-sync-shared', 'mmap-sync-private', 'hold-shared', 'hold-private'];
+/** Ops whose success answer is the bytes written. */
+const WRITES: readonly ProbeOp[] = ['write', 'held-procmem-write-shared', 'held-procmem-write-private'];
 /** Ops that touch a mapping and may fault. */
 const TOUCHES: readonly ProbeOp[] = ['touch-shared', 'touch-private', 'held-touch-shared', 'held-touch-private'];
 
@@ -202,7 +208,7 @@ export function parseAgentLine(line: string): AgentAnswer {
         keys(o, head, bad);
         return { kind: 'probe', id, op, addr, len, observed: { result: 'ok' } };
       }
-      if (op === 'write') {
+      if (WRITES.includes(op)) {
         keys(o, [...head, 'bytes'], bad);
         const bytes = uint(o.bytes, 'bytes', bad);
         if (bytes > len) bad('wrote more bytes than asked');
@@ -243,7 +249,7 @@ export function parseAgentLine(line: string): AgentAnswer {
       return { kind: 'probe', id, op, addr, len, observed };
     }
     case 'refused': {
-      if (op !== 'write') bad(`reports ${op} as refused`);
+      if (!WRITES.includes(op)) bad(`reports ${op} as refused`);
       keys(o, [...head, 'reason'], bad);
       return { kind: 'refused', id, op, addr, len, reason: str(o.reason, 'reason', bad) };
     }

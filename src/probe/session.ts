@@ -19,8 +19,9 @@ export class AgentSession {
     stream.on('close', () => this.fail(new LabError('E_AGENT', 'run', 'the long-lived probe agent exited')));
   }
 
-  static async open(ch: GuestChannel): Promise<AgentSession> {
-    return new AgentSession(await ch.stream(AGENT_PATH));
+  /** allowWrites: -w, for write probes a scenario asked for. */
+  static async open(ch: GuestChannel, opts: { allowWrites?: boolean } = {}): Promise<AgentSession> {
+    return new AgentSession(await ch.stream(opts.allowWrites ? `${AGENT_PATH} -w` : AGENT_PATH));
   }
 
   private onData(text: string): void {

@@ -9,6 +9,8 @@ export type ProbeOp =
   | 'mmap-private' // mmap(PROT_READ, MAP_PRIVATE) then munmap
   | 'touch-shared' // mmap shared, read every byte, SIGBUS/SIGSEGV caught
   | 'touch-private' // same with MAP_PRIVATE
+  | 'mmap-sync-shared' // mmap-shared on an O_SYNC fd: PAT is asked for UC- instead of WB
+  | 'mmap-sync-private'
   // Held mappings: made by one request, kept by a long-lived agent, used by
   // later ones (keyed by op kind, address and length).
   | 'hold-shared' // mmap(PROT_READ, MAP_SHARED) and keep it
@@ -19,6 +21,8 @@ export type ProbeOp =
   | 'held-procmem-private'
   | 'held-vmreadv-shared' // process_vm_readv of the mapping
   | 'held-vmreadv-private'
+  | 'held-procmem-write-shared' // pwrite of the write pattern to /proc/self/mem at the (read-only) mapping; needs -w
+  | 'held-procmem-write-private'
   | 'kcore'; // read the physical address through /proc/kcore's direct-map offset
 
 export const PROBE_OPS: readonly ProbeOp[] = [
@@ -28,6 +32,8 @@ export const PROBE_OPS: readonly ProbeOp[] = [
   'mmap-private',
   'touch-shared',
   'touch-private',
+  'mmap-sync-shared',
+  'mmap-sync-private',
   'hold-shared',
   'hold-private',
   'held-touch-shared',
@@ -36,6 +42,8 @@ export const PROBE_OPS: readonly ProbeOp[] = [
   'held-procmem-private',
   'held-vmreadv-shared',
   'held-vmreadv-private',
+  'held-procmem-write-shared',
+  'held-procmem-write-private',
   'kcore',
 ];
 

@@ -28,12 +28,13 @@ function unreachable(rule: string, facts: KernelFacts | undefined): string {
     case 'R-MMAP-PAT-NOSTRICT':
       return c && c.STRICT_DEVMEM ? 'STRICT_DEVMEM=y: the PAT-only check is not reached' : 'no denied page was mapped';
     case 'R-MMAP-PAT':
-      return 'no conflicting memtype reservation was probed (the guest exposes none without debugfs)';
+      return 'no O_SYNC mapping met a write-back reservation (the revoke scenario holds one over the device region)';
     case 'R-EXCL-SYSRAM':
       return 'the virtio-mem parent is System RAM, so R-DIA-RAM decides before iomem_is_exclusive() is asked';
+    case 'R-PTRACE-RO':
+      return 'needs a held mapping written through /proc/self/mem ("ptraceWrite" in a hold, as in the revoke scenario)';
     case 'R-REVOKE':
     case 'R-PTRACE-REVOKED':
-    case 'R-PTRACE-RO':
     case 'R-PTRACE-RAM':
     case 'R-PTRACE-MMIO':
     case 'R-PTRACE-VMREADV':

@@ -21,6 +21,11 @@ export interface StepObservations {
   action: Record<string, unknown>;
   /** The host's view of the device memory through the shared backend. */
   host?: unknown;
+  /**
+   * x86 PAT memtype reservations (debugfs x86/pat_memtype_list), one per
+   * line; absent when the guest does not expose them.
+   */
+  patMemtypes?: string;
 }
 
 export interface StepReport {

@@ -25,7 +25,7 @@ const action = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('access'),
-      op: z.enum(['read', 'write', 'mmap-shared', 'mmap-private', 'touch-shared', 'touch-private', 'kcore']),
+      op: z.enum(['read', 'write', 'mmap-shared', 'mmap-private', 'mmap-sync-shared', 'mmap-sync-private', 'touch-shared', 'touch-private', 'kcore']),
       deviceOffsetMiB: z.number().int().nonnegative(),
       /** Run the agent without CAP_SYS_RAWIO (root otherwise). */
       withoutRawio: z.boolean().optional(),
@@ -36,7 +36,9 @@ const action = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('hold'),
-      mappings: z.array(z.object({ name: z.string().regex(/^[a-z][a-z0-9-]*$/), target: heldTarget, private: z.boolean().optional() }).strict()).min(1),
+      mappings: z
+        .array(z.object({ name: z.string().regex(/^[a-z][a-z0-9-]*$/), target: heldTarget, private: z.boolean().optional(), ptraceWrite: z.boolean().optional() }).strict())
+        .min(1),
     })
     .strict(),
 ]);

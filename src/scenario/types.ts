@@ -26,6 +26,12 @@ export interface HeldSpec {
   /** A device-region offset, an absolute physical address, or the first unclaimed page of a PCI window. */
   target: { deviceOffsetMiB: number } | { addr: string } | { mmioHole: true };
   private?: boolean;
+  /**
+   * Also write the held (read-only) mapping through /proc/self/mem at every
+   * later step (R-PTRACE-RO; the kernel must refuse). The long-lived agent
+   * then runs with -w.
+   */
+  ptraceWrite?: boolean;
 }
 
 export interface ScenarioStep {

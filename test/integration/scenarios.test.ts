@@ -27,7 +27,7 @@ describe('scenarios on debian:bookworm (real guests)', () => {
     expectAllMatch(r);
     const status = Object.fromEntries(r.safety.map((e) => [e.id, e.status]));
     expect(status).toMatchObject({ S1: 'holds', S2: 'holds', S3: 'holds', S4: 'holds', S5: 'holds' });
-    for (const rule of ['R-REVOKE', 'R-PTRACE-REVOKED', 'R-PTRACE-MMIO', 'R-PTRACE-RAM', 'R-PTRACE-VMREADV', 'R-KCORE-OFFLINE', 'R-KCORE-HOLE']) {
+    for (const rule of ['R-REVOKE', 'R-PTRACE-REVOKED', 'R-PTRACE-RO', 'R-PTRACE-MMIO', 'R-PTRACE-RAM', 'R-PTRACE-VMREADV', 'R-KCORE-OFFLINE', 'R-KCORE-HOLE', 'R-MMAP-PAT']) {
       expect(exercised(r)).toContain(rule);
     }
     // The kernel's own answer for the held device mapping after the claim.
@@ -36,6 +36,10 @@ describe('scenarios on debian:bookworm (real guests)', () => {
     // PageOffline subblocks of the partly plugged block read as zeros through kcore (5.14+).
     const offline = r.steps.find((s) => s.name === 'plug-500M')!.probes.find((p) => p.op === 'kcore' && p.why.includes('unplugged subblock'))!;
     expect(offline.observed).toMatchObject({ result: 'ok', zero: true });
+    // An O_SYNC (UC-) mapping over the held write-back reservation of the device page: EAGAIN.
+    const hold = r.steps.find((s) => s.name === 'hold')!;
+    expect(hold.observations.patMemtypes).toMatch(/0x0000000100000000-0x0000000100001000\] write-back/);
+    expect(hold.probes.find((p) => p.op === 'mmap-sync-shared' && p.addr === '0x100000000')!.observed).toMatchObject({ result: 'errno', errno: 'EAGAIN', syscall: 'mmap' });
   }, 600_000);
 
   it('unclean-unload: the parent is kept, the reload fails EBUSY', async () => {

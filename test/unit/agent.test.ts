@@ -199,6 +199,39 @@ describe('agent write', () => {
   });
 });
 
+describe('agent O_SYNC mappings and /proc/self/mem writes of held mappings', () => {
+  it('maps on an O_SYNC fd like mmap-*', () => {
+    const { answers } = run(['-d', device], ['1 mmap-sync-shared 0x0 4096', '2 mmap-sync-private 0x1000 8192']);
+    for (const a of answers) expect(a).toMatchObject({ kind: 'probe', observed: { result: 'ok' } });
+  });
+
+  it('refuses a /proc/self/mem write of a held mapping without -w', () => {
+    const file = join(dir, 'pw-refused');
+    writeFileSync(file, Buffer.alloc(4096, 0x11));
+    const { answers } = run(['-d', file], ['1 hold-shared 0x0 4096', '2 held-procmem-write-shared 0x0 4096']);
+    expect(answers[1]).toMatchObject({ kind: 'refused', id: 2, op: 'held-procmem-write-shared' });
+    expect(readFileSync(file).equals(Buffer.alloc(4096, 0x11))).toBe(true);
+  });
+
+  it('with -w writes through /proc/self/mem and reports what the kernel said, never the file', () => {
+    // A regular file's read-only mappings: GUP refuses a forced write to a
+    // shared one (EIO) and copies a private one on write (the file keeps its bytes).
+    const file = join(dir, 'pw');
+    writeFileSync(file, Buffer.alloc(4096, 0x22));
+    const { answers } = run(['-w', '-d', file], [
+      '1 hold-shared 0x0 4096',
+      '2 hold-private 0x0 4096',
+      '3 held-procmem-write-shared 0x0 4096',
+      '4 held-procmem-write-private 0x0 4096',
+      '5 held-procmem-write-shared 0x1000 4096',
+    ]);
+    expect(answers[2]).toMatchObject({ observed: { result: 'errno', errno: 'EIO', syscall: 'pwrite' } });
+    expect(answers[3]).toMatchObject({ observed: { result: 'ok', bytes: 4096 } });
+    expect(answers[4]).toMatchObject({ observed: { result: 'errno', errno: 'ENOENT', syscall: 'hold' } });
+    expect(readFileSync(file).equals(Buffer.alloc(4096, 0x22))).toBe(true);
+  });
+});
+
 describe('agent mmap and touch', () => {
   it('maps and unmaps shared and private', () => {
     const { answers } = run(['-d', device], ['1 mmap-shared 0x0 4096', '2 mmap-private 0x1000 8192']);

@@ -1,0 +1,85 @@
+// The held-mapping uses a step makes and how they are judged (src/lab/held.ts),
+// on the synthetic q35 guest of the model tests: a /proc/self/mem write of a
+// read-only mapping (R-PTRACE-RO, and S3 once revoked) and an O_SYNC mapping
+// over a hold's write-back PAT reservation (R-MMAP-PAT).
+import { describe, expect, it } from 'vitest';
+import { parseMemtypesAnswer } from '../../src/guest/observe.js';
+import { heldUseOps, judgeHeldUses, stepClaims, useHeldSpecs, type Held } from '../../src/lab/held.js';
+import type { ProbeObserved, ProbeRecord, ProbeSpec } from '../../src/probe/types.js';
+import { facts, IOMEM, STEPS, step, BOOT_HIGH_MEMORY_END } from './model/q35.js';
+
+const device: Held = { name: 'device-first', start: 0x100000000, end: 0x100000fff, private: false, stepIndex: 1, ptraceWrite: true };
+const hole: Held = { name: 'mmio-hole', start: 0x40000000, end: 0x40000fff, private: false, stepIndex: 1, ptraceWrite: true };
+
+const MEMTYPES = `PAT memtype list:
+PAT: [mem 0x0000000040000000-0x0000000040001000] write-back
+PAT: [mem 0x0000000100000000-0x0000000100001000] write-back
+PAT: [mem 0x00000000febf8000-0x00000000febf9000] uncached-minus
+`;
+
+function uses(h: Held, observed: Partial<Record<string, ProbeObserved>>): { spec: ProbeSpec; rec: ProbeRecord }[] {
+  return useHeldSpecs([h], 100).map((spec) => ({
+    spec,
+    rec: { ...spec, addr: '0x' + spec.addr.toString(16), observed: observed[spec.op.replace(/-(shared|private)$/, '')] ?? { result: 'ok' } },
+  }));
+}
+
+describe('held mapping uses', () => {
+  it('writes through /proc/self/mem only where the scenario asked for it', () => {
+    expect(heldUseOps(hole)).toEqual(['held-touch-shared', 'held-procmem-shared', 'held-vmreadv-shared', 'held-procmem-write-shared', 'mmap-sync-shared']);
+    expect(heldUseOps({ ...hole, private: true, ptraceWrite: false })).toEqual(['held-touch-private', 'held-procmem-private', 'held-vmreadv-private', 'mmap-sync-private']);
+    expect(useHeldSpecs([hole, device], 7).map((s) => s.id)).toEqual([7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
+  });
+
+  it('R-PTRACE-RO and R-MMAP-PAT on an unclaimed MMIO page held write-back', () => {
+    const state = step(IOMEM.beforeDriver, false, [], BOOT_HIGH_MEMORY_END, { memtypes: parseMemtypesAnswer(MEMTYPES)!.entries });
+    const u = uses(hole, {
+      'held-touch': { result: 'ok', bytes: 4096, zero: false, fnv: '0'.repeat(16) },
+      'held-procmem': { result: 'ok', bytes: 4096, zero: false, fnv: '0'.repeat(16) },
+      'held-vmreadv': { result: 'errno', errno: 'EFAULT', syscall: 'process_vm_readv' },
+      'held-procmem-write': { result: 'errno', errno: 'EIO', syscall: 'pwrite' },
+      'mmap-sync': { result: 'errno', errno: 'EAGAIN', syscall: 'mmap' },
+    });
+    judgeHeldUses(facts('6.1'), state, hole, [], u);
+    const byOp = Object.fromEntries(u.map(({ spec, rec }) => [spec.op, rec]));
+    expect(byOp['held-procmem-write-shared']).toMatchObject({ verdict: 'match', expected: { rule: 'R-PTRACE-RO', errno: 'EIO' } });
+    expect(byOp['mmap-sync-shared']).toMatchObject({ verdict: 'match', expected: { rule: 'R-MMAP-PAT', errno: 'EAGAIN' } });
+    // Without the memtype list the model assumes no conflict: the same EAGAIN is a mismatch.
+    const blind = uses(hole, { 'mmap-sync': { result: 'errno', errno: 'EAGAIN', syscall: 'mmap' } });
+    judgeHeldUses(facts('6.1'), step(IOMEM.beforeDriver, false, [], BOOT_HIGH_MEMORY_END), hole, [], blind);
+    expect(blind.find((x) => x.spec.op === 'mmap-sync-shared')!.rec.verdict).toBe('mismatch');
+  });
+
+  it('S3: a /proc/self/mem write that lands on a revoked mapping is a violation', () => {
+    const claims = [stepClaims(2, STEPS.beforeDriver.iomem, STEPS.boundUnplugged)];
+    const u = uses(device, {
+      'held-touch': { result: 'signal', signal: 'SIGBUS', sigCode: 'BUS_ADRERR', bytes: 0 },
+      'held-procmem': { result: 'errno', errno: 'EIO', syscall: 'pread' },
+      'held-vmreadv': { result: 'errno', errno: 'EFAULT', syscall: 'process_vm_readv' },
+      'held-procmem-write': { result: 'ok', bytes: 4096 },
+      'mmap-sync': { result: 'errno', errno: 'EPERM', syscall: 'mmap' },
+    });
+    const evidence = judgeHeldUses(facts('6.1'), STEPS.boundUnplugged, device, claims, u);
+    const write = u.find((x) => x.spec.op === 'held-procmem-write-shared')!.rec;
+    expect(write.expected).toMatchObject({ rule: 'R-PTRACE-REVOKED', errno: 'EIO' });
+    expect(write.verdict).toBe('violation');
+    expect(evidence.filter((e) => e.property === 'S3').map((e) => e.violated)).toEqual([false, true]);
+    expect(u.find((x) => x.spec.op === 'mmap-sync-shared')!.rec).toMatchObject({ verdict: 'match', expected: { rule: 'R-MMAP-DENY' } });
+  });
+
+  it('skips a write the agent refused (no -w)', () => {
+    const u = uses(hole, { 'held-procmem-write': { result: 'refused', reason: 'write probes need -w' } });
+    judgeHeldUses(facts('6.1'), STEPS.beforeDriver, hole, [], u);
+    expect(u.find((x) => x.spec.op === 'held-procmem-write-shared')!.rec.verdict).toBe('skipped');
+  });
+});
+
+describe('parseMemtypesAnswer', () => {
+  it('reads debugfs x86/pat_memtype_list, end exclusive', () => {
+    expect(parseMemtypesAnswer(MEMTYPES)!.entries[0]).toEqual({ start: 0x40000000, end: 0x40001000, type: 'write-back' });
+  });
+  it('is undefined when the list is not readable (no debugfs, PAT off)', () => {
+    expect(parseMemtypesAnswer('')).toBeUndefined();
+    expect(parseMemtypesAnswer(undefined)).toBeUndefined();
+  });
+});
