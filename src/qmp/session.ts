@@ -6,7 +6,7 @@ import { QmpError } from './errors.js';
 import { EventStream } from './event-stream.js';
 import type { LineSink, LineTransport, OpenTransport } from './transport.js';
 import type { QmpCommands, QmpEvent, QmpEventData, QmpGreeting, QmpVersion } from './types.js';
-import { bounded } from './wait.js';
+import { aborted, bounded } from './wait.js';
 
 /** Default for each named wait; every call can override it. */
 export const QMP_TIMEOUTS = {
@@ -33,8 +33,13 @@ type ArgsOf<C extends keyof QmpCommands> = QmpCommands[C]['args'] extends undefi
 
 interface Pending {
   command: string;
+  /** Date.now() after which the command times out. */
+  deadline: number;
+  timeoutMs: number;
   resolve(value: unknown): void;
   reject(error: unknown): void;
+  /** Detaches the AbortSignal listener, if any. */
+  detach?: () => void;
 }
 
 export class QmpSession implements Disposable {
@@ -44,6 +49,15 @@ export class QmpSession implements Disposable {
   #onGreeting: ((g: QmpGreeting) => void) | undefined;
   #nextId = 1;
   readonly #pending = new Map<number, Pending>();
+  /**
+   * One timer for every command in flight, armed for the earliest deadline
+   * and left armed when a command answers in time: a round trip costs no
+   * timer set-up or tear-down (a setTimeout/clearTimeout pair per command
+   * was most of the session layer's cost over the bare transport, see
+   * docs/benchmarks.md). Unref'd: the open socket keeps the process alive.
+   */
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = Infinity;
   /** Rejecters of waits that end when the connection does (greeting, events). */
   readonly #waits = new Set<(e: QmpError) => void>();
   readonly #events = new EventStream();
@@ -107,19 +121,66 @@ export class QmpSession implements Disposable {
   execute<T = unknown>(command: string, args?: Record<string, unknown>, options?: ExecuteOptions): Promise<T>;
   execute(command: string, args?: object, options: ExecuteOptions = {}): Promise<unknown> {
     if (this.#closed !== undefined) return Promise.reject(this.#disconnected(command));
+    const timeoutMs = options.timeoutMs ?? QMP_TIMEOUTS.commandMs;
+    const signal = options.signal;
+    if (!(timeoutMs >= 0) || !Number.isFinite(timeoutMs)) {
+      return Promise.reject(new RangeError(`execute ${command}: timeoutMs must be a finite number >= 0, got ${timeoutMs}`));
+    }
+    if (signal?.aborted) return Promise.reject(aborted(`execute ${command}`, signal, { command, socketPath: this.socketPath }));
     const id = this.#nextId++;
     const message = args === undefined ? { execute: command, id } : { execute: command, arguments: args, id };
     const text = JSON.stringify(message) + '\n';
-    const bounds = { timeoutMs: options.timeoutMs ?? QMP_TIMEOUTS.commandMs, signal: options.signal };
-    return bounded(`execute ${command}`, bounds, (resolve, reject) => {
-      this.#pending.set(id, { command, resolve, reject });
+    return new Promise((resolve, reject) => {
+      const pending: Pending = { command, deadline: Date.now() + timeoutMs, timeoutMs, resolve, reject };
+      this.#pending.set(id, pending);
+      if (signal) {
+        const onAbort = (): void => {
+          if (this.#settle(id)) reject(aborted(`execute ${command}`, signal, { command, socketPath: this.socketPath }));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        pending.detach = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.#armTimer(pending.deadline);
       try {
         this.#transport!.send(text);
       } catch (e) {
-        reject(new QmpError('disconnected', `${command}: sending failed: ${String(e)}`, { command, socketPath: this.socketPath, cause: e }));
+        if (this.#settle(id)) reject(new QmpError('disconnected', `${command}: sending failed: ${String(e)}`, { command, socketPath: this.socketPath, cause: e }));
       }
-      return () => this.#pending.delete(id);
-    }, { command, socketPath: this.socketPath });
+    });
+  }
+
+  /** Takes a command out of the pending map; undefined if it had already ended. */
+  #settle(id: number): Pending | undefined {
+    const p = this.#pending.get(id);
+    if (!p) return undefined;
+    this.#pending.delete(id);
+    p.detach?.();
+    return p;
+  }
+
+  #armTimer(deadline: number): void {
+    if (this.#timer && deadline >= this.#timerAt) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timerAt = deadline;
+    this.#timer = setTimeout(() => this.#expire(), Math.max(0, deadline - Date.now()));
+    this.#timer.unref();
+  }
+
+  /** Rejects the commands past their deadline; re-arms for the next one. */
+  #expire(): void {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    const now = Date.now();
+    let next = Infinity;
+    for (const [id, p] of this.#pending) {
+      if (p.deadline <= now) {
+        this.#settle(id);
+        p.reject(new QmpError('timeout', `execute ${p.command}: no answer within ${p.timeoutMs} ms`, {
+          command: p.command, socketPath: this.socketPath, wait: `execute ${p.command}`, timeoutMs: p.timeoutMs,
+        }));
+      } else if (p.deadline < next) next = p.deadline;
+    }
+    if (next !== Infinity) this.#armTimer(next);
   }
 
   on(type: 'event', listener: (event: QmpEvent) => void): this;
@@ -220,9 +281,8 @@ export class QmpSession implements Disposable {
   #reply(message: Record<string, unknown>): void {
     // Replies without an id of ours (e.g. to a line QEMU could not parse)
     // or after their wait timed out have no one to go to.
-    const pending = typeof message.id === 'number' ? this.#pending.get(message.id) : undefined;
+    const pending = typeof message.id === 'number' ? this.#settle(message.id) : undefined;
     if (!pending) return;
-    this.#pending.delete(message.id as number);
     if ('error' in message) {
       const err = (message.error ?? {}) as { class?: string; desc?: string };
       pending.reject(new QmpError('command-failed', `${pending.command}: ${err.class}: ${err.desc}`, {
@@ -241,8 +301,10 @@ export class QmpSession implements Disposable {
   #shutDown(error: QmpError | null): void {
     if (this.#closed !== undefined) return;
     this.#closed = error;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
     for (const [id, p] of this.#pending) {
-      this.#pending.delete(id);
+      this.#settle(id);
       p.reject(this.#disconnected(p.command));
     }
     for (const reject of [...this.#waits]) reject(this.#disconnected());

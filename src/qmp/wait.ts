@@ -1,6 +1,7 @@
-// Every wait in the QMP clients goes through bounded(): it has a name, a
-// timeout and an optional AbortSignal, and it always unregisters whatever it
-// was waiting on, however it ends.
+// The QMP clients' waits (connect, greeting, events) go through bounded():
+// each has a name, a timeout and an optional AbortSignal, and always
+// unregisters whatever it was waiting on, however it ends. Commands keep
+// the same contract with one shared deadline timer (session.ts execute()).
 import { QmpError } from './errors.js';
 
 export interface WaitBounds {

@@ -307,6 +307,26 @@ describe.each(kinds)('%s', (name, connect) => {
     expect([w.reason, w.wait]).toEqual(['timeout', 'event RESET']);
   });
 
+  it('times each command out by its own deadline while others are in flight', async () => {
+    const c = await open();
+    const long = c.execute('query-version', undefined, { timeoutMs: 5000 });
+    const longReq = await conn.next();
+    const short = c.execute('query-status', undefined, { timeoutMs: 40 });
+    await conn.next();
+    const t0 = Date.now();
+    expect((await rejection(short)).reason).toBe('timeout');
+    expect(Date.now() - t0).toBeLessThan(2000);
+    conn.reply(longReq, GREETING.QMP.version); // the long one is still waiting
+    expect((await long).qemu.major).toBe(7);
+    // Answered commands leave the shared timer armed for a later deadline; a
+    // new shorter one must still be timed from its own start.
+    const t1 = Date.now();
+    const again = c.execute('query-status', undefined, { timeoutMs: 30 });
+    await conn.next();
+    expect((await rejection(again)).timeoutMs).toBe(30);
+    expect(Date.now() - t1).toBeLessThan(2000);
+  });
+
   it('stops waiting when the signal aborts', async () => {
     const c = await open();
     const ac = new AbortController();
