@@ -30,6 +30,11 @@ for m in virtio_pci virtio_net; do
   [ -d "/sys/module/$m" ] || modprobe "$m" || log "modprobe $m failed"
 done
 
+# The CRNG's seed (the lab adds a virtio-rng device): dropbear's first
+# getrandom() blocks until the CRNG is ready. Kernels built without it
+# just take longer to answer SSH.
+[ -d /sys/module/virtio_rng ] || modprobe virtio_rng 2>/dev/null || true
+
 ip link set lo up
 # Without eth0 the host can never reach the guest: say so, so the lab stops
 # waiting for SSH (e.g. lockdown refusing to load virtio_net's modules).

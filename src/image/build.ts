@@ -16,6 +16,14 @@ import { formatModulesDep, moduleClosure, parseBuiltin, parseModulesDep, readMod
 /** Bump when the image layout changes, so old cache entries are not reused. */
 const LAYOUT_VERSION = 2;
 export const GUEST_MODULES = ['virtio_pci', 'virtio_net', 'virtio_mem'];
+/** Taken when the kernel has them: virtio_rng seeds the guest's CRNG (see rngArgs()). */
+export const OPTIONAL_GUEST_MODULES = ['virtio_rng'];
+
+/** The module files the image carries: the guest's modules and the optional ones the kernel has. */
+function guestClosure(dep: ReturnType<typeof parseModulesDep>, builtin: Set<string>) {
+  const optional = OPTIONAL_GUEST_MODULES.filter((m) => dep.has(m) || builtin.has(m));
+  return moduleClosure([...GUEST_MODULES, ...optional], dep, builtin);
+}
 /** Host binaries copied into the image; the environment may point at other builds. */
 const BUSYBOX = process.env.DEVMEM_LAB_BUSYBOX || '/bin/busybox';
 const DROPBEAR = process.env.DEVMEM_LAB_DROPBEAR || '/usr/sbin/dropbear';
@@ -58,7 +66,7 @@ async function readKernelModules(kernel: ResolvedKernel): Promise<CpioEntry[]> {
     });
   });
   const builtin = parseBuiltin(await readFile(join(kernel.modulesDir, 'modules.builtin'), 'utf8').catch(() => ''));
-  const closure = moduleClosure(GUEST_MODULES, parseModulesDep(depText), builtin);
+  const closure = guestClosure(parseModulesDep(depText), builtin);
   const base = `lib/modules/${kernel.release}`;
   const entries: CpioEntry[] = [];
   for (const m of closure) {
@@ -90,7 +98,7 @@ async function imageKey(kernel: ResolvedKernel, dropbearLibs: string[]): Promise
   const builtin = parseBuiltin(await readFile(join(kernel.modulesDir, 'modules.builtin'), 'utf8').catch(() => ''));
   let closure: string[] = [];
   try {
-    closure = moduleClosure(GUEST_MODULES, parseModulesDep(depText), builtin).map((m) => join(kernel.modulesDir, m.path));
+    closure = guestClosure(parseModulesDep(depText), builtin).map((m) => join(kernel.modulesDir, m.path));
   } catch {
     // A missing module is reported by the build itself, with its name.
   }

@@ -23,6 +23,8 @@ import { parseConfigText } from './config.js';
 import { dirFingerprint, ensureDepmod, exists, loadCachedKernel, sha256File, writeManifest } from './entry.js';
 import { formatFragment, mergeOptions, parseFragmentText, unmetOptions } from './fragment.js';
 import { buildToolsMissing, BUILD_PACKAGES } from './tools.js';
+import { aptGet } from './apt.js';
+import { aptContextFor, resolveDebianPackage } from './debian.js';
 import type { ConfigOption, KernelSpec, ResolvedKernel } from './types.js';
 
 const LAYOUT_VERSION = 1;
@@ -81,6 +83,38 @@ async function debianSource(pkg: string, series: string, opts: BuildOptions): Pr
     series,
     unpack: async (dst, signal) => {
       await run('tar', ['-xf', tarball, '-C', dst, '--strip-components=1'], { signal, what: `unpacking ${tarball}` });
+    },
+  };
+}
+
+/**
+ * linux-source-X.Y of a named Debian suite, fetched with apt-get download
+ * (the host's apt for its own suite, private state for any other; no root)
+ * and unpacked only when a build needs it. The .deb is kept in the cache
+ * beside the private apt state, so a rebuild with other options downloads
+ * nothing.
+ */
+async function suiteSource(pkg: string, series: string, suite: string, opts: BuildOptions): Promise<Source> {
+  const spec = { kind: 'debian-package', pkg, suite, text: `debian:${suite}/${pkg}` } as const;
+  const ctx = await aptContextFor(spec, opts);
+  const { name, version } = await resolveDebianPackage(spec, ctx);
+  const debDir = join(cacheRoot(), 'sources', `${name}_${version}`.replace(/[^A-Za-z0-9._+-]/g, '_'));
+  return {
+    identity: `${name} ${version} (${suite})`,
+    series,
+    unpack: async (dst, signal) => {
+      await buildCacheEntry(debDir, async (scratch) => {
+        opts.onProgress?.(`downloading ${name} ${version} from ${suite}`);
+        await aptGet(ctx, ['download', `${name}=${version}`], { cwd: scratch, signal, what: `apt-get download ${name}` });
+      });
+      const deb = (await readdir(debDir)).find((n) => n.endsWith('.deb'));
+      if (!deb) throw new LabError('E_KERNEL_DOWNLOAD', 'run', `apt-get download left no .deb for ${name} in ${debDir}`);
+      const root = join(dst, '..', 'deb');
+      await run('dpkg-deb', ['-x', join(debDir, deb), root], { signal, what: 'dpkg-deb -x' });
+      const tarball = (await readdir(join(root, 'usr', 'src')).catch(() => [] as string[])).find((n) => /^linux-source-[^/]+\.tar\.(xz|bz2|gz)$/.test(n));
+      if (!tarball) throw new LabError('E_KERNEL_SOURCE_MISSING', 'run', `${name} ${version} has no usr/src/linux-source-*.tar.*`);
+      await run('tar', ['-xf', join(root, 'usr', 'src', tarball), '-C', dst, '--strip-components=1'], { signal, what: `unpacking ${tarball}` });
+      await rm(root, { recursive: true, force: true });
     },
   };
 }
@@ -186,7 +220,8 @@ async function make(src: string, args: string[], log: string, opts: BuildOptions
 }
 
 export async function resolveBuildKernel(spec: BuildSpec, opts: BuildOptions = {}): Promise<ResolvedKernel> {
-  const src = spec.source.kind === 'debian' ? await debianSource(spec.source.pkg, spec.source.series, opts) : await dirSource(spec.source.dir);
+  const s = spec.source;
+  const src = s.kind === 'dir' ? await dirSource(s.dir) : s.suite ? await suiteSource(s.pkg, s.series, s.suite, opts) : await debianSource(s.pkg, s.series, opts);
   const base = await baseFragment(src.series);
   const options = await userOptions(spec, opts.configFragment);
   const compiler = (await run('gcc', ['--version']).catch(() => ({ stdout: 'gcc ?' }))).stdout.split('\n')[0];

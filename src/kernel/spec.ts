@@ -14,7 +14,7 @@ export const KERNEL_FORMS = [
   'debian:<suite>/<package> (a package of another suite)',
   'path:<bzImage> (with --modules DIR and --config FILE unless they sit beside it)',
   'tree:<dir> (a built kernel tree: arch/x86/boot/bzImage, .config, modules.order)',
-  'build:linux-source-<x.y>[+NAME=value,…] or build:<source dir>[+NAME=value,…] (a minimal guest kernel built from source)',
+  'build:[<suite>/]linux-source-<x.y>[+NAME=value,…] or build:<source dir>[+NAME=value,…] (a minimal guest kernel built from source)',
 ];
 const FORMS = KERNEL_FORMS.join('; ');
 
@@ -53,6 +53,10 @@ function parseBuild(text: string, rest: string): KernelSpec {
   if (source === '') throw bad(`no source in ${JSON.stringify(text)}`);
   const deb = /^linux-source-([0-9]+\.[0-9]+)$/.exec(source);
   if (deb) return { kind: 'build', source: { kind: 'debian', pkg: source, series: deb[1] }, options, text };
+  // A source package of another Debian suite, as debian:<suite>/<package> (a
+  // relative directory of that shape is written ./<dir>).
+  const other = /^([a-z][a-z0-9-]*)\/(linux-source-([0-9]+\.[0-9]+))$/.exec(source);
+  if (other) return { kind: 'build', source: { kind: 'debian', pkg: other[2], series: other[3], suite: other[1] }, options, text };
   if (!source.includes('/') && !source.startsWith('.')) {
     throw inputError('E_KERNEL_SPEC', `build:${source}: not a Debian source package nor a path`,
       'write build:linux-source-<x.y> (e.g. build:linux-source-6.1) or a path to a kernel source tree (e.g. build:./linux or build:/usr/src/linux)');

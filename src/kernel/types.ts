@@ -46,4 +46,10 @@ export type KernelSpec =
   /** A built kernel tree: arch/x86/boot/bzImage, .config, modules.order. */
   | { kind: 'tree'; dir: string; text: string }
   /** A kernel built from a Debian linux-source-X.Y package or a source tree, with extra options. */
-  | { kind: 'build'; source: { kind: 'debian'; pkg: string; series: string } | { kind: 'dir'; dir: string }; options: ConfigOption[]; text: string };
+  | {
+      kind: 'build';
+      /** A Debian linux-source-X.Y package (of the host's suite, or of `suite` via private apt), or a tree. */
+      source: { kind: 'debian'; pkg: string; series: string; suite?: string } | { kind: 'dir'; dir: string };
+      options: ConfigOption[];
+      text: string;
+    };

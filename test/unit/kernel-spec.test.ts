@@ -30,6 +30,11 @@ describe('kernel specs', () => {
     });
     expect(parseKernelSpec('build:/src/linux+fix/v2+NR_CPUS=4')).toMatchObject({ source: { kind: 'dir', dir: '/src/linux+fix/v2' }, options: [{ name: 'NR_CPUS', value: '4' }] });
     expect(parseKernelSpec('build:./linux')).toMatchObject({ source: { kind: 'dir', dir: `${process.cwd()}/linux` }, options: [] });
+    expect(parseKernelSpec('build:bullseye/linux-source-5.10+STRICT_DEVMEM=n')).toMatchObject({
+      source: { kind: 'debian', pkg: 'linux-source-5.10', series: '5.10', suite: 'bullseye' },
+      options: [{ name: 'STRICT_DEVMEM', value: 'n' }],
+    });
+    expect(parseKernelSpec('build:./bullseye/linux-source-5.10')).toMatchObject({ source: { kind: 'dir', dir: `${process.cwd()}/bullseye/linux-source-5.10` } });
     expect(parseKernelSpec('build:/src/linux+stable')).toMatchObject({ source: { kind: 'dir', dir: '/src/linux+stable' } });
   });
   it('keeps the last assignment of a repeated option', () => {

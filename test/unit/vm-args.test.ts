@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { consoleArgs, kernelArgs, machineArgs, memoryArgs, netArgs, qemuArgv, virtioMemArgs } from '../../src/vm/args.js';
+import { consoleArgs, kernelArgs, machineArgs, memoryArgs, netArgs, qemuArgv, rngArgs, virtioMemArgs } from '../../src/vm/args.js';
 import { validateProfile, type MachineProfile } from '../../src/vm/profile.js';
 
 const profile: MachineProfile = {
@@ -31,6 +31,10 @@ describe('QEMU argument builders', () => {
     expect(after(a, '-device')).toBe('virtio-mem-pci,id=vm0,memdev=vm0-mem,block-size=2M,requested-size=0M');
     const old = virtioMemArgs({ ...profile, virtioMem: { ...profile.virtioMem, unpluggedInaccessible: 'off' } }, { backend: 'b' });
     expect(after(old, '-device')).toMatch(/,unplugged-inaccessible=off$/);
+  });
+
+  it('entropy for the guest from the host: virtio-rng on /dev/urandom', () => {
+    expect(rngArgs()).toEqual(['-object', 'rng-random,id=rng0,filename=/dev/urandom', '-device', 'virtio-rng-pci,rng=rng0']);
   });
 
   it('network: SSH forwarded on loopback only, guest restricted', () => {
