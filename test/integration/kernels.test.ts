@@ -89,3 +89,43 @@ describe('debian:bookworm@6.12 with lockdown=integrity (real QEMU guest)', () =>
     expect(report.coverage!.find((c) => c.rule === 'R-OPEN-LOCKDOWN')?.status).toBe('exercised');
   });
 });
+
+// A kernel without STRICT_DEVMEM, which only 5.10–5.15 can pair with
+// virtio-mem (5.16+: VIRTIO_MEM depends on EXCLUSIVE_SYSTEM_RAM), built from
+// bullseye's source package (downloaded with private apt; about 3 minutes to
+// build on 2 cores, then cached). /dev/mem then reads any page below
+// high_memory: the model must still match, the PAT check refuses mmap of
+// RAM (R-MMAP-PAT-NOSTRICT), and the safety checks must catch what the
+// kernel lets through — reads of the bound device region (S1) and of
+// unplugged blocks still below high_memory (S4, seen from the host).
+describe('build:bullseye/linux-source-5.10 without STRICT_DEVMEM (real QEMU guest)', () => {
+  let report: Report;
+
+  beforeAll(async () => {
+    ({ report } = await labRun(LIFECYCLE, { kernel: 'build:bullseye/linux-source-5.10+STRICT_DEVMEM=n,IO_STRICT_DEVMEM=n' }));
+  }, 2_400_000);
+
+  afterAll(removeScratch);
+
+  it('matches the model, with mmap of RAM refused by PAT alone', () => {
+    expect(report.error).toBeUndefined();
+    expect(report.environment.kernel?.release).toMatch(/^5\.10\./);
+    expect(report.environment.model?.config).toMatchObject({ STRICT_DEVMEM: false, X86_PAT: true });
+    expect(report.summary.mismatches).toBe(0);
+    expect(report.summary.checks.mismatch).toBe(0);
+    expect(report.coverage!.find((c) => c.rule === 'R-MMAP-PAT-NOSTRICT')?.status).toBe('exercised');
+    const plugged = report.steps.find((s) => s.name === 'plug-512M')!;
+    expect(plugged.probes.find((p) => p.op === 'mmap-shared' && p.addr === '0x100000000')!.observed).toMatchObject({ result: 'errno', errno: 'EINVAL', syscall: 'mmap' });
+  });
+
+  it('flags what the kernel lets through: S1 for reads of the bound region, S4 for touched unplugged blocks', () => {
+    const status = Object.fromEntries(report.safety.map((e) => [e.id, e.status]));
+    expect(status).toMatchObject({ S1: 'violated', S4: 'violated' });
+    const plugged = report.steps.find((s) => s.name === 'plug-512M')!;
+    expect(plugged.probes.find((p) => p.op === 'read' && p.addr === '0x100000000')).toMatchObject({ verdict: 'violation', observed: { result: 'ok', bytes: 4096 } });
+    // The blocks the guest read after they were unplugged, and only those, are populated on the host.
+    const s4 = report.safety.find((e) => e.id === 'S4')!.evidence.join('\n');
+    expect(s4).toMatch(/unplug-to-256M: populated pages in unplugged blocks: block 128 at 0x110000000/);
+    expect(report.steps.find((s) => s.name === 'plug-512M')!.probes.filter((p) => p.verdict === 'violation').every((p) => p.op === 'read')).toBe(true);
+  });
+});
