@@ -19,6 +19,11 @@ export function generateRunKey(): RunKey {
   return { privateKey: k.private, publicKey: k.public };
 }
 
+const errorText = (e: unknown): string => {
+  const err = e as { message?: string; level?: string; code?: string };
+  return [err.level, err.code, err.message ?? String(e)].filter(Boolean).join(' ');
+};
+
 /** Quotes one word for the guest's /bin/sh. */
 export const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -58,6 +63,9 @@ export class GuestChannel {
     const pinned = Buffer.from(opts.hostKey.split(' ')[1] ?? '', 'base64');
     const deadline = Date.now() + opts.timeoutMs;
     let last: unknown;
+    // Each distinct failure and how often it came: what a failed connect
+    // reports, so the cause is in the report and not only in the cause chain.
+    const failures = new Map<string, number>();
     while (Date.now() < deadline) {
       opts.signal?.throwIfAborted();
       opts.check?.();
@@ -66,12 +74,15 @@ export class GuestChannel {
       } catch (e) {
         last = e;
         if ((e as LabError).code === 'E_SSH_HOSTKEY') throw e;
+        const what = errorText(e);
+        failures.set(what, (failures.get(what) ?? 0) + 1);
         await sleep(200, opts.signal);
       }
     }
-    throw new LabError('E_SSH_CONNECT', 'run', `no SSH connection to the guest within ${opts.timeoutMs} ms`, {
+    const seen = [...failures].map(([what, n]) => `${what} (×${n})`).join('; ');
+    throw new LabError('E_SSH_CONNECT', 'run', `no SSH connection to the guest within ${opts.timeoutMs} ms${seen ? `: ${seen}` : ''}`, {
       cause: last,
-      context: { port: opts.port },
+      context: { port: opts.port, attempts: Object.fromEntries(failures) },
     });
   }
 
