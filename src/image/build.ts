@@ -93,7 +93,11 @@ function dirsOf(paths: string[]): CpioEntry[] {
  * given with other modules never reuses an image built with the old ones.
  */
 async function imageKey(kernel: ResolvedKernel, dropbearLibs: string[]): Promise<string> {
-  const files = [pkgPath('guest-image/init.sh'), pkgPath('guest-image/agent.c'), BUSYBOX, DROPBEAR, ...dropbearLibs];
+  // The lab's own files by their name in the package, so every checkout of
+  // the same sources shares one image; host files by their path.
+  const own = ['guest-image/init.sh', 'guest-image/agent.c'];
+  const host = [BUSYBOX, DROPBEAR, ...dropbearLibs];
+  const files = [...own.map((f) => pkgPath(f)), ...host];
   const depText = await readFile(join(kernel.modulesDir, 'modules.dep'), 'utf8').catch(() => '');
   const builtin = parseBuiltin(await readFile(join(kernel.modulesDir, 'modules.builtin'), 'utf8').catch(() => ''));
   let closure: string[] = [];
@@ -103,7 +107,7 @@ async function imageKey(kernel: ResolvedKernel, dropbearLibs: string[]): Promise
     // A missing module is reported by the build itself, with its name.
   }
   const contents = await Promise.all([...files, ...closure].map((f) => readFile(f)));
-  return sha256(String(LAYOUT_VERSION), kernel.imageSha256, kernel.release, depText, ...files, ...closure, ...contents).slice(0, 24);
+  return sha256(String(LAYOUT_VERSION), kernel.imageSha256, kernel.release, depText, ...own, ...host, ...closure, ...contents).slice(0, 24);
 }
 
 export async function buildGuestImage(kernel: ResolvedKernel, opts: { onProgress?: (msg: string) => void } = {}): Promise<GuestImage> {
