@@ -7,6 +7,7 @@ import type { GuestBootFacts } from '../guest/observe.js';
 import {
   checkHighMemory,
   checkVirtioMemShape,
+  predictKcore,
   predictReload,
   predictUnload,
   checkS1,
@@ -22,7 +23,7 @@ import {
   type SafetyEvidence,
   type StepState,
 } from '../model/index.js';
-import type { ProbeRecord, ProbeSpec } from '../probe/types.js';
+import type { ProbeObserved, ProbeRecord, ProbeSpec } from '../probe/types.js';
 import type { DeviceInfo } from '../qmp/device.js';
 
 export function kernelFacts(boot: GuestBootFacts, configText: string): KernelFacts {
@@ -107,9 +108,17 @@ export function stepChecks(opts: {
   const { facts, state, previous } = opts;
   const out: StepCheck[] = [];
   if (opts.action.kind === 'host-pattern' && opts.hostPattern) {
-    // Not a model rule: the host's and the guest's views of one plugged page.
+    // Not a model rule: the host's and the guest's views of one plugged page,
+    // when the kernel lets the guest read /proc/kcore at all; when the model
+    // says it cannot (lockdown=confidentiality), the refusal is judged instead.
     const p = opts.hostPattern;
-    out.push({ rule: 'HOST-GUEST-CROSSCHECK', verdict: p.agree ? 'match' : 'mismatch', message: `host wrote FNV ${p.hostFnv} at ${p.addr}; guest read ${JSON.stringify(p.guest)} through /proc/kcore` });
+    const kcore = predictKcore(facts, { page: 'online', capSysRawio: true, lockdown: state.lockdown });
+    if (kcore.outcome === 'errno') {
+      const j = explainJudgement(kcore, p.guest as ProbeObserved);
+      out.push({ rule: kcore.rule, verdict: j.verdict === 'match' ? 'match' : 'mismatch', message: `no host/guest cross-check: ${kcore.why}; guest read ${JSON.stringify(p.guest)}` });
+    } else {
+      out.push({ rule: 'HOST-GUEST-CROSSCHECK', verdict: p.agree ? 'match' : 'mismatch', message: `host wrote FNV ${p.hostFnv} at ${p.addr}; guest read ${JSON.stringify(p.guest)} through /proc/kcore` });
+    }
   }
   out.push(...checkVirtioMemShape(facts, state).map((f): StepCheck => ({ rule: f.rule, verdict: f.ok ? 'match' : 'mismatch', message: f.message })));
   if (previous && !Number.isNaN(previous.highMemoryEnd) && !Number.isNaN(state.highMemoryEnd)) {
