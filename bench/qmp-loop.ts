@@ -22,13 +22,19 @@ export interface QmpResult {
   requestedSize: number;
 }
 
-export async function qmpLoop(client: QmpSession, p: QmpParams): Promise<QmpResult> {
-  const requestedSize = await client.execute<number>('qom-get', { path: p.device, property: 'requested-size' });
+/** One QMP command's round trip, however the competitor sends it. */
+export type QmpExec = (command: string, args?: Record<string, unknown>) => Promise<unknown>;
+
+/** The loop over a QmpSession (native and plain clients). */
+export const qmpLoop = (client: QmpSession, p: QmpParams): Promise<QmpResult> => qmpExecLoop((c, a) => client.execute(c, a), p);
+
+export async function qmpExecLoop(exec: QmpExec, p: QmpParams): Promise<QmpResult> {
+  const requestedSize = (await exec('qom-get', { path: p.device, property: 'requested-size' })) as number;
   const calls: Record<QmpCommandName, () => Promise<unknown>> = {
-    'query-status': () => client.execute('query-status'),
-    'qom-get': () => client.execute('qom-get', { path: p.device, property: 'requested-size' }),
+    'query-status': () => exec('query-status'),
+    'qom-get': () => exec('qom-get', { path: p.device, property: 'requested-size' }),
     // The same value back: no resize, only the property write path.
-    'qom-set': () => client.execute('qom-set', { path: p.device, property: 'requested-size', value: requestedSize }),
+    'qom-set': () => exec('qom-set', { path: p.device, property: 'requested-size', value: requestedSize }),
   };
   const samplesNs = { 'query-status': [], 'qom-get': [], 'qom-set': [] } as Record<QmpCommandName, number[]>;
   for (let i = 0; i < p.warmup + p.iterations; i++) {

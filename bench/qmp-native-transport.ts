@@ -5,7 +5,7 @@
 // this minus C is Node's and the addon's (event loop wakeup, N-API callback).
 import { openNativeTransport } from '../src/qmp/native-transport.js';
 import { competitorMain } from './competitor.js';
-import { QMP_COMMANDS, type QmpCommandName, type QmpParams, type QmpResult } from './qmp-loop.js';
+import { qmpExecLoop, type QmpParams, type QmpResult } from './qmp-loop.js';
 
 competitorMain<QmpParams, QmpResult>(async (p) => {
   let onLine: ((msg: Record<string, unknown>) => void) | undefined;
@@ -30,22 +30,7 @@ competitorMain<QmpParams, QmpResult>(async (p) => {
         transport.send(JSON.stringify(args ? { execute, arguments: args, id: id++ } : { execute, id: id++ }) + '\n');
       });
     await exec('qmp_capabilities');
-    const requestedSize = (await exec('qom-get', { path: p.device, property: 'requested-size' })) as number;
-    const calls: Record<QmpCommandName, () => Promise<unknown>> = {
-      'query-status': () => exec('query-status'),
-      'qom-get': () => exec('qom-get', { path: p.device, property: 'requested-size' }),
-      'qom-set': () => exec('qom-set', { path: p.device, property: 'requested-size', value: requestedSize }),
-    };
-    const samplesNs = { 'query-status': [], 'qom-get': [], 'qom-set': [] } as Record<QmpCommandName, number[]>;
-    for (let i = 0; i < p.warmup + p.iterations; i++) {
-      for (const name of QMP_COMMANDS) {
-        const t0 = process.hrtime.bigint();
-        await calls[name]();
-        const ns = Number(process.hrtime.bigint() - t0);
-        if (i >= p.warmup) samplesNs[name].push(ns);
-      }
-    }
-    return { samplesNs, requestedSize };
+    return await qmpExecLoop(exec, p);
   } finally {
     transport.close();
   }
