@@ -77,9 +77,16 @@ const kind = (h: Held) => (h.private ? 'private' : 'shared');
 export const holdSpecs = (held: Held[], firstId: number): ProbeSpec[] =>
   held.map((h, i) => ({ id: firstId + i, op: `hold-${kind(h)}` as ProbeOp, addr: h.start, len: PAGE, why: `hold ${h.name}` }));
 
+const useSpec = (h: Held, op: ProbeOp, id: number): ProbeSpec => ({
+  id,
+  op,
+  addr: h.start,
+  len: PAGE,
+  why: op.startsWith('mmap-sync') ? `O_SYNC mapping over held ${h.name}` : `held ${h.name}`,
+});
+
 /** A fresh mapping of the held page on an O_SYNC fd, made while the hold keeps its reservation. */
-export const syncMapSpecs = (held: Held[], firstId: number): ProbeSpec[] =>
-  held.map((h, i) => ({ id: firstId + i, op: `mmap-sync-${kind(h)}` as ProbeOp, addr: h.start, len: PAGE, why: `O_SYNC mapping over held ${h.name}` }));
+export const syncMapSpecs = (held: Held[], firstId: number): ProbeSpec[] => held.map((h, i) => useSpec(h, `mmap-sync-${kind(h)}`, firstId + i));
 
 /** The uses of one held mapping at a later step, in order. */
 export function heldUseOps(h: Held): ProbeOp[] {
@@ -90,7 +97,7 @@ export function heldUseOps(h: Held): ProbeOp[] {
 /** Every held mapping's uses (heldUseOps), mapping by mapping. */
 export function useHeldSpecs(held: Held[], firstId: number): ProbeSpec[] {
   let id = firstId;
-  return held.flatMap((h) => heldUseOps(h).map((op) => ({ id: id++, op, addr: h.start, len: PAGE, why: op.startsWith('mmap-sync') ? `O_SYNC mapping over held ${h.name}` : `held ${h.name}` })));
+  return held.flatMap((h) => heldUseOps(h).map((op) => useSpec(h, op, id++)));
 }
 
 const ramNames = /^(System RAM|Kernel (code|rodata|data|bss))/;
