@@ -28,6 +28,9 @@ import { kernelFacts } from './judge.js';
 import { runStep, StepFailed, TIMEOUTS, type StepContext, type Timeouts } from './step.js';
 import { classifyFault, consoleFinding } from './faults.js';
 
+/** Boots of one run when a guest comes up but never serves SSH (see bootRetries in the report). */
+const BOOT_ATTEMPTS = 2;
+
 export { TIMEOUTS, type Timeouts } from './step.js';
 
 export type AccelMode = 'auto' | 'tcg' | 'kvm';
@@ -107,23 +110,42 @@ export async function runLab(opts: RunOptions): Promise<Report> {
     const key = generateRunKey();
 
     const tBoot = Date.now();
-    vm = await startVm(opts, t, onConsoleLine, profile, kernel.image, [image.cpio, runCpio(runId, key.publicKey)]);
-    ev.emit({ type: 'vm-start', argv: vm.argv, accel: vm.accel, sshPort: vm.sshPort, pid: vm.proc.pid ?? -1, dir: vm.paths.dir });
-    const liveVm = vm;
-    await pollUntil('QMP socket', () => access(liveVm.paths.qmpSocket, constants.F_OK).then(() => true, () => undefined), {
-      timeoutMs: t.qmpConnect, intervalMs: 20, signal: opts.signal, check: () => liveVm.checkAlive(),
-    });
-    qmp = await QmpClient.connect(vm.paths.qmpSocket, { timeoutMs: t.qmpConnect, signal: opts.signal });
-    // QEMU has created the backend by the time QMP answers, and loaded the
-    // kernel and initrd once the machine exists (query-status answers).
-    // Writable only when a scenario has the host write a pattern (data, never code).
-    shm = ShmBackend.open(vm.paths.backend, { writable: opts.scenario.steps.some((st) => st.action.kind === 'host-pattern') });
-    await qmp.execute('query-status');
-    await vm.detachFiles();
-    const v = qmp.version;
-    report.environment.qemu = { version: `${v.qemu.major}.${v.qemu.minor}.${v.qemu.micro}${v.package ? ` ${v.package.trim()}` : ''}`, argv: vm.argv, accel: vm.accel };
-    await vm.waitForConsole('guest init "ready" on the console', /devmem-lab-init: ready/, t.guestReady, opts.signal);
-    ch = await GuestChannel.connect({ port: vm.sshPort, key, hostKey: image.hostKey, timeoutMs: t.ssh, signal: opts.signal, check: () => checkGuestInit(liveVm) });
+    for (let attempt = 1; ; attempt++) {
+      vm = await startVm(opts, t, onConsoleLine, profile, kernel.image, [image.cpio, runCpio(runId, key.publicKey)]);
+      ev.emit({ type: 'vm-start', argv: vm.argv, accel: vm.accel, sshPort: vm.sshPort, pid: vm.proc.pid ?? -1, dir: vm.paths.dir });
+      const liveVm = vm;
+      await pollUntil('QMP socket', () => access(liveVm.paths.qmpSocket, constants.F_OK).then(() => true, () => undefined), {
+        timeoutMs: t.qmpConnect, intervalMs: 20, signal: opts.signal, check: () => liveVm.checkAlive(),
+      });
+      qmp = await QmpClient.connect(vm.paths.qmpSocket, { timeoutMs: t.qmpConnect, signal: opts.signal });
+      // QEMU has created the backend by the time QMP answers, and loaded the
+      // kernel and initrd once the machine exists (query-status answers).
+      // Writable only when a scenario has the host write a pattern (data, never code).
+      shm = ShmBackend.open(vm.paths.backend, { writable: opts.scenario.steps.some((st) => st.action.kind === 'host-pattern') });
+      await qmp.execute('query-status');
+      await vm.detachFiles();
+      const v = qmp.version;
+      report.environment.qemu = { version: `${v.qemu.major}.${v.qemu.minor}.${v.qemu.micro}${v.package ? ` ${v.package.trim()}` : ''}`, argv: vm.argv, accel: vm.accel };
+      await vm.waitForConsole('guest init "ready" on the console', /devmem-lab-init: ready/, t.guestReady, opts.signal);
+      try {
+        ch = await GuestChannel.connect({ port: vm.sshPort, key, hostKey: image.hostKey, timeoutMs: t.ssh, signal: opts.signal, check: () => checkGuestInit(liveVm) });
+        break;
+      } catch (e) {
+        // Init said "ready" (network and sshd up) yet no session came: a
+        // guest that failed to serve SSH this once, cause unknown. One more
+        // boot, recorded; any other failure, or a second one, ends the run.
+        if ((e as LabError).code !== 'E_SSH_CONNECT' || attempt >= BOOT_ATTEMPTS) throw e;
+        (report.environment.bootRetries ??= []).push({ code: 'E_SSH_CONNECT', message: errorMessage(e), consoleTail: vm.consoleTail.slice(-30) });
+        ev.emit({ type: 'progress', message: `${errorMessage(e)}; relaunching the guest (attempt ${attempt + 1} of ${BOOT_ATTEMPTS})` });
+        await save();
+        qmp.close();
+        shm.close();
+        await vm.dispose();
+        qmp = undefined;
+        shm = undefined;
+        vm = undefined;
+      }
+    }
     ev.emit({ type: 'guest-ready', ms: Date.now() - tBoot });
     const boot = await readBootFacts(ch);
     report.environment.guest = { version: boot.procVersion, cmdline: boot.cmdline, physBits: boot.physBits, lockdown: boot.lockdown };

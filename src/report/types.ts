@@ -60,6 +60,11 @@ export interface Environment {
   scenario: string;
   /** What the model was given (flags of iomem resources are inferred from names). */
   model: unknown;
+  /**
+   * Guests relaunched because init said "ready" but no SSH session came:
+   * each failed boot's error and its last console lines.
+   */
+  bootRetries?: { code: string; message: string; consoleTail: string[] }[];
 }
 
 export interface Report {

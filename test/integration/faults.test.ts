@@ -106,6 +106,29 @@ describe('faults on real guests', () => {
     expectNothingLeft(pid, dir);
   }, 300_000);
 
+  it('a guest that never serves SSH after "ready": relaunched once, recorded, the run completes', async () => {
+    const starts: { pid: number; dir: string }[] = [];
+    const { report, pid, dir } = await runWith(
+      { ...LIFECYCLE, steps: LIFECYCLE.steps.slice(0, 2) },
+      (e, qemu) => {
+        if (e.type === 'vm-start') starts.push({ pid: e.pid, dir: e.dir });
+        // Freeze the first guest the moment init says it is ready.
+        if (e.type === 'console' && /devmem-lab-init: ready/.test(e.line) && starts.length === 1) process.kill(qemu, 'SIGSTOP');
+      },
+      { timeouts: { ssh: 10_000 } },
+    );
+    expect(report.error).toBeUndefined();
+    expect(report.status).toBe('completed');
+    expect(report.environment.bootRetries).toEqual([
+      expect.objectContaining({ code: 'E_SSH_CONNECT', message: expect.stringContaining('no SSH connection'), consoleTail: expect.arrayContaining([expect.stringMatching(/devmem-lab-init: ready/)]) }),
+    ]);
+    expect(report.steps.map((s) => s.name)).toEqual(['boot', 'driver-loaded']);
+    expect(starts).toHaveLength(2);
+    expect(await gone(starts[0].pid)).toBe(true);
+    expect(existsSync(starts[0].dir)).toBe(false);
+    expectNothingLeft(pid, dir);
+  }, 300_000);
+
   it('a guest that stops answering: guest-hang after the named timeout', async () => {
     const { report, pid, dir } = await runWith(
       LIFECYCLE,
