@@ -116,7 +116,11 @@ function faultSection(r: Report): string {
 
 function findingsSection(r: Report): string {
   const f = r.findings ?? [];
-  return `<section id="findings"><h2>Console findings</h2>${f.length ? `<ul>${f.map((x) => `<li class="${x.kind}"><b>${esc(x.kind)}</b>${x.step ? ` at ${esc(x.step)}` : ''}: <code>${esc(x.line)}</code></li>`).join('')}</ul>` : '<p class="muted">no panic, Oops, BUG or WARNING lines on the console</p>'}</section>`;
+  const retries = r.environment.bootRetries ?? [];
+  const retried = retries.length
+    ? `<h3>Guests relaunched</h3><ul>${retries.map((b) => `<li><b>${esc(b.code)}</b>: ${esc(b.message)}<details><summary>last console lines of that boot</summary><pre>${esc(b.consoleTail.join('\n'))}</pre></details></li>`).join('')}</ul>`
+    : '';
+  return `<section id="findings"><h2>Console findings</h2>${f.length ? `<ul>${f.map((x) => `<li class="${x.kind}"><b>${esc(x.kind)}</b>${x.step ? ` at ${esc(x.step)}` : ''}: <code>${esc(x.line)}</code></li>`).join('')}</ul>` : '<p class="muted">no panic, Oops, BUG or WARNING lines on the console</p>'}${retried}</section>`;
 }
 
 function compareSection(d: ReportDiff): string {

@@ -136,6 +136,16 @@ describe('the rest of the page', () => {
     expect(html).not.toContain('id="compare"');
   });
 
+  it('a relaunched guest with its error and escaped console tail', () => {
+    const r = load('6.1-lifecycle');
+    expect(toHtml(r)).not.toContain('Guests relaunched');
+    r.environment.bootRetries = [{ code: 'E_SSH_CONNECT', message: 'no SSH connection to the guest within 120000 ms: Timed out while waiting for handshake (×14)', consoleTail: ['devmem-lab-init: ready', '<b>x</b>'] }];
+    const html = toHtml(r);
+    expect(html).toContain('Guests relaunched');
+    expect(html).toContain('Timed out while waiting for handshake (×14)');
+    expect(html).toContain('&lt;b&gt;x&lt;/b&gt;');
+  });
+
   it('a fault with its kind, step and console tail', () => {
     const html = toHtml(load('6.1-guest-hang'));
     expect(html).toContain('Fault: guest-hang at driver-loaded');
