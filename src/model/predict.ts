@@ -36,10 +36,9 @@ export function predict(facts: KernelFacts, state: StepState, spec: ProbeSpec, o
       return predictReadWrite(ctx, spec.op, spec.addr, spec.len);
     case 'mmap-shared':
     case 'mmap-private':
-      return predictMmap(ctx, spec.addr, spec.len, { private: spec.op === 'mmap-private', oSync });
-    case 'mmap-sync-shared':
+    case 'mmap-sync-shared': // on an O_SYNC fd whatever the options say
     case 'mmap-sync-private':
-      return predictMmap(ctx, spec.addr, spec.len, { private: spec.op === 'mmap-sync-private', oSync: true });
+      return predictMmap(ctx, spec.addr, spec.len, { private: spec.op.endsWith('-private'), oSync: oSync || spec.op.startsWith('mmap-sync') });
     case 'touch-shared':
     case 'touch-private':
       return predictTouch(ctx, spec.addr, spec.len, { private: spec.op === 'touch-private', oSync });

@@ -6,7 +6,7 @@ import { QmpError } from './errors.js';
 import { EventStream } from './event-stream.js';
 import type { LineSink, LineTransport, OpenTransport } from './transport.js';
 import type { QmpCommands, QmpEvent, QmpEventData, QmpGreeting, QmpVersion } from './types.js';
-import { aborted, bounded } from './wait.js';
+import { aborted, bounded, timedOut } from './wait.js';
 
 /** Default for each named wait; every call can override it. */
 export const QMP_TIMEOUTS = {
@@ -175,9 +175,7 @@ export class QmpSession implements Disposable {
     for (const [id, p] of this.#pending) {
       if (p.deadline <= now) {
         this.#settle(id);
-        p.reject(new QmpError('timeout', `execute ${p.command}: no answer within ${p.timeoutMs} ms`, {
-          command: p.command, socketPath: this.socketPath, wait: `execute ${p.command}`, timeoutMs: p.timeoutMs,
-        }));
+        p.reject(timedOut(`execute ${p.command}`, p.timeoutMs, { command: p.command, socketPath: this.socketPath }));
       } else if (p.deadline < next) next = p.deadline;
     }
     if (next !== Infinity) this.#armTimer(next);

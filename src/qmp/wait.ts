@@ -42,7 +42,7 @@ export function bounded<T>(
     };
     const timer = setTimeout(() => {
       if (finish()) {
-        reject(new QmpError('timeout', `${wait}: no answer within ${timeoutMs} ms`, { ...context, wait, timeoutMs }));
+        reject(timedOut(wait, timeoutMs, context));
       }
     }, timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -57,6 +57,11 @@ export function bounded<T>(
       if (finish()) reject(e);
     }
   });
+}
+
+/** The error of a named wait that saw no answer in time. */
+export function timedOut(wait: string, timeoutMs: number, context: { command?: string; socketPath?: string } = {}): QmpError {
+  return new QmpError('timeout', `${wait}: no answer within ${timeoutMs} ms`, { ...context, wait, timeoutMs });
 }
 
 export function aborted(wait: string, signal: AbortSignal, context: { command?: string; socketPath?: string } = {}): QmpError {
