@@ -8,6 +8,7 @@ import { cacheRoot, buildCacheEntry, readJsonIfExists, writeFileAtomic } from '.
 import { inputError, LabError } from '../util/errors.js';
 import { run } from '../util/exec.js';
 import { aptCache, aptGet, listsStamp, privateApt, type AptContext } from './apt.js';
+import { candidateNames, defaultAbi, inSeries, isPlainAmd64, kernelAbi, pickKernelParts, type KernelPackages } from './debian-parts.js';
 import { absolutize, ensureDepmod, sha256File, writeManifest } from './entry.js';
 import type { KernelSpec, ResolvedKernel } from './types.js';
 
@@ -41,20 +42,6 @@ export function parseAptShow(text: string): { name: string; version: string; dep
     .filter((p) => p.name !== '');
 }
 
-/** Package names of the plain amd64 flavour (not cloud, not rt) of a series. */
-export function pickFlavour(names: string[], series?: string): string[] {
-  const prefix = series ? `linux-image-${series}` : 'linux-image-';
-  return names.filter(
-    (n) =>
-      n.startsWith(prefix) &&
-      /^linux-image-[0-9]/.test(n) &&
-      /-amd64-unsigned$/.test(n) &&
-      !/-(cloud|rt)-amd64-unsigned$/.test(n) &&
-      // "6.1" must not match "6.12": the series ends at a '.', '-' or '+'.
-      (!series || /^[.+-]/.test(n.slice(prefix.length))),
-  );
-}
-
 async function compareDebVersions(a: string, b: string): Promise<number> {
   if (a === b) return 0;
   try {
@@ -84,93 +71,128 @@ export async function aptContextFor(
 const listsHint = (ctx: AptContext) =>
   ctx.kind === 'host' ? 'run `apt-get update` as root' : `the private lists of ${ctx.suite} are in ${ctx.dir}; delete its "updated" file to refetch them`;
 
-/** Resolves a spec to one package of the suite's apt lists. */
-export async function resolveDebianPackage(spec: DebianSpec, ctx: AptContext): Promise<DebianPackage> {
-  const where = ctx.kind === 'host' ? `the host's apt lists (${ctx.suite})` : `Debian ${ctx.suite}`;
+/** Resolves a debian:<package> spec to that package of the suite's apt lists. */
+export async function resolveDebianPackage(spec: Extract<KernelSpec, { kind: 'debian-package' }>, ctx: AptContext): Promise<DebianPackage> {
+  const pkgs = await aptShow(ctx, [spec.pkg]).catch(() => []);
+  if (pkgs.length === 0) {
+    throw inputError('E_KERNEL_NOT_FOUND', `no package ${spec.pkg} in ${whereOf(ctx)}`,
+      `check the name with \`apt-cache search --names-only linux-image\`; a package of another suite is debian:<suite>/<package>; or ${listsHint(ctx)}`);
+  }
+  return { name: pkgs[0].name, version: pkgs[0].version };
+}
+
+const whereOf = (ctx: AptContext) => (ctx.kind === 'host' ? `the host's apt lists (${ctx.suite})` : `Debian ${ctx.suite}`);
+
+/** Every part of kernel `abi` the lists have (debian-parts.ts), or a bad-input error naming what is there. */
+async function partsOf(ctx: AptContext, abi: string, requested?: string): Promise<KernelPackages> {
+  const names = candidateNames(abi);
+  const pkgs = await aptShow(ctx, [...new Set([...(requested ? [requested] : []), ...names.image, names.modules, names.base])]).catch(() => []);
+  const k = pickKernelParts(abi, pkgs, requested);
+  if (!k) {
+    throw inputError('E_KERNEL_NOT_FOUND', `no image of kernel ${abi} in ${whereOf(ctx)} (looked for ${names.image.join(', ')})`,
+      `list the kernels with \`apt-cache search --names-only "^linux-(image|binary)-"\`${ctx.kind === 'private' ? ` (private state: ${ctx.dir})` : ''}; or ${listsHint(ctx)}`);
+  }
+  return k;
+}
+
+/** Resolves a kernel spec to the packages of one kernel, in either of Debian's layouts. */
+export async function resolveDebianKernel(spec: DebianSpec, ctx: AptContext): Promise<KernelPackages> {
+  const where = whereOf(ctx);
   if (spec.kind === 'debian-package') {
-    const pkgs = await aptShow(ctx, [spec.pkg]).catch(() => []);
-    if (pkgs.length === 0) {
-      throw inputError('E_KERNEL_NOT_FOUND', `no package ${spec.pkg} in ${where}`,
-        `check the name with \`apt-cache search --names-only linux-image\`; a package of another suite is debian:<suite>/<package>; or ${listsHint(ctx)}`);
+    const abi = kernelAbi(spec.pkg);
+    if (!abi) {
+      throw inputError('E_KERNEL_NOT_FOUND', `${spec.pkg} is not a kernel package`,
+        'name a kernel by its ABI: linux-image-<abi>[-unsigned], linux-binary[-unsigned]-<abi> (e.g. linux-image-6.1.0-47-amd64-unsigned), or use debian:<suite>[@<x.y>]');
     }
-    return { name: pkgs[0].name, version: pkgs[0].version };
+    await resolveDebianPackage(spec, ctx);
+    return partsOf(ctx, abi, spec.pkg);
   }
   if (!spec.series) {
     // The suite's default kernel is the one its metapackage points at.
     const [meta] = await aptShow(ctx, ['linux-image-amd64']).catch(() => []);
-    const dep = /linux-image-[^\s,(]+/.exec(meta?.depends ?? '')?.[0];
-    if (!dep) throw new LabError('E_KERNEL_NOT_FOUND', 'run', `linux-image-amd64 names no kernel package in ${where}`, { hint: listsHint(ctx) });
-    return resolveDebianPackage({ kind: 'debian-package', pkg: `${dep}-unsigned`, text: spec.text }, ctx);
+    const abi = defaultAbi(meta);
+    if (!abi) throw new LabError('E_KERNEL_NOT_FOUND', 'run', `linux-image-amd64 names no kernel package in ${where}`, { hint: listsHint(ctx) });
+    return partsOf(ctx, abi);
   }
-  const { stdout } = await aptCache(ctx, ['search', '--names-only', '^linux-image-.*-amd64-unsigned$']);
-  const names = pickFlavour(stdout.split('\n').map((l) => l.split(' ')[0]), spec.series);
-  if (names.length === 0) {
+  const { stdout } = await aptCache(ctx, ['search', '--names-only', '^linux-(image|binary)-[0-9]']);
+  const abis = [...new Set(stdout.split('\n').map((l) => kernelAbi(l.split(' ')[0]) ?? ''))].filter((a) => isPlainAmd64(a) && inSeries(a, spec.series!));
+  if (abis.length === 0) {
     throw inputError('E_KERNEL_NOT_FOUND', `no ${spec.series} kernel in ${where}`,
-      `list them with \`apt-cache search --names-only "^linux-image-.*-amd64-unsigned$"\`${ctx.kind === 'private' ? ` (private state: ${ctx.dir})` : ''}`);
+      `list them with \`apt-cache search --names-only "^linux-(image|binary)-"\`${ctx.kind === 'private' ? ` (private state: ${ctx.dir})` : ''}`);
   }
-  const pkgs = await aptShow(ctx, names);
-  let best = pkgs[0];
-  for (const p of pkgs.slice(1)) if ((await compareDebVersions(best.version, p.version)) < 0) best = p;
-  return { name: best.name, version: best.version };
-}
-
-async function firstMatch(dir: string, re: RegExp): Promise<string | undefined> {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  return names.find((n) => re.test(n));
+  let best: KernelPackages | undefined;
+  for (const abi of abis) {
+    const k = await partsOf(ctx, abi).catch(() => undefined);
+    if (k && (!best || (await compareDebVersions(best.image.version, k.image.version)) < 0)) best = k;
+  }
+  if (!best) throw inputError('E_KERNEL_NOT_FOUND', `no ${spec.series} kernel image in ${where}`, `kernels named there: ${abis.join(', ')}; ${listsHint(ctx)}`);
+  return best;
 }
 
 /**
- * resolveDebianPackage() with a memo in the cache, keyed by the spec and the
+ * resolveDebianKernel() with a memo in the cache, keyed by the spec and the
  * apt lists' state: a run on a cached kernel then spends no time in apt-cache.
  */
-async function resolveCached(spec: DebianSpec, ctx: AptContext): Promise<DebianPackage> {
+async function resolveCached(spec: DebianSpec, ctx: AptContext): Promise<KernelPackages> {
   const path = join(cacheRoot(), 'kernels', 'debian', 'resolved.json');
-  const memo = (await readJsonIfExists<Record<string, DebianPackage & { stamp: string }>>(path)) ?? {};
+  const memo = (await readJsonIfExists<Record<string, Partial<KernelPackages> & { stamp: string }>>(path)) ?? {};
   const stamp = `${ctx.kind}:${ctx.suite}:${await listsStamp(ctx)}`;
   const hit = memo[spec.text];
-  if (hit && hit.stamp === stamp) return { name: hit.name, version: hit.version };
-  const pkg = await resolveDebianPackage(spec, ctx);
-  memo[spec.text] = { ...pkg, stamp };
+  // Entries written before kernels had parts lack them: resolve again.
+  if (hit && hit.stamp === stamp && hit.abi && hit.image && hit.parts) return { abi: hit.abi, image: hit.image, parts: hit.parts };
+  const k = await resolveDebianKernel(spec, ctx);
+  memo[spec.text] = { ...k, stamp };
   await mkdir(join(cacheRoot(), 'kernels', 'debian'), { recursive: true });
   await writeFileAtomic(path, JSON.stringify(memo, null, 2));
-  return pkg;
+  return k;
 }
 
-/** Downloads and unpacks a kernel package into the cache, once. */
+/** The first of `paths` (relative to `root`) that exists. */
+async function firstExisting(root: string, paths: string[]): Promise<string | undefined> {
+  for (const p of paths) if (await stat(join(root, p)).catch(() => undefined)) return join(root, p);
+  return undefined;
+}
+
+/** Downloads and unpacks a kernel's packages into the cache, once. */
 export async function fetchDebianKernel(spec: DebianSpec, opts: { signal?: AbortSignal; onProgress?: (msg: string) => void } = {}): Promise<ResolvedKernel> {
   const ctx = await aptContextFor(spec, opts);
-  const pkg = await resolveCached(spec, ctx);
-  const dir = join(cacheRoot(), 'kernels', 'debian', `${pkg.name}_${pkg.version}`.replace(/[^A-Za-z0-9._+-]/g, '_'));
+  const k = await resolveCached(spec, ctx);
+  // Named after the image package: entries of single-package kernels keep the directory they always had.
+  const dir = join(cacheRoot(), 'kernels', 'debian', `${k.image.name}_${k.image.version}`.replace(/[^A-Za-z0-9._+-]/g, '_'));
   const manifestPath = join(dir, 'kernel.json');
   const cached = await readJsonIfExists<ResolvedKernel>(manifestPath);
   if (cached) {
-    const k = absolutize(dir, { ...cached, spec: spec.text });
-    await ensureDepmod(k.modulesDir, k.release);
-    return k;
+    const r = absolutize(dir, { ...cached, spec: spec.text });
+    await ensureDepmod(r.modulesDir, r.release);
+    return r;
   }
 
-  opts.onProgress?.(`downloading ${pkg.name} ${pkg.version}`);
+  const names = k.parts.map((p) => p.name).join(', ');
+  opts.onProgress?.(`downloading ${names} ${k.image.version}`);
   await buildCacheEntry(dir, async (scratch) => {
-    await aptGet(ctx, ['download', `${pkg.name}=${pkg.version}`], { cwd: scratch, signal: opts.signal, what: `apt-get download ${pkg.name}` });
-    const deb = await firstMatch(scratch, /\.deb$/);
-    if (!deb) throw new LabError('E_KERNEL_DOWNLOAD', 'run', `apt-get download left no .deb for ${pkg.name}`);
+    await aptGet(ctx, ['download', ...k.parts.map((p) => `${p.name}=${p.version}`)], { cwd: scratch, signal: opts.signal, what: `apt-get download ${names}` });
+    const debs = (await readdir(scratch)).filter((n) => n.endsWith('.deb'));
+    if (debs.length !== k.parts.length) throw new LabError('E_KERNEL_DOWNLOAD', 'run', `apt-get download of ${names} left ${debs.length} .deb files, not ${k.parts.length}`);
     const root = join(scratch, 'root');
-    await run('dpkg-deb', ['-x', join(scratch, deb), root], { what: 'dpkg-deb -x' });
-    const boot = join(root, 'boot');
-    const vmlinuz = await firstMatch(boot, /^vmlinuz-/);
-    const config = await firstMatch(boot, /^config-/);
-    if (!vmlinuz || !config) throw new LabError('E_KERNEL_LAYOUT', 'run', `${pkg.name} has no boot/vmlinuz-* or boot/config-*`);
-    const release = vmlinuz.slice('vmlinuz-'.length);
-    let modulesDir = join(root, 'lib', 'modules', release);
-    if (!(await stat(modulesDir).catch(() => undefined))) modulesDir = join(root, 'usr', 'lib', 'modules', release);
+    for (const deb of debs) await run('dpkg-deb', ['-x', join(scratch, deb), root], { what: `dpkg-deb -x ${deb}` });
+    const release = k.abi;
+    // linux-binary-unsigned-<abi> names its image vmlinuz.unsigned.
+    const image = await firstExisting(root, [`boot/vmlinuz-${release}`, `usr/lib/modules/${release}/vmlinuz`, `usr/lib/modules/${release}/vmlinuz.unsigned`]);
+    const config = await firstExisting(root, [`boot/config-${release}`, `usr/lib/modules/${release}/config`]);
+    const modulesDir = await firstExisting(root, [`lib/modules/${release}`, `usr/lib/modules/${release}`]);
+    if (!image || !config || !modulesDir) {
+      throw new LabError('E_KERNEL_LAYOUT', 'run', `${names} has no ${!image ? 'vmlinuz' : !config ? 'config' : 'modules directory'} for ${release}`, {
+        hint: `looked in boot/ and usr/lib/modules/${release}/ of the unpacked packages; name the kernel's packages with debian:<suite>/<package>`,
+      });
+    }
     await ensureDepmod(modulesDir, release);
     await writeManifest(scratch, {
-      source: `${pkg.name} ${pkg.version}`,
+      source: `${k.parts.map((p) => p.name).join(' + ')} ${k.image.version}`,
       release,
-      image: join(boot, vmlinuz),
-      config: join(boot, config),
+      image,
+      config,
       modulesDir,
-      imageSha256: await sha256File(join(boot, vmlinuz)),
+      imageSha256: await sha256File(image),
     });
   });
   const m = (await readJsonIfExists<Omit<ResolvedKernel, 'spec'>>(manifestPath))!;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseAptShow, pickFlavour } from '../../src/kernel/debian.js';
+import { parseAptShow } from '../../src/kernel/debian.js';
+import { defaultAbi, inSeries, isPlainAmd64, kernelAbi, pickKernelParts } from '../../src/kernel/debian-parts.js';
 import { parseKernelSpec } from '../../src/kernel/spec.js';
 import { parseConfigText } from '../../src/kernel/config.js';
 
@@ -58,16 +59,60 @@ describe('kernel specs', () => {
 });
 
 describe('Debian package choice', () => {
-  const names = [
+  const abis = [
     'linux-image-6.1.0-47-amd64-unsigned',
     'linux-image-6.1.0-47-cloud-amd64-unsigned',
     'linux-image-6.1.0-47-rt-amd64-unsigned',
     'linux-image-6.12.117+deb12-amd64-unsigned',
+    'linux-binary-unsigned-7.3.4+deb13-amd64',
+    'linux-image-7.3-amd64',
     'linux-image-amd64',
-  ];
+  ].map((n) => kernelAbi(n));
+  it('names a kernel by its ABI string in every layout; metapackages have none', () => {
+    expect(abis).toEqual(['6.1.0-47-amd64', '6.1.0-47-cloud-amd64', '6.1.0-47-rt-amd64', '6.12.117+deb12-amd64', '7.3.4+deb13-amd64', '7.3-amd64', undefined]);
+  });
   it('keeps the plain amd64 flavour of a series; 6.1 does not match 6.12', () => {
-    expect(pickFlavour(names, '6.1')).toEqual(['linux-image-6.1.0-47-amd64-unsigned']);
-    expect(pickFlavour(names, '6.12')).toEqual(['linux-image-6.12.117+deb12-amd64-unsigned']);
+    const plain = abis.filter((a): a is string => a !== undefined && isPlainAmd64(a));
+    expect(plain.filter((a) => inSeries(a, '6.1'))).toEqual(['6.1.0-47-amd64']);
+    expect(plain.filter((a) => inSeries(a, '6.12'))).toEqual(['6.12.117+deb12-amd64']);
+    expect(plain.filter((a) => inSeries(a, '7.3'))).toEqual(['7.3.4+deb13-amd64', '7.3-amd64']);
+  });
+
+  // Stanzas as Debian's lists had them (apt-cache show, Depends shortened).
+  const pkg = (name: string, version: string, depends = '') => ({ name, version, depends });
+  it('bookworm: the one -unsigned package, not its signed twin', () => {
+    const k = pickKernelParts('6.1.0-47-amd64', [pkg('linux-image-6.1.0-47-amd64', '6.1.192-2'), pkg('linux-image-6.1.0-47-amd64-unsigned', '6.1.192-2')]);
+    expect(k?.parts).toEqual([{ name: 'linux-image-6.1.0-47-amd64-unsigned', version: '6.1.192-2' }]);
+  });
+  it('sid: the empty linux-image-<abi> is replaced by binary + modules + base', () => {
+    const v = '7.2.13-1';
+    const lists = [
+      pkg('linux-image-7.2.13+deb14-amd64', v, `linux-base-7.2.13+deb14-amd64 (= ${v}), linux-binary-7.2.13+deb14-amd64 (= ${v}), linux-modules-7.2.13+deb14-amd64 (= ${v})`),
+      pkg('linux-binary-7.2.13+deb14-amd64', v), pkg('linux-modules-7.2.13+deb14-amd64', v), pkg('linux-base-7.2.13+deb14-amd64', v),
+    ];
+    expect(pickKernelParts('7.2.13+deb14-amd64', lists)?.parts.map((p) => p.name)).toEqual(['linux-binary-7.2.13+deb14-amd64', 'linux-modules-7.2.13+deb14-amd64', 'linux-base-7.2.13+deb14-amd64']);
+    // Naming the meta package gives the same parts.
+    expect(pickKernelParts('7.2.13+deb14-amd64', lists, 'linux-image-7.2.13+deb14-amd64')?.image.name).toBe('linux-binary-7.2.13+deb14-amd64');
+  });
+  it('trixie-backports: parts without a meta package, the unsigned binary first; a part of another upload is left out', () => {
+    const v = '7.3.4-1~bpo13+1';
+    const k = pickKernelParts('7.3.4+deb13-amd64', [
+      pkg('linux-binary-unsigned-7.3.4+deb13-amd64', v), pkg('linux-binary-7.3.4+deb13-amd64', v),
+      pkg('linux-modules-7.3.4+deb13-amd64', v), pkg('linux-base-7.3.4+deb13-amd64', '7.3.4-2~bpo13+1'),
+    ]);
+    expect(k?.parts).toEqual([{ name: 'linux-binary-unsigned-7.3.4+deb13-amd64', version: v }, { name: 'linux-modules-7.3.4+deb13-amd64', version: v }]);
+  });
+  it('a named signed package of the single-package layout is taken as asked', () => {
+    const k = pickKernelParts('6.1.0-47-amd64', [pkg('linux-image-6.1.0-47-amd64', '6.1.192-2'), pkg('linux-image-6.1.0-47-amd64-unsigned', '6.1.192-2')], 'linux-image-6.1.0-47-amd64');
+    expect(k?.image.name).toBe('linux-image-6.1.0-47-amd64');
+  });
+  it('no image part: nothing to boot', () => {
+    expect(pickKernelParts('7.2.13+deb14-amd64', [pkg('linux-modules-7.2.13+deb14-amd64', '7.2.13-1')])).toBeUndefined();
+  });
+  it("a suite's default ABI comes from linux-image-amd64's dependency, not linux-base-amd64's", () => {
+    expect(defaultAbi(pkg('linux-image-amd64', '7.2.13-1', 'linux-base-amd64 (= 7.2.13-1), linux-image-7.2.13+deb14-amd64 (= 7.2.13-1)'))).toBe('7.2.13+deb14-amd64');
+    expect(defaultAbi(pkg('linux-image-amd64', '6.1.192-2', 'linux-image-6.1.0-47-amd64 (= 6.1.192-2)'))).toBe('6.1.0-47-amd64');
+    expect(defaultAbi(undefined)).toBeUndefined();
   });
   it('reads apt-cache show stanzas', () => {
     const p = parseAptShow('Package: a\nVersion: 1\nDepends: linux-image-x (= 1)\n\nPackage: b\nVersion: 2\n');
