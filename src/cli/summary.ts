@@ -6,7 +6,7 @@ import type { Report } from '../report/types.js';
 export function renderSummary(report: Report, maxExamples = 3): string {
   const s = report.summary;
   const lines = [
-    `${s.steps} steps, ${s.probes} probes: ${s.matches} match, ${s.mismatches} mismatch, ${s.violations} violation, ${s.skipped} skipped`,
+    `${s.steps} steps, ${s.probes} probes: ${s.matches} match, ${s.mismatches} mismatch, ${s.violations} violation, ${s.skipped} skipped${s.unknown ? `, ${s.unknown} unknown (the model lacked an input; report.json names it)` : ''}`,
     `step checks: ${s.checks.match} match, ${s.checks.mismatch} mismatch`,
     `safety: ${report.safety.map((e) => `${e.id} ${e.status}`).join(', ')}`,
   ];

@@ -102,7 +102,7 @@ function compareProbe(a: ProbeRecord, b: ProbeRecord, ca: AddressClass, cb: Addr
   return { addr: b.addr, op: b.op, why: b.why, a: sa, b: sb, severity, explanation: `${b.addr} ${b.op}${cls}: A ${sideText(sa)} → B ${sideText(sb)}` };
 }
 
-const emptyCounts = (): VerdictCounts => ({ match: 0, mismatch: 0, violation: 0, skipped: 0 });
+const emptyCounts = (): VerdictCounts => ({ match: 0, mismatch: 0, violation: 0, skipped: 0, unknown: 0 });
 
 function groupSide(probes: ProbeRecord[]): GroupSide {
   const side: GroupSide = { probes: probes.length, addresses: new Set(probes.map((p) => p.addr)).size, outcomes: {}, rules: {} };
@@ -112,15 +112,16 @@ function groupSide(probes: ProbeRecord[]): GroupSide {
     o.count++;
     o.rules[rule] = (o.rules[rule] ?? 0) + 1;
     const v = (side.rules[rule] ??= emptyCounts());
-    if (p.verdict === 'match' || p.verdict === 'mismatch' || p.verdict === 'violation' || p.verdict === 'skipped') v[p.verdict]++;
+    if (p.verdict) v[p.verdict]++;
   }
   return side;
 }
 
 const bad = (v: VerdictCounts | null): number => (v ? v.mismatch + v.violation : 0);
-const kinds = (v: VerdictCounts): string => (['match', 'mismatch', 'violation', 'skipped'] as const).filter((k) => v[k] > 0).join(',');
+const VERDICTS = ['match', 'mismatch', 'violation', 'skipped', 'unknown'] as const;
+const kinds = (v: VerdictCounts): string => VERDICTS.filter((k) => v[k] > 0).join(',');
 const countsText = (v: VerdictCounts | null): string =>
-  v ? (['match', 'mismatch', 'violation', 'skipped'] as const).filter((k) => v[k] > 0).map((k) => `${k} ${v[k]}`).join(', ') || 'no verdicts' : 'none';
+  v ? VERDICTS.filter((k) => v[k] > 0).map((k) => `${k} ${v[k]}`).join(', ') || 'no verdicts' : 'none';
 const rulesText = (rules: Record<string, number>): string =>
   Object.entries(rules)
     .map(([r, n]) => `${r} x${n}`)

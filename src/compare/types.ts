@@ -33,6 +33,7 @@ export interface VerdictCounts {
   mismatch: number;
   violation: number;
   skipped: number;
+  unknown: number;
 }
 
 export interface OutcomeStat {

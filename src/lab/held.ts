@@ -9,8 +9,9 @@ import { flattenIomem, type IomemNode } from '../guest/iomem.js';
 import {
   checkS2,
   checkS3,
+  mappingReservation,
+  modelContext,
   claimsFromIomemDiff,
-  explainJudgement,
   predictHeldTouch,
   predictKcore,
   predictPtrace,
@@ -19,6 +20,8 @@ import {
   type HeldMapping,
   type KcorePage,
   type KernelFacts,
+  type LabMapping,
+  type MemtypeEntry,
   type SafetyEvidence,
   type StepState,
 } from '../model/index.js';
@@ -27,7 +30,7 @@ import { PAGE } from '../probe/types.js';
 import type { HeldSpec } from '../scenario/types.js';
 import { LabError } from '../util/errors.js';
 import type { DeviceInfo } from './hostview.js';
-import { judgeProbe } from './judge.js';
+import { applyExpected, judgeProbe } from './judge.js';
 
 export interface Held extends HeldMapping {
   name: string;
@@ -35,6 +38,8 @@ export interface Held extends HeldMapping {
   stepIndex: number;
   /** Write it through /proc/self/mem too. */
   ptraceWrite: boolean;
+  /** The PAT reservation its mmap made (memtypes.ts), set at the step it was made. */
+  reservation?: MemtypeEntry;
 }
 
 /** Claims between two steps' iomem, stamped with the later step. */
@@ -57,6 +62,22 @@ export function firstMmioHole(iomem: IomemNode[]): number | undefined {
     }
   }
   return undefined;
+}
+
+/** The claims seen after a mapping was made: the ones that can have revoked it. */
+const claimsSince = (h: Held, claims: StepClaims[]): ClaimEvent[] => claims.filter((c) => c.stepIndex > h.stepIndex).flatMap((c) => c.events);
+
+/**
+ * The lab's live mappings as the model's PAT view needs them: the
+ * reservation each made (decided once, from the step it was made at) and
+ * whether a claim since has revoked it.
+ */
+export function labMappings(facts: KernelFacts, state: StepState, held: Held[], claims: StepClaims[], stepIndex: number): LabMapping[] {
+  return held.map((h) => {
+    if (h.stepIndex === stepIndex && !('reservation' in h)) h.reservation = mappingReservation(modelContext(facts, state), h.start, h.end + 1);
+    const events = claimsSince(h, claims);
+    return { name: h.name, start: h.start, endExcl: h.end + 1, reservation: h.reservation, revoked: predictHeldTouch(facts, h, events).outcome === 'signal' };
+  });
 }
 
 export function resolveHeld(specs: HeldSpec[], iomem: IomemNode[], dev: DeviceInfo | undefined, stepIndex: number): Held[] {
@@ -112,7 +133,7 @@ function isRam(iomem: IomemNode[], addr: number): boolean {
  * specs); returns S1/S2/S3 evidence.
  */
 export function judgeHeldUses(facts: KernelFacts, state: StepState, h: Held, claims: StepClaims[], uses: { spec: ProbeSpec; rec: ProbeRecord }[]): SafetyEvidence[] {
-  const events = claims.filter((c) => c.stepIndex > h.stepIndex).flatMap((c) => c.events);
+  const events = claimsSince(h, claims);
   const byUse = (re: RegExp) => uses.find((u) => re.test(u.spec.op));
   const touch = byUse(/^held-touch-/)!.rec;
   const procmem = byUse(/^held-procmem-(shared|private)$/)!.rec;
@@ -158,10 +179,9 @@ function apply(rec: ProbeRecord, e: Expected): void {
     rec.verdictReason = `agent refused: ${rec.observed.reason ?? 'not allowed'}`;
     return;
   }
-  rec.expected = { outcome: e.outcome, errno: e.errno, syscall: e.syscall, signal: e.signal, rule: e.rule, via: e.via, why: e.why };
-  const j = explainJudgement(e, rec.observed);
+  const j = applyExpected(rec, e);
   rec.verdict = j.verdict;
-  if (j.verdict === 'mismatch') rec.verdictReason = j.reason;
+  if (j.verdict !== 'match') rec.verdictReason = j.reason;
 }
 
 /**

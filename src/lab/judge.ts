@@ -16,6 +16,8 @@ import {
   parseKernelConfig,
   parseKernelVersion,
   predict,
+  type Expected,
+  type Judgement,
   type KernelFacts,
   type PredictOptions,
   type LockdownLevel,
@@ -72,16 +74,21 @@ export function judgeProbe(facts: KernelFacts, state: StepState, spec: ProbeSpec
     return s1;
   }
   const e = predict(facts, state, spec, opts);
-  rec.expected = { outcome: e.outcome, errno: e.errno, syscall: e.syscall, signal: e.signal, rule: e.rule, via: e.via, why: e.why };
-  const j = explainJudgement(e, rec.observed);
+  const j = applyExpected(rec, e);
   if (s1.violated) {
     rec.verdict = 'violation';
     rec.verdictReason = `S1: ${s1.evidence}`;
   } else {
     rec.verdict = j.verdict;
-    if (j.verdict === 'mismatch') rec.verdictReason = j.reason;
+    if (j.verdict !== 'match') rec.verdictReason = j.reason;
   }
   return s1;
+}
+
+/** Records what the model expected of a probe and judges the observation against it. */
+export function applyExpected(rec: ProbeRecord, e: Expected): Judgement {
+  rec.expected = { outcome: e.outcome, errno: e.errno, syscall: e.syscall, signal: e.signal, rule: e.rule, via: e.via, why: e.why, ...(e.unknown ? { unknown: e.unknown } : {}) };
+  return explainJudgement(e, rec.observed);
 }
 
 /** A step-level check of the model against what the guest shows (iomem shape, high_memory, module commands). */

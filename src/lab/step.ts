@@ -8,7 +8,7 @@ import type { KernelFacts, SafetyEvidence, StepState } from '../model/index.js';
 import { deviceAddresses, planProbes } from '../probe/plan.js';
 import { highmemCommand, parseHighmemAnswer, runProbes } from '../probe/run-agent.js';
 import { hex, type ProbeRecord, type ProbeSpec } from '../probe/types.js';
-import { heldUseOps, judgeHeldUses, judgeKcore, kcorePage, kcoreSpecs, stepClaims, useHeldSpecs, type Held, type StepClaims } from './held.js';
+import { heldUseOps, judgeHeldUses, judgeKcore, kcorePage, kcoreSpecs, labMappings, stepClaims, useHeldSpecs, type Held, type StepClaims } from './held.js';
 import { runAction, type ActionDone } from './actions.js';
 import type { AgentSession } from '../probe/session.js';
 import type { QmpClient } from '../qmp/client.js';
@@ -103,7 +103,7 @@ export async function runStep(ctx: StepContext, step: ScenarioStep): Promise<Ste
     const dev = deviceInfo(rep.observations.memoryDevices);
     const memtypes = parseMemtypesAnswer(state.extra.memtypes);
     if (memtypes) rep.observations.patMemtypes = memtypes.text;
-    const model = stepState({
+    const base = stepState({
       memtypes: memtypes?.entries,
       iomem,
       highMemoryEnd: highEnd,
@@ -112,6 +112,12 @@ export async function runStep(ctx: StepContext, step: ScenarioStep): Promise<Ste
       bound: state.virtioMemBound,
       memoryBlockSize: ctx.boot.memoryBlockSize,
     });
+    // Held mappings (made at an earlier step) and /proc/kcore: the probes
+    // whose outcome depends on history.
+    const claims = stepClaims(ctx.stepIndex, ctx.prevIomem, base);
+    ctx.claims.push(claims);
+    ctx.prevIomem = iomem;
+    const model: StepState = { ...base, labMappings: labMappings(ctx.model, base, ctx.held, ctx.claims, ctx.stepIndex) };
     const specs = planProbes({
       iomem,
       highMemoryEnd: highEnd,
@@ -133,11 +139,6 @@ export async function runStep(ctx: StepContext, step: ScenarioStep): Promise<Ste
         ev.emit({ type: 'probe', step: step.name, probe });
       },
     });
-    // Held mappings (made at an earlier step) and /proc/kcore: the probes
-    // whose outcome depends on history.
-    const claims = stepClaims(ctx.stepIndex, ctx.prevIomem, model);
-    ctx.claims.push(claims);
-    ctx.prevIomem = iomem;
     const record = (probe: ProbeRecord) => {
       rep.probes.push(probe);
       ev.emit({ type: 'probe', step: step.name, probe });

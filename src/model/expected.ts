@@ -26,6 +26,12 @@ export interface Expected {
   /** Rules that decided along the way (e.g. R-DIA-RAM before R-RW-DENY), for coverage. */
   via: RuleId[];
   why: string;
+  /**
+   * An input the model needed and the lab could not observe (e.g. the PAT
+   * memtype list without debugfs): the outcome above is not a prediction,
+   * and the probe's verdict is 'unknown'.
+   */
+  unknown?: string;
 }
 
 export const fail = (syscall: Syscall, errno: string, rule: RuleId, why: string, via: RuleId[] = []): Expected => ({

@@ -5,6 +5,7 @@
 
 import type { IomemNode } from '../guest/iomem.js';
 import { parseConfigText } from '../kernel/config.js';
+import type { LabMapping } from './memtypes.js';
 import type { FeatureId } from './versions.js';
 
 export const PAGE_SIZE = 4096;
@@ -75,12 +76,26 @@ export function parseKernelVersion(unameR: string, procVersion?: string): Kernel
 
 export type Tristate = 'y' | 'm' | 'n';
 
+/**
+ * The options the model reads (docs/model-inputs.md lists what each decides).
+ * Options a kernel can configure away are read, never assumed.
+ */
 export interface KernelConfig {
   DEVMEM: boolean;
   STRICT_DEVMEM: boolean;
   IO_STRICT_DEVMEM: boolean;
   X86_PAT: boolean;
   VIRTIO_MEM: Tristate;
+  /** process_vm_readv()/writev() exist (mm/process_vm_access.c); else sys_ni_syscall: ENOSYS. */
+  CROSS_MEMORY_ATTACH: boolean;
+  /** /proc/kcore exists (fs/proc/kcore.c); else the open fails ENOENT. */
+  PROC_KCORE: boolean;
+  /** debugfs, and with it x86/pat_memtype_list (arch/x86/mm/pat/memtype.c). */
+  DEBUG_FS: boolean;
+  /** The lockdown LSM: without it lockdown= does nothing (security/lockdown/lockdown.c). */
+  SECURITY_LOCKDOWN_LSM: boolean;
+  /** Module signatures are checked (kernel/module/signing.c); lockdown refuses unsigned modules only then. */
+  MODULE_SIG: boolean;
 }
 
 /** Parses a kernel .config / config-* / decompressed /proc/config.gz. */
@@ -98,6 +113,11 @@ export function parseKernelConfig(text: string): KernelConfig {
     IO_STRICT_DEVMEM: bool('IO_STRICT_DEVMEM'),
     X86_PAT: bool('X86_PAT'),
     VIRTIO_MEM: tri('VIRTIO_MEM'),
+    CROSS_MEMORY_ATTACH: bool('CROSS_MEMORY_ATTACH'),
+    PROC_KCORE: bool('PROC_KCORE'),
+    DEBUG_FS: bool('DEBUG_FS'),
+    SECURITY_LOCKDOWN_LSM: bool('SECURITY_LOCKDOWN_LSM'),
+    MODULE_SIG: bool('MODULE_SIG'),
   };
 }
 
@@ -220,10 +240,13 @@ export interface StepState {
   lockdown: LockdownLevel;
   virtioMem: VirtioMemState;
   /**
-   * PAT reservations when the guest exposes them. Absent: the model assumes
-   * none conflict (see mmap.ts, R-MMAP-PAT).
+   * PAT reservations when the guest exposes them. Absent: the model predicts
+   * them from labMappings and says 'unknown' where that is not enough
+   * (memtypes.ts, R-MMAP-PAT).
    */
   memtypes?: MemtypeEntry[];
+  /** The lab's live /dev/mem mappings (its holds) at this step. */
+  labMappings?: LabMapping[];
 }
 
 export const pfnOf = (addr: number): number => Math.floor(addr / PAGE_SIZE);

@@ -10,7 +10,8 @@ export { iomemIsExclusive, strictIomemChecks, type ExclusiveResult, type StrictI
 export { devmemIsAllowed, firstDeniedPage, pageRuns, type DiaResult, type DiaValue, type PageRun } from './dia.js';
 export { DEFAULT_OPEN, predictOpen, type OpenContext } from './open.js';
 export { mapChunk, predictReadWrite, validPhysAddrRange, type ChunkMapping } from './rw.js';
-export { DEFAULT_MMAP, patConflict, patEnabled, predictMmap, type MmapOptions } from './mmap.js';
+export { DEFAULT_MMAP, predictMmap, type MmapOptions } from './mmap.js';
+export { mappingReservation, patConflict, patEnabled, type LabMapping, type PatAnswer } from './memtypes.js';
 export { claimRevokes, claimsFromIomemDiff, predictHeldTouch, predictTouch, type Claim, type ClaimEvent, type HeldMapping, type RevokeDecision } from './touch.js';
 export {
   addedBlocks,

@@ -25,7 +25,9 @@ export interface KcoreAccess {
  * pfn_to_online_page() and PageOffline() also give zeros (offline sections,
  * unplugged subblocks); 5.10 copies them through the direct map.
  */
-export function predictKcore(facts: Pick<KernelFacts, 'version' | 'measured'>, a: KcoreAccess): Expected {
+export function predictKcore(facts: Pick<KernelFacts, 'version' | 'measured' | 'config'>, a: KcoreAccess): Expected {
+  // fs/proc/Makefile: proc-$(CONFIG_PROC_KCORE) += kcore.o; no entry, no file.
+  if (!facts.config.PROC_KCORE) return fail('open', 'ENOENT', 'R-KCORE-OPEN', 'PROC_KCORE=n: /proc/kcore does not exist');
   if (!a.capSysRawio) return fail('open', 'EPERM', 'R-KCORE-OPEN', 'open_kcore(): !capable(CAP_SYS_RAWIO)');
   if (a.lockdown === 'confidentiality') return fail('open', 'EPERM', 'R-KCORE-OPEN', 'open_kcore(): LOCKDOWN_KCORE at confidentiality');
   if (a.page === 'never-added') return { outcome: 'zeros', rule: 'R-KCORE-HOLE', via: ['R-KCORE-HOLE'], why: 'no KCORE_RAM entry covers a range never added' };

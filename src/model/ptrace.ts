@@ -32,8 +32,12 @@ export interface PtraceAccess {
  * between the lookup and the copy — a race the model cannot predict, only
  * S3 can catch.
  */
-export function predictPtrace(facts: Pick<KernelFacts, 'version' | 'measured'>, a: PtraceAccess): Expected {
+export function predictPtrace(facts: Pick<KernelFacts, 'version' | 'measured' | 'config'>, a: PtraceAccess): Expected {
   const sys = a.write ? 'pwrite' : 'pread';
+  if (a.via === 'process_vm_readv' && !facts.config.CROSS_MEMORY_ATTACH) {
+    // kernel/sys_ni.c COND_SYSCALL(process_vm_readv): mm/process_vm_access.o is not built.
+    return fail('process_vm_readv', 'ENOSYS', 'R-PTRACE-VMREADV', 'CROSS_MEMORY_ATTACH=n: process_vm_readv is sys_ni_syscall');
+  }
   if (a.via === 'process_vm_readv') {
     return fail('process_vm_readv', 'EFAULT', 'R-PTRACE-VMREADV', 'process_vm_readv pins pages with GUP, which refuses VM_IO|VM_PFNMAP');
   }

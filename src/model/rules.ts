@@ -45,8 +45,8 @@ const CATALOGUE = [
   R('R-MMAP-ARGS', 'mmap offset not page aligned or length 0: EINVAL before /dev/mem sees it', 'arch/x86/kernel/sys_x86_64.c sys_mmap(), mm/mmap.c do_mmap()', false),
   R('R-MMAP-OK', 'mmap passed every check: all PTEs are filled at once', 'drivers/char/mem.c mmap_mem()', false),
   R('R-KCORE-HOLE', 'ranges never added have no PT_LOAD in /proc/kcore and read as zeros', 'fs/proc/kcore.c read_kcore()', false),
-  R('R-KCORE-OPEN', '/proc/kcore open needs CAP_SYS_RAWIO and is refused under lockdown=confidentiality', 'fs/proc/kcore.c open_kcore()', false),
-  R('R-PTRACE-VMREADV', 'process_vm_readv on a VM_IO|VM_PFNMAP mapping always fails EFAULT', 'mm/process_vm_access.c → pin_user_pages_remote()', false),
+  R('R-KCORE-OPEN', '/proc/kcore open needs CAP_SYS_RAWIO and is refused under lockdown=confidentiality; without PROC_KCORE there is no file (ENOENT)', 'fs/proc/kcore.c open_kcore()', false),
+  R('R-PTRACE-VMREADV', 'process_vm_readv on a VM_IO|VM_PFNMAP mapping always fails EFAULT (ENOSYS without CROSS_MEMORY_ATTACH)', 'mm/process_vm_access.c → pin_user_pages_remote()', false),
 ];
 
 export type RuleId = (typeof CATALOGUE)[number]['id'];

@@ -8,7 +8,8 @@ import type { Expected } from './expected.js';
 import type { ClaimEvent, HeldMapping } from './touch.js';
 import { findParent } from './vmem.js';
 
-export type Verdict = 'match' | 'mismatch';
+/** unknown: the model lacked an input (Expected.unknown), so nothing was judged. */
+export type Verdict = 'match' | 'mismatch' | 'unknown';
 
 export interface Judgement {
   verdict: Verdict;
@@ -27,6 +28,7 @@ export function explainJudgement(expected: Expected, observed: ProbeObserved): J
     if (observed.bytes === undefined) return `expected ${expected.bytes} bytes, agent reported no count`;
     return observed.bytes === expected.bytes ? null : `expected ${expected.bytes} bytes, got ${observed.bytes}`;
   };
+  if (expected.unknown) return { verdict: 'unknown', reason: `the model lacks an input: ${expected.unknown}` };
   const no = (reason: string): Judgement => ({ verdict: 'mismatch', reason });
   if (observed.result === 'refused') return no(`the agent refused the probe${observed.reason ? `: ${observed.reason}` : ''}`);
   const got = observed.result === 'errno' ? `${observed.syscall ?? '?'} ${observed.errno}` : observed.result === 'signal' ? `${observed.signal} ${observed.sigCode ?? ''}`.trim() : `ok`;

@@ -96,13 +96,17 @@ export interface ProbeExpectation {
   /** Rules that decided along the way. */
   via: string[];
   why: string;
+  /** The input the model lacked (verdict 'unknown'). */
+  unknown?: string;
 }
 
 /**
  * match: kernel = model; mismatch: kernel ≠ model; violation: a safety
- * property broke, whatever the model predicted; skipped: not judged (reason).
+ * property broke, whatever the model predicted; skipped: not judged (reason);
+ * unknown: the model lacked an input the lab could not observe (the reason
+ * names it), so nothing was judged.
  */
-export type ProbeVerdict = 'match' | 'mismatch' | 'violation' | 'skipped';
+export type ProbeVerdict = 'match' | 'mismatch' | 'violation' | 'skipped' | 'unknown';
 
 export interface ProbeRecord extends Omit<ProbeSpec, 'addr'> {
   addr: string; // hex in reports: kernel people read addresses in hex

@@ -71,7 +71,7 @@ function probeCase(classname: string, step: string, cls: AddressClass, op: strin
     if (bad.length > max) body.push(`… and ${bad.length - max} more (report.json has them all)`);
     body.push('', `all ${probes.length} probes: ${countBy(probes, probeOutcome)}`);
     c.failure = { type, message, body: body.join('\n') };
-  } else if (probes.every((p) => p.verdict === 'skipped' || p.verdict === undefined)) {
+  } else if (probes.every((p) => p.verdict === 'skipped' || p.verdict === 'unknown' || p.verdict === undefined)) {
     c.skipped = `not judged: ${countBy(probes, (p) => p.verdictReason ?? (p.verdict === undefined ? 'no verdict' : 'skipped'))}`;
   }
   return c;
@@ -186,7 +186,7 @@ function renderSuite(report: Report, id: number, max: number): Suite {
   ];
   const s = report.summary;
   const out = [
-    `${s.steps} steps, ${s.probes} probes: ${s.matches} match, ${s.mismatches} mismatch, ${s.violations} violation, ${s.skipped} skipped`,
+    `${s.steps} steps, ${s.probes} probes: ${s.matches} match, ${s.mismatches} mismatch, ${s.violations} violation, ${s.skipped} skipped${s.unknown ? `, ${s.unknown} unknown` : ''}`,
     `step checks: ${s.checks?.match ?? 0} match, ${s.checks?.mismatch ?? 0} mismatch`,
     `safety: ${report.safety.map((e) => `${e.id} ${e.status}`).join(', ')}`,
     'files: report.json, events.jsonl, console.log',

@@ -108,6 +108,8 @@ export interface Summary {
   mismatches: number;
   violations: number;
   skipped: number;
+  /** Probes the model could not judge for want of an input (verdict 'unknown'); absent in older reports. */
+  unknown?: number;
   /** Step-level checks: matches and mismatches. */
   checks: { match: number; mismatch: number };
   byOp: Record<string, number>;
@@ -120,7 +122,7 @@ export interface Summary {
 }
 
 export function summarize(steps: StepReport[], durationMs: number): Summary {
-  const sum: Summary = { steps: steps.length, probes: 0, matches: 0, mismatches: 0, violations: 0, skipped: 0, checks: { match: 0, mismatch: 0 }, byOp: {}, byResult: {}, rules: {}, rulesVia: {}, durationMs };
+  const sum: Summary = { steps: steps.length, probes: 0, matches: 0, mismatches: 0, violations: 0, skipped: 0, unknown: 0, checks: { match: 0, mismatch: 0 }, byOp: {}, byResult: {}, rules: {}, rulesVia: {}, durationMs };
   const inc = (o: Record<string, number>, k: string) => (o[k] = (o[k] ?? 0) + 1);
   for (const s of steps) {
     for (const p of s.probes) {
@@ -131,6 +133,7 @@ export function summarize(steps: StepReport[], durationMs: number): Summary {
       else if (p.verdict === 'mismatch') sum.mismatches++;
       else if (p.verdict === 'violation') sum.violations++;
       else if (p.verdict === 'skipped') sum.skipped++;
+      else if (p.verdict === 'unknown') sum.unknown = (sum.unknown ?? 0) + 1;
       if (p.expected) {
         const r = (sum.rules[p.expected.rule] ??= { probes: 0, checks: 0, match: 0, mismatch: 0, violation: 0 });
         r.probes++;

@@ -54,12 +54,18 @@ describe('parseKernelVersion', () => {
 
 describe('parseKernelConfig', () => {
   it("reads Debian's amd64 /dev/mem options", () => {
-    expect(DEBIAN_CONFIG).toEqual({ DEVMEM: true, STRICT_DEVMEM: true, IO_STRICT_DEVMEM: true, X86_PAT: true, VIRTIO_MEM: 'm' });
+    expect(DEBIAN_CONFIG).toEqual({
+      DEVMEM: true, STRICT_DEVMEM: true, IO_STRICT_DEVMEM: true, X86_PAT: true, VIRTIO_MEM: 'm',
+      CROSS_MEMORY_ATTACH: true, PROC_KCORE: true, DEBUG_FS: true, SECURITY_LOCKDOWN_LSM: true, MODULE_SIG: true,
+    });
   });
 
   it('treats "is not set" and absent options as n', () => {
     const c = parseKernelConfig('CONFIG_DEVMEM=y\n# CONFIG_STRICT_DEVMEM is not set\nCONFIG_VIRTIO_MEM=y\n');
-    expect(c).toEqual({ DEVMEM: true, STRICT_DEVMEM: false, IO_STRICT_DEVMEM: false, X86_PAT: false, VIRTIO_MEM: 'y' });
+    expect(c).toEqual({
+      DEVMEM: true, STRICT_DEVMEM: false, IO_STRICT_DEVMEM: false, X86_PAT: false, VIRTIO_MEM: 'y',
+      CROSS_MEMORY_ATTACH: false, PROC_KCORE: false, DEBUG_FS: false, SECURITY_LOCKDOWN_LSM: false, MODULE_SIG: false,
+    });
   });
 
   it('refuses text with no CONFIG_ lines', () => {

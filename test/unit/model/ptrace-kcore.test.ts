@@ -31,6 +31,13 @@ describe('ptrace and /proc/PID/mem on a /dev/mem mapping', () => {
     expect(predictPtrace(facts('6.1'), { ...base, target: 'mmio', via: 'process_vm_readv' })).toMatchObject({ errno: 'EFAULT', syscall: 'process_vm_readv' });
   });
 
+  it('R-PTRACE-VMREADV without CROSS_MEMORY_ATTACH: the syscall is sys_ni_syscall → ENOSYS', () => {
+    // kernel/sys_ni.c COND_SYSCALL(process_vm_readv); mm/Makefile builds process_vm_access.o only with the option.
+    const f = facts('6.1', { config: { CROSS_MEMORY_ATTACH: false } });
+    expect(predictPtrace(f, { ...base, via: 'process_vm_readv' })).toMatchObject({ errno: 'ENOSYS', syscall: 'process_vm_readv', rule: 'R-PTRACE-VMREADV' });
+    expect(predictPtrace(f, { ...base, revoked: true, via: 'process_vm_readv' })).toMatchObject({ errno: 'ENOSYS' });
+  });
+
   it('R-PTRACE-RAM: ioremap_prot() refuses RAM and private COW copies → EIO', () => {
     expect(predictPtrace(facts('6.1'), { ...base, target: 'ram' })).toMatchObject({ errno: 'EIO', rule: 'R-PTRACE-RAM' });
     expect(predictPtrace(facts('6.1'), { ...base, target: 'cow' })).toMatchObject({ errno: 'EIO', rule: 'R-PTRACE-RAM' });
@@ -66,5 +73,10 @@ describe('/proc/kcore', () => {
     expect(predictKcore(facts('6.1'), { page: 'online', capSysRawio: false, lockdown: 'none' })).toMatchObject({ errno: 'EPERM', syscall: 'open' });
     expect(predictKcore(facts('6.1'), { page: 'online', capSysRawio: true, lockdown: 'confidentiality' })).toMatchObject({ errno: 'EPERM', rule: 'R-KCORE-OPEN' });
     expect(predictKcore(facts('6.1'), { page: 'online', capSysRawio: true, lockdown: 'integrity' }).outcome).toBe('data');
+  });
+
+  it('without PROC_KCORE there is no /proc/kcore: open fails ENOENT', () => {
+    // fs/proc/Makefile: proc-$(CONFIG_PROC_KCORE) += kcore.o, so proc_kcore_init() never creates the entry.
+    expect(predictKcore(facts('6.1', { config: { PROC_KCORE: false } }), { page: 'online', capSysRawio: true, lockdown: 'none' })).toMatchObject({ errno: 'ENOENT', syscall: 'open', rule: 'R-KCORE-OPEN' });
   });
 });

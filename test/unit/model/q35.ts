@@ -93,12 +93,17 @@ export function step(iomem: string, bound: boolean, pluggedRanges: PhysRange[], 
 }
 
 /** The /dev/mem-relevant lines of Debian's amd64 configs (identical for 6.1 and 6.12). */
+// The options the model reads, as Debian's 5.10, 6.1 and 6.12 amd64 configs set them.
 export const DEBIAN_CONFIG_TEXT = `CONFIG_X86_PAT=y
 CONFIG_DEVMEM=y
 CONFIG_VIRTIO_MEM=m
 CONFIG_PROC_KCORE=y
 CONFIG_STRICT_DEVMEM=y
 CONFIG_IO_STRICT_DEVMEM=y
+CONFIG_CROSS_MEMORY_ATTACH=y
+CONFIG_DEBUG_FS=y
+CONFIG_SECURITY_LOCKDOWN_LSM=y
+CONFIG_MODULE_SIG=y
 `;
 
 export const DEBIAN_CONFIG: KernelConfig = parseKernelConfig(DEBIAN_CONFIG_TEXT);
