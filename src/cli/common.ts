@@ -3,7 +3,7 @@ import { access, constants, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { LabError, inputError } from '../util/errors.js';
 
-export const EXIT = { ok: 0, findings: 1, input: 2, runFailed: 3 } as const;
+export { EXIT } from '../report/findings.js';
 
 /**
  * Creates --out (and its parents) and checks it is writable. The directory

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_KERNEL } from '../kernel/spec.js';
 import { runLab, type AccelMode } from '../lab/run.js';
 import { EventLog } from '../report/events.js';
+import { reportExitCode } from '../report/findings.js';
 import type { Report } from '../report/types.js';
 import { resolveScenario } from '../scenario/file.js';
 import { LabError, inputError } from '../util/errors.js';
@@ -43,13 +44,8 @@ const USAGE = `usage: devmem-lab run [--kernel SPEC] [--scenario NAME|FILE] [--o
  * (the run itself failed: the kernel did not boot, QEMU died, …), and above
  * 127 to stop the bisection (bad input: fix the command first).
  */
-/** 0 all matched, 1 findings, 2 bad input or set-up, 3 the run failed. */
-export function runExitCode(report: Report): number {
-  if (report.status !== 'completed') return report.error?.kind === 'input' || report.error?.kind === 'environment' ? EXIT.input : EXIT.runFailed;
-  const s = report.summary;
-  const findings = s.mismatches + s.violations + s.checks.mismatch + report.safety.filter((e) => e.status === 'violated').length;
-  return findings > 0 ? EXIT.findings : EXIT.ok;
-}
+/** 0 all matched, 1 findings (even in a run that failed later), 2 bad input or set-up, 3 the run failed. */
+export const runExitCode = reportExitCode;
 
 export function bisectCode(code: number): number {
   if (code === EXIT.ok || code === EXIT.findings) return code;

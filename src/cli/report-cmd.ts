@@ -6,6 +6,7 @@ import { compareReports, hasRegressions, renderCompareText } from '../compare/in
 import { bundle } from '../report/bundle.js';
 import { toJUnit } from '../report/junit.js';
 import { rebuildReport } from '../report/rebuild.js';
+import { reportExitCode } from '../report/findings.js';
 import type { Report } from '../report/types.js';
 import { readJsonIfExists, writeFileAtomic } from '../util/cache.js';
 import { inputError } from '../util/errors.js';
@@ -51,7 +52,7 @@ export async function cmdReport(argv: string[]): Promise<number> {
     await writeFileAtomic(resolve(parsed.values.html), toHtml(report));
   }
   process.stdout.write(`${rebuilt ? 'rebuilt from events.jsonl: ' : ''}${report.status}\n${renderSummary(report)}\n`);
-  return report.status !== 'completed' ? EXIT.runFailed : report.summary.mismatches + report.summary.violations > 0 ? EXIT.findings : EXIT.ok;
+  return reportExitCode(report);
 }
 
 export async function cmdCompare(argv: string[]): Promise<number> {

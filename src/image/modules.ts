@@ -78,3 +78,17 @@ export const unpackedPath = (path: string): string => path.replace(/\.ko\.(xz|zs
 export function formatModulesDep(mods: ModuleDep[]): string {
   return mods.map((m) => `${unpackedPath(m.path)}: ${m.deps.map(unpackedPath).join(' ')}`.trimEnd() + '\n').join('');
 }
+
+/** What module_sig_check() looks for at a module's end (kernel/module/signing.c, MODULE_SIG_STRING). */
+const SIG_MARKER = Buffer.from('~Module signature appended~\n');
+
+/**
+ * Whether a module file of the kernel carries an appended signature;
+ * undefined when modules.dep does not list it (built in, or no module).
+ */
+export async function moduleSigned(modulesDir: string, name: string): Promise<boolean | undefined> {
+  const dep = parseModulesDep(await readFile(`${modulesDir}/modules.dep`, 'utf8').catch(() => '')).get(name);
+  if (!dep) return undefined;
+  const bytes = await readModuleFile(`${modulesDir}/${dep.path}`).catch(() => undefined);
+  return bytes ? bytes.subarray(-SIG_MARKER.length).equals(SIG_MARKER) : undefined;
+}

@@ -13,6 +13,7 @@ export type FaultKind =
   | 'qmp-disconnect'
   | 'ssh-drop'
   | 'agent-crash' // the probe agent died or spoke garbage
+  | 'precondition' // a step's action failed so that the later steps cannot run (the driver did not load)
   | 'bad-input'
   | 'environment' // a missing tool, KVM that does not boot, …
   | 'run-error';
@@ -37,6 +38,7 @@ export function classifyFault(e: unknown, ctx: { aborted: boolean; vmExit?: VmEx
     if (ctx.consoleTail.some((l) => PANIC.test(l))) return 'guest-panic';
     if (e instanceof LabError && e.kind === 'input') return 'bad-input';
     if (e instanceof LabError && e.kind === 'environment') return 'environment';
+    if (code === 'E_DRIVER_NOT_LOADED') return 'precondition';
     if (ctx.vmExit) return 'qemu-exited';
     if (code === 'E_TIMEOUT' || code === 'E_RESIZE_TIMEOUT' || (e as QmpError)?.reason === 'timeout') return 'guest-hang';
     if (code === 'E_QMP' && (e as QmpError).reason === 'disconnected') return 'qmp-disconnect';

@@ -27,6 +27,8 @@ import { Vm } from '../vm/qemu.js';
 import { kernelFacts } from './judge.js';
 import { runStep, StepFailed, TIMEOUTS, type StepContext, type Timeouts } from './step.js';
 import { classifyFault, consoleFinding } from './faults.js';
+import { driverPrecondition } from './precondition.js';
+import { moduleSigned } from '../image/modules.js';
 
 /** Boots of one run when a guest comes up but never serves SSH (see bootRetries in the report). */
 const BOOT_ATTEMPTS = 2;
@@ -149,9 +151,9 @@ export async function runLab(opts: RunOptions): Promise<Report> {
     ev.emit({ type: 'guest-ready', ms: Date.now() - tBoot });
     const boot = await readBootFacts(ch);
     report.environment.guest = { version: boot.procVersion, cmdline: boot.cmdline, physBits: boot.physBits, lockdown: boot.lockdown };
-    const model = kernelFacts(boot, configText);
+    const model = { ...kernelFacts(boot, configText), virtioMemSigned: await moduleSigned(kernel.modulesDir, 'virtio_mem') };
     facts = model;
-    report.environment.model = { version: model.version, config: model.config, cmdline: model.cmdline, flagsInferred: true };
+    report.environment.model = { version: model.version, config: model.config, cmdline: model.cmdline, virtioMemSigned: model.virtioMemSigned, flagsInferred: true };
     await save();
 
     const ctx: StepContext = (ctxRef = { events: ev, signal: opts.signal, t, profile, vm, qmp, ch, shm, boot, model, lastDmesg: [], stepIndex: 0, held: [], claims: [], heldWrites: opts.scenario.steps.some((s) => s.action.kind === 'hold' && s.action.mappings.some((m) => m.ptraceWrite)), kcore: !!opts.scenario.kcore, onSafety: (e) => (safety = foldSafety(safety, e)) });
@@ -173,6 +175,8 @@ export async function runLab(opts: RunOptions): Promise<Report> {
       report.safety = safetyEntries(safety);
       ev.emit({ type: 'step-end', step: step.name, probes: s.probes.length, ms: s.durationMs });
       await save();
+      const stop = driverPrecondition(step, s, steps.slice(i + 1));
+      if (stop) throw stop;
     }
     report.status = 'completed';
   } catch (e) {
@@ -184,6 +188,8 @@ export async function runLab(opts: RunOptions): Promise<Report> {
     report.fault = classifyFault(e, { aborted: !!opts.signal?.aborted, vmExit: vm?.exit, consoleTail: vm?.consoleTail ?? [], step: currentStep });
     report.error = { code: report.fault.code, kind: le?.kind ?? 'run', message: errorMessage(e), hint: le?.hint, context: le?.context };
   } finally {
+    // A failed step's probes count: its safety evidence is folded in too.
+    report.safety = safetyEntries(safety);
     ctxRef?.session?.close();
     ch?.close();
     qmp?.close();

@@ -56,7 +56,8 @@ export function summarizeMatrix(cells: CellResult[]): MatrixSummary {
     mismatches: sorted.reduce((a, c) => a + c.mismatches, 0),
     violations: sorted.reduce((a, c) => a + c.violations, 0),
     checkMismatches: sorted.reduce((a, c) => a + c.checkMismatches, 0),
-    findings: sorted.filter((c) => c.status === 'completed' && c.mismatches + c.violations + c.checkMismatches > 0).length,
+    // A cell that failed after the kernel contradicted the model counts: its findings are real.
+    findings: sorted.filter((c) => c.mismatches + c.violations + c.checkMismatches > 0).length,
   };
   return { schema: MATRIX_SCHEMA, cells: sorted, totals };
 }
@@ -76,8 +77,8 @@ export function mergeSummaries(parts: MatrixSummary[]): MatrixSummary {
   return summarizeMatrix([...byId.values()]);
 }
 
-/** Exit code of a matrix: 3 if a cell failed to run, 1 if findings, else 0. */
+/** Exit code of a matrix, with run's precedence (report/findings.ts): 1 if findings, 3 if a cell failed to run, else 0. */
 export function matrixExitCode(m: MatrixSummary): number {
-  if (m.totals.failed > 0 || m.cells.some((c) => c.status === 'not-run' || c.status === 'running')) return 3;
-  return m.totals.findings > 0 ? 1 : 0;
+  if (m.totals.findings > 0) return 1;
+  return m.totals.failed > 0 || m.cells.some((c) => c.status === 'not-run' || c.status === 'running') ? 3 : 0;
 }

@@ -208,6 +208,12 @@ export interface KernelFacts {
    * (versions.ts), and patEnabled (pat_enabled(), e.g. from dmesg "x86/PAT").
    */
   measured?: Partial<Record<FeatureId | 'patEnabled', MeasuredFeature>>;
+  /**
+   * The virtio_mem module file carries an appended signature ("~Module
+   * signature appended~"), read by the lab from the module it puts in the
+   * guest. Absent when the lab could not tell (then no prediction leans on it).
+   */
+  virtioMemSigned?: boolean;
 }
 
 export interface VirtioMemState {

@@ -39,6 +39,7 @@ const CATALOGUE = [
   R('R-VMEM-PARENT', 'bound driver requests its whole region as "virtioN" (SYSTEM_RAM, +EXCLUSIVE 5.16+), not busy', 'drivers/virtio/virtio_mem.c virtio_mem_create_resource()'),
   R('R-VMEM-CHILD', 'added memory blocks appear as merged "System RAM (virtio_mem)" children of virtioN', 'drivers/virtio/virtio_mem.c virtio_mem_add_memory() → add_memory_driver_managed()'),
   R('R-VMEM-UNLOAD-CLEAN', 'unload with no memory added releases the parent: the region becomes unclaimed', 'drivers/virtio/virtio_mem.c virtio_mem_deinit_hotplug() → virtio_mem_delete_resource()'),
+  R('R-MODULE-LOCKDOWN', 'under lockdown a module without a signature is refused: modprobe fails EPERM', 'kernel/module/signing.c module_sig_check() → security_locked_down(LOCKDOWN_MODULE_SIGNATURE)', false),
   R('R-VMEM-UNLOAD-BUSY', 'unload with memory added keeps the parent; a reload fails EBUSY', 'drivers/virtio/virtio_mem.c virtio_mem_deinit_hotplug(), virtio_mem_create_resource()'),
   R('R-HIGHMEM-HOTADD', 'hot-add raises high_memory to the end of the added range and never lowers it', 'arch/x86/mm/init_64.c add_pages() → update_end_of_memory_vars()'),
   R('R-KCORE-OFFLINE', '5.14+: offline sections and PageOffline pages read as zeros from /proc/kcore', 'fs/proc/kcore.c read_kcore()'),

@@ -146,14 +146,26 @@ export function predictUnload(facts: KernelFacts, state: StepState): UnloadPredi
 
 export interface ReloadPrediction {
   ok: boolean;
-  errno?: 'EBUSY';
-  rule: 'R-VMEM-PARENT' | 'R-VMEM-UNLOAD-BUSY';
+  errno?: 'EBUSY' | 'EPERM';
+  rule: 'R-VMEM-PARENT' | 'R-VMEM-UNLOAD-BUSY' | 'R-MODULE-LOCKDOWN';
   dmesg?: string;
   why: string;
 }
 
 /** What modprobe virtio_mem does from this state (virtio_mem_create_resource()). */
 export function predictReload(facts: KernelFacts, state: StepState): ReloadPrediction {
+  // module_sig_check(): no signature (-ENODATA) and sig_enforce off → the
+  // lockdown LSM decides; both levels include LOCKDOWN_MODULE_SIGNATURE.
+  // A signed module is assumed to verify: the lab cannot check the key.
+  if (state.lockdown !== 'none' && facts.virtioMemSigned === false) {
+    return {
+      ok: false,
+      errno: 'EPERM',
+      rule: 'R-MODULE-LOCKDOWN',
+      dmesg: 'unsigned module loading is restricted',
+      why: `lockdown=${state.lockdown} and virtio_mem.ko carries no signature: module_sig_check() refuses it`,
+    };
+  }
   const parent = findParent(modelContext(facts, state).tree, state.virtioMem.region);
   if (parent) {
     return {

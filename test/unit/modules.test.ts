@@ -52,3 +52,26 @@ describe('readModuleFile', () => {
     }
   });
 });
+
+describe('moduleSigned', () => {
+  it('reads the appended-signature marker, newline included, through modules.dep', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { moduleSigned } = await import('../../src/image/modules.js');
+    const d = mkdtempSync(join(tmpdir(), 'devmem-lab-sig-'));
+    try {
+      mkdirSync(join(d, 'kernel'));
+      writeFileSync(join(d, 'modules.dep'), 'kernel/virtio_mem.ko:\nkernel/other.ko:\nkernel/chopped.ko:\n');
+      writeFileSync(join(d, 'kernel/virtio_mem.ko'), Buffer.concat([Buffer.from('\x7fELF...sig...'), Buffer.from('~Module signature appended~\n')]));
+      writeFileSync(join(d, 'kernel/other.ko'), Buffer.from('\x7fELF...'));
+      writeFileSync(join(d, 'kernel/chopped.ko'), Buffer.from('\x7fELF~Module signature appended~'));
+      expect(await moduleSigned(d, 'virtio_mem')).toBe(true);
+      expect(await moduleSigned(d, 'other')).toBe(false);
+      expect(await moduleSigned(d, 'chopped')).toBe(false);
+      expect(await moduleSigned(d, 'absent')).toBeUndefined();
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});

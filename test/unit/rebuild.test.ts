@@ -45,4 +45,13 @@ describe('exit codes', () => {
     expect(runExitCode({ ...lifecycle, status: 'failed', error: { code: 'E_TOOL_MISSING', kind: 'environment', message: '' } })).toBe(2);
     expect([0, 1, 2, 3].map(bisectCode)).toEqual([0, 1, 255, 125]);
   });
+
+  it('findings win over a failure that came later: the kernel contradicted the model either way', () => {
+    const failed = { ...lifecycle, status: 'failed' as const, error: { code: 'E_RESIZE_TIMEOUT', kind: 'run', message: '' } };
+    expect(runExitCode({ ...failed, summary: { ...lifecycle.summary, mismatches: 2 } })).toBe(1);
+    expect(runExitCode({ ...failed, summary: { ...lifecycle.summary, checks: { match: 3, mismatch: 1 } } })).toBe(1);
+    expect(runExitCode({ ...failed, safety: [{ ...lifecycle.safety[0], status: 'violated' }] })).toBe(1);
+    expect(bisectCode(runExitCode({ ...failed, summary: { ...lifecycle.summary, violations: 1 } }))).toBe(1);
+    expect(runExitCode(failed)).toBe(3);
+  });
 });

@@ -96,6 +96,18 @@ describe('driver unload and reload', () => {
     expect(predictReload(f, STEPS.afterUncleanUnload)).toMatchObject({ ok: false, errno: 'EBUSY', rule: 'R-VMEM-UNLOAD-BUSY', dmesg: 'could not reserve device region' });
     expect(predictReload(f, STEPS.afterCleanUnload)).toMatchObject({ ok: true, rule: 'R-VMEM-PARENT' });
   });
+
+  it('R-MODULE-LOCKDOWN: under lockdown an unsigned virtio_mem.ko is refused EPERM; a signed one, or no lockdown, loads', () => {
+    // kernel/module/signing.c module_sig_check(): no signature → security_locked_down(LOCKDOWN_MODULE_SIGNATURE),
+    // which security/lockdown/lockdown.c refuses at integrity and confidentiality and logs as
+    // "Lockdown: modprobe: unsigned module loading is restricted; see man kernel_lockdown.7".
+    const locked = { ...STEPS.beforeDriver, lockdown: 'integrity' as const };
+    expect(predictReload({ ...f, virtioMemSigned: false }, locked)).toMatchObject({ ok: false, errno: 'EPERM', rule: 'R-MODULE-LOCKDOWN', dmesg: 'unsigned module loading is restricted' });
+    expect(predictReload({ ...f, virtioMemSigned: true }, locked)).toMatchObject({ ok: true, rule: 'R-VMEM-PARENT' });
+    expect(predictReload({ ...f, virtioMemSigned: false }, STEPS.beforeDriver)).toMatchObject({ ok: true });
+    // Not known: no prediction leans on it.
+    expect(predictReload(f, locked)).toMatchObject({ ok: true });
+  });
 });
 
 describe('R-HIGHMEM-HOTADD', () => {
