@@ -34,7 +34,10 @@ export function predictMmap(ctx: ModelContext, addr: number, len: number, opts: 
     return fail('mmap', 'EINVAL', 'R-MMAP-PHYSBITS', `last byte ${hex(last)} needs more than ${physBits} physical address bits`, ['R-MMAP-PHYSBITS']);
   }
   const strict = ctx.facts.config.STRICT_DEVMEM;
-  if (strict || patEnabled(ctx)) {
+  // 6.16+: PAT calls the shared range_is_allowed(), which allows everything
+  // without STRICT_DEVMEM, so R-MMAP-PAT-NOSTRICT is gone.
+  const patCopy = patEnabled(ctx) && !ctx.features.patRangeFollowsStrictDevmem.enabled;
+  if (strict || patCopy) {
     // mmap_mem()'s range_is_allowed() under STRICT_DEVMEM, else the PAT copy
     // in memtype.c; dia = 2 counts as allowed (low-MiB RAM maps with real contents).
     const denied = firstDeniedPage(ctx, pfnOf(addr), pfnOf(last));

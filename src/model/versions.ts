@@ -13,7 +13,8 @@ export type FeatureId =
   | 'rwStopsOnAnySignal'
   | 'maxPfnCountsAcpi'
   | 'revokeOnClaim'
-  | 'walkMemResDescends';
+  | 'walkMemResDescends'
+  | 'patRangeFollowsStrictDevmem';
 
 export interface FeatureDecision {
   id: FeatureId;
@@ -79,13 +80,11 @@ const RULES: Record<FeatureId, Rule> = {
     mainline: [5, 14, 0],
   },
   // drivers/char/mem.c should_stop_iteration(): signal_pending() in the
-  // 6.1/6.12 sources, fatal_signal_pending() in 5.10 (commit title not verified).
-  // The first release with the change was not pinned down: 6.1 is the first
-  // read with it, so versions between 5.10.223 and 6.1 are reported uncertain.
+  // 6.1/6.12/7.2 sources, fatal_signal_pending() in 5.10. Commit
+  // 830a4e5c48df, first in 5.19; never backported to 5.10.y.
   rwStopsOnAnySignal: {
-    commit: 'drivers/char/mem.c should_stop_iteration(): signal_pending() instead of fatal_signal_pending()',
-    mainline: [6, 1, 0],
-    stable: [],
+    commit: '830a4e5c48df (drivers/char/mem.c: reads and writes stop on any pending signal)',
+    mainline: [5, 19, 0],
     absentUpTo: [{ series: [5, 10], patch: 223 }],
   },
   // arch/x86/kernel/e820.c e820__end_ram_pfn(): E820_TYPE_ACPI ranges count
@@ -103,6 +102,15 @@ const RULES: Record<FeatureId, Rule> = {
   },
   // kernel/resource.c walk_mem_res(): descends into children, so
   // ioremap()'s "ioremap on RAM" check sees nested busy System RAM.
+  // include/linux/io.h range_is_allowed(): one definition, 1 without
+  // STRICT_DEVMEM, shared by mmap_mem() and PAT's
+  // phys_mem_access_prot_allowed(). Before it, arch/x86/mm/pat/memtype.c had
+  // its own copy that refused RAM whatever STRICT_DEVMEM said
+  // (R-MMAP-PAT-NOSTRICT). Read in Debian's 7.2.13 source.
+  patRangeFollowsStrictDevmem: {
+    commit: 'x86/devmem: Remove duplicate range_is_allowed() definition',
+    mainline: [6, 16, 0],
+  },
   walkMemResDescends: {
     commit: 'kernel/resource: make walk_mem_res() find all busy IORESOURCE_MEM resources',
     mainline: [5, 13, 0],

@@ -72,6 +72,15 @@ describe('STRICT_DEVMEM=n', () => {
     expect(mm(facts('5.10', { config: cfg }), STEPS.plugged512, 0x100000000)).toMatchObject({ errno: 'EINVAL', rule: 'R-MMAP-PAT-NOSTRICT' });
   });
 
+  it('6.16+: PAT shares range_is_allowed() with mmap_mem(), which allows everything without STRICT_DEVMEM: RAM maps', () => {
+    // include/linux/io.h in Debian's 7.2.13: the !CONFIG_STRICT_DEVMEM range_is_allowed() returns 1, and
+    // phys_mem_access_prot_allowed() calls it ("x86/devmem: Remove duplicate range_is_allowed() definition").
+    expect(mm(facts('7.2', { config: cfg }), STEPS.plugged512, 0x100000)).toMatchObject({ outcome: 'ok', rule: 'R-MMAP-OK' });
+    expect(mm(facts('7.2', { config: cfg }), STEPS.plugged512, 0x100000000)).toMatchObject({ outcome: 'ok' });
+    // 6.12 still has memtype.c's own copy.
+    expect(mm(facts('6.12', { config: cfg }), STEPS.plugged512, 0x100000)).toMatchObject({ errno: 'EINVAL', rule: 'R-MMAP-PAT-NOSTRICT' });
+  });
+
   it('without PAT (X86_PAT=n or nopat) nothing is checked: RAM maps', () => {
     expect(mm(facts('5.10', { config: { ...cfg, X86_PAT: false } }), STEPS.plugged512, 0x100000)).toMatchObject({ outcome: 'ok' });
     expect(mm(facts('5.10', { config: cfg, cmdline: 'nopat' }), STEPS.plugged512, 0x100000)).toMatchObject({ outcome: 'ok' });

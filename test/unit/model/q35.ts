@@ -113,9 +113,10 @@ export const PROC_VERSION = {
   '6.1': 'Linux version 6.1.0-47-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2 (2025-03-01)',
   '6.1-old': 'Linux version 6.1.0-25-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC Debian 6.1.106-3 (2024-08-26)',
   '6.12': 'Linux version 6.12.117+deb12-amd64 (debian-kernel@lists.debian.org) (x86_64-linux-gnu-gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC Debian 6.12.117-1~deb12u1 (2025-06-01)',
+  '7.2': 'Linux version 7.2.13+deb14-amd64 (debian-kernel@lists.debian.org) (x86_64-linux-gnu-gcc-16 (Debian 16.2.0-4) 16.2.0, GNU ld (GNU Binutils for Debian) 2.47.50.20261021) #1 SMP PREEMPT_DYNAMIC Debian 7.2.13-1 (2026-10-28)',
 };
 
-const UNAME = { '5.10': '5.10.0-32-amd64', '6.1': '6.1.0-47-amd64', '6.1-old': '6.1.0-25-amd64', '6.12': '6.12.117+deb12-amd64' };
+const UNAME = { '5.10': '5.10.0-32-amd64', '6.1': '6.1.0-47-amd64', '6.1-old': '6.1.0-25-amd64', '6.12': '6.12.117+deb12-amd64', '7.2': '7.2.13+deb14-amd64' };
 
 export type Kernel = keyof typeof UNAME;
 

@@ -23,6 +23,20 @@ describe('resolveFeatures', () => {
     expect([on('5.10', id), on('6.1', id), on('6.1-old', id), on('6.12', id)]).toEqual(want);
   });
 
+  it('reads and writes stop on any signal from 5.19 (830a4e5c48df), not from 6.1; 5.10 has fatal_signal_pending()', () => {
+    const v = (r: string) => resolveFeatures({ version: parseKernelVersion(r) }).rwStopsOnAnySignal;
+    expect(v('5.19.0')).toMatchObject({ enabled: true, certain: true });
+    expect(v('5.18.19')).toMatchObject({ enabled: false, certain: true });
+    expect(resolveFeatures(facts('5.10')).rwStopsOnAnySignal).toMatchObject({ enabled: false, certain: true });
+    expect(resolveFeatures(facts('6.1')).rwStopsOnAnySignal.enabled).toBe(true);
+  });
+
+  it('PAT has its own range_is_allowed() up to 6.15; 6.16+ and Debian 7.2 share the STRICT_DEVMEM one', () => {
+    const v = (r: string) => resolveFeatures({ version: parseKernelVersion(r) }).patRangeFollowsStrictDevmem.enabled;
+    expect([v('6.15.11'), v('6.16.0')]).toEqual([false, true]);
+    expect([on('6.12', 'patRangeFollowsStrictDevmem'), on('7.2', 'patRangeFollowsStrictDevmem')]).toEqual([false, true]);
+  });
+
   it('is certain where the source was read, and not where a stable backport may exist', () => {
     const f510 = resolveFeatures(facts('5.10'));
     expect(f510.regionIntersectsDescendants).toMatchObject({ enabled: false, certain: true });
