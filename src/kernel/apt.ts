@@ -4,7 +4,7 @@
 // would read or write is redirected with -o options, so nothing of the host
 // is edited, and it works without root. Private lists are refreshed when
 // older than a day.
-import { mkdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheRoot, writeFileAtomic } from '../util/cache.js';
 import { inputError, LabError } from '../util/errors.js';
@@ -133,4 +133,18 @@ export async function listsStamp(ctx: AptContext): Promise<string> {
   const p = ctx.kind === 'host' ? '/var/lib/apt/lists' : join(ctx.dir, 'updated');
   const st = await stat(p).catch(() => undefined);
   return st ? `${st.mtimeMs}` : 'none';
+}
+
+/**
+ * The codename a private suite's Release file gives (sid for unstable,
+ * trixie-backports for stable-backports), or undefined. Mirrors may serve
+ * an alias from an older snapshot than its codename (seen: stable-backports
+ * a month behind trixie-backports), so aliases are resolved by codename.
+ */
+export async function suiteCodename(ctx: AptContext): Promise<string | undefined> {
+  if (ctx.kind !== 'private') return undefined;
+  const lists = join(ctx.dir, 'lists');
+  const release = (await readdir(lists).catch(() => [] as string[])).find((n) => n.endsWith(`_dists_${ctx.suite}_InRelease`) || n.endsWith(`_dists_${ctx.suite}_Release`));
+  if (!release) return undefined;
+  return /^Codename: (\S+)$/m.exec(await readFile(join(lists, release), 'utf8').catch(() => ''))?.[1];
 }

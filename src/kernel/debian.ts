@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { cacheRoot, buildCacheEntry, readJsonIfExists, writeFileAtomic } from '../util/cache.js';
 import { inputError, LabError } from '../util/errors.js';
 import { run } from '../util/exec.js';
-import { aptCache, aptGet, listsStamp, privateApt, type AptContext } from './apt.js';
+import { aptCache, aptGet, listsStamp, privateApt, suiteCodename, type AptContext } from './apt.js';
 import { candidateNames, defaultAbi, inSeries, isPlainAmd64, kernelAbi, pickKernelParts, type KernelPackages } from './debian-parts.js';
 import { absolutize, ensureDepmod, sha256File, writeManifest } from './entry.js';
 import type { KernelSpec, ResolvedKernel } from './types.js';
@@ -154,9 +154,40 @@ async function firstExisting(root: string, paths: string[]): Promise<string | un
 }
 
 /** Downloads and unpacks a kernel's packages into the cache, once. */
+/**
+ * Where `debian:newest` looks: the suites that carry Debian's newest released
+ * kernels (unstable, and the backports of stable, which can be ahead of it),
+ * by alias, so no codename is written here; each alias is then used by the
+ * codename its Release file gives (suiteCodename()). Experimental's release
+ * candidates are left out: name debian:experimental for those.
+ */
+export const NEWEST_SUITES = ['unstable', 'testing', 'stable-backports'] as const;
+
+/** The suite's context and kernel; for debian:newest, the suite whose default kernel has the highest version. */
+async function resolveSpec(spec: DebianSpec, opts: { signal?: AbortSignal; onProgress?: (msg: string) => void }): Promise<{ ctx: AptContext; k: KernelPackages }> {
+  if (!(spec.kind === 'debian-suite' && spec.suite === 'newest')) {
+    const ctx = await aptContextFor(spec, opts);
+    return { ctx, k: await resolveCached(spec, ctx) };
+  }
+  let best: { ctx: AptContext; k: KernelPackages } | undefined;
+  const missing: string[] = [];
+  for (const alias of NEWEST_SUITES) {
+    const suite = (await suiteCodename(await aptContextFor({ ...spec, suite: alias }, opts))) ?? alias;
+    const one: DebianSpec = { ...spec, suite, text: `debian:${suite}${spec.series ? `@${spec.series}` : ''}` };
+    const r = await resolveSpec(one, opts).catch((e) => {
+      if ((e as LabError).code !== 'E_KERNEL_NOT_FOUND') throw e;
+      missing.push(suite);
+      return undefined;
+    });
+    if (r && (!best || (await compareDebVersions(best.k.image.version, r.k.image.version)) < 0)) best = r;
+  }
+  if (!best) throw inputError('E_KERNEL_NOT_FOUND', `no ${spec.series ?? ''} kernel in ${missing.join(', ')}`.replace('  ', ' '), 'name a suite instead: debian:<suite>[@<x.y>]');
+  opts.onProgress?.(`newest Debian kernel: ${best.k.abi} (${best.k.image.version}) from ${best.ctx.suite}`);
+  return best;
+}
+
 export async function fetchDebianKernel(spec: DebianSpec, opts: { signal?: AbortSignal; onProgress?: (msg: string) => void } = {}): Promise<ResolvedKernel> {
-  const ctx = await aptContextFor(spec, opts);
-  const k = await resolveCached(spec, ctx);
+  const { ctx, k } = await resolveSpec(spec, opts);
   // Named after the image package: entries of single-package kernels keep the directory they always had.
   const dir = join(cacheRoot(), 'kernels', 'debian', `${k.image.name}_${k.image.version}`.replace(/[^A-Za-z0-9._+-]/g, '_'));
   const manifestPath = join(dir, 'kernel.json');
@@ -187,7 +218,7 @@ export async function fetchDebianKernel(spec: DebianSpec, opts: { signal?: Abort
     }
     await ensureDepmod(modulesDir, release);
     await writeManifest(scratch, {
-      source: `${k.parts.map((p) => p.name).join(' + ')} ${k.image.version}`,
+      source: `${k.parts.map((p) => p.name).join(' + ')} ${k.image.version} (Debian ${ctx.suite})`,
       release,
       image,
       config,

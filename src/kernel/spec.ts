@@ -10,6 +10,7 @@ export const DEFAULT_KERNEL = 'debian:bookworm';
 export const KERNEL_FORMS = [
   'debian:<suite> (the suite\'s default kernel, e.g. debian:bookworm, debian:bullseye, debian:trixie, debian:bookworm-backports)',
   'debian:<suite>@<series> (newest of a series, e.g. debian:bookworm@6.12)',
+  'debian:newest[@<series>] (the newest released Debian kernel: unstable, testing or stable-backports, whichever is ahead)',
   'debian:<package> (from the host\'s apt sources, e.g. debian:linux-image-6.1.0-47-amd64-unsigned)',
   'debian:<suite>/<package> (a package of another suite)',
   'path:<bzImage> (with --modules DIR and --config FILE unless they sit beside it)',
@@ -21,7 +22,7 @@ const FORMS = KERNEL_FORMS.join('; ');
 const bad = (what: string) => inputError('E_KERNEL_SPEC', what, `write one of: ${FORMS}`);
 
 const SUITE = /^[a-z]+(?:-[a-z]+)*$/;
-const PACKAGE = /^linux-image-[0-9a-z.+~-]+$/;
+const PACKAGE = /^linux-(image|binary)-[0-9a-z.+~-]+$/;
 
 function parseDebian(text: string, rest: string): KernelSpec {
   const slash = rest.indexOf('/');
@@ -31,7 +32,7 @@ function parseDebian(text: string, rest: string): KernelSpec {
     if (!SUITE.test(suite) || !PACKAGE.test(pkg)) throw bad(`not debian:<suite>/<package>: ${JSON.stringify(rest)}`);
     return { kind: 'debian-package', pkg, suite, text };
   }
-  if (rest.startsWith('linux-image-')) {
+  if (rest.startsWith('linux-image-') || rest.startsWith('linux-binary-')) {
     if (!PACKAGE.test(rest)) throw bad(`not a Debian package name: ${JSON.stringify(rest)}`);
     return { kind: 'debian-package', pkg: rest, text };
   }

@@ -125,3 +125,19 @@ describe('private apt argv', () => {
     expect(PRIVATE_APT_CONF).toContain('#clear APT::Update::Post-Invoke-Success;');
   });
 });
+
+describe('suiteCodename', () => {
+  it("reads the Codename of a private suite's Release file; the host's lists have none to give", async () => {
+    const { suiteCodename } = await import('../../src/kernel/apt.js');
+    const dir = mkdtempSync(join(tmpdir(), 'devmem-lab-codename-'));
+    try {
+      mkdirSync(join(dir, 'lists'));
+      writeFileSync(join(dir, 'lists', 'deb.example_debian_dists_stable-backports_InRelease'), 'Origin: Debian Backports\nSuite: stable-backports\nCodename: trixie-backports\nDate: Fri, 30 Oct 2026 08:08:01 UTC\n');
+      expect(await suiteCodename({ kind: 'private', suite: 'stable-backports', dir, options: [] })).toBe('trixie-backports');
+      expect(await suiteCodename({ kind: 'private', suite: 'unstable', dir, options: [] })).toBeUndefined();
+      expect(await suiteCodename({ kind: 'host', suite: 'bookworm' })).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
