@@ -109,6 +109,8 @@ export function stepChecks(opts: {
   previous?: StepState;
   action: { kind: string; module?: string };
   exitCode?: number | null;
+  /** The action command's stderr (modprobe's message). */
+  stderr?: string;
   dmesg: string[];
   hostPattern?: { agree: boolean; hostFnv: string; addr: string; guest: unknown };
 }): StepCheck[] {
@@ -139,7 +141,9 @@ export function stepChecks(opts: {
   }
   if (previous && opts.action.module === 'virtio_mem' && opts.action.kind === 'modprobe' && !previous.virtioMem.bound) {
     const p = predictReload(facts, previous);
-    const ok = p.ok ? state.virtioMem.bound : !state.virtioMem.bound && (!p.dmesg || opts.dmesg.some((l) => l.includes(p.dmesg!)));
+    const ok = p.ok
+      ? state.virtioMem.bound
+      : !state.virtioMem.bound && (!p.dmesg || opts.dmesg.some((l) => l.includes(p.dmesg!))) && (!p.stderr || (opts.stderr ?? '').includes(p.stderr));
     out.push({ rule: p.rule, verdict: ok ? 'match' : 'mismatch', message: `${p.why}; driver ${state.virtioMem.bound ? 'bound' : 'not bound'}, modprobe exit ${opts.exitCode}` });
   }
   return out;

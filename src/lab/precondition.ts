@@ -25,7 +25,7 @@ export function driverPrecondition(step: ScenarioStep, done: StepReport, later: 
   const refused = done.checks?.find((c) => c.rule === 'R-MODULE-LOCKDOWN');
   return new LabError('E_DRIVER_NOT_LOADED', 'run', `modprobe virtio_mem failed (exit ${act.exitCode ?? '?'}${stderr ? `: ${stderr}` : ''}); the driver is not bound, so ${blocked.map((s) => s.name).join(', ')} cannot run`, {
     hint: refused
-      ? `the kernel is locked down and virtio_mem.ko is unsigned (${refused.message}); sign the modules, or run without lockdown=`
+      ? `${refused.rule}: ${refused.message.split(';')[0]}; sign the modules, or run without lockdown=`
       : 'the step\'s dmesg lines in report.json say why the driver did not load',
     context: { step: step.name, exitCode: act.exitCode, stderr, dmesg: done.observations.dmesg.slice(-20) },
   });

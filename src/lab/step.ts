@@ -183,6 +183,7 @@ export async function runStep(ctx: StepContext, step: ScenarioStep): Promise<Ste
       previous: ctx.previous,
       action: step.action as { kind: string; module?: string },
       exitCode: rep.observations.action.exitCode as number | null | undefined,
+      stderr: rep.observations.action.stderr as string | undefined,
       dmesg: rep.observations.dmesg,
       hostPattern: step.action.kind === 'host-pattern' ? (rep.observations.action as { agree: boolean; hostFnv: string; addr: string; guest: unknown }) : undefined,
     });

@@ -147,6 +147,8 @@ export function predictUnload(facts: KernelFacts, state: StepState): UnloadPredi
 export interface ReloadPrediction {
   ok: boolean;
   errno?: 'EBUSY' | 'EPERM';
+  /** What modprobe's stderr says when it fails so (busybox prints strerror()). */
+  stderr?: string;
   rule: 'R-VMEM-PARENT' | 'R-VMEM-UNLOAD-BUSY' | 'R-MODULE-LOCKDOWN';
   dmesg?: string;
   why: string;
@@ -158,11 +160,14 @@ export function predictReload(facts: KernelFacts, state: StepState): ReloadPredi
   // lockdown LSM decides; both levels include LOCKDOWN_MODULE_SIGNATURE.
   // A signed module is assumed to verify: the lab cannot check the key.
   if (state.lockdown !== 'none' && facts.virtioMemSigned === false) {
+    // No dmesg line is required: lockdown_is_locked_down() logs "unsigned
+    // module loading is restricted" with pr_notice_ratelimited(), and the
+    // /dev/mem refusals of the boot step's probes use up the burst.
     return {
       ok: false,
       errno: 'EPERM',
+      stderr: 'Operation not permitted',
       rule: 'R-MODULE-LOCKDOWN',
-      dmesg: 'unsigned module loading is restricted',
       why: `lockdown=${state.lockdown} and virtio_mem.ko carries no signature: module_sig_check() refuses it`,
     };
   }
