@@ -1,8 +1,9 @@
 // Kernels from other places than the host's suite, each run through the
 // whole lifecycle in a real QEMU guest: Debian bullseye's 5.10 (fetched with
-// private apt state; its virtio-mem driver predates unplugged-inaccessible)
+// private apt state; its virtio-mem driver predates unplugged-inaccessible),
+// the newest Debian kernel (debian:newest: 7.x in the split package layout)
 // and a minimal 6.1 built from linux-source-6.1 (built once, ~6 minutes on
-// 2 cores, then reused from the cache). Both must match the model. Last,
+// 2 cores, then reused from the cache). Each must match the model. Last,
 // Debian's 6.12 under lockdown, which loads only verified modules.
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,8 @@ const LIFECYCLE = await resolveScenario('lifecycle');
 
 const CASES = [
   { kernel: 'debian:bullseye', release: /^5\.10\./, unpluggedInaccessible: 'off', hookMs: 900_000 },
+  // The newest released Debian kernel (7.x, split into linux-binary, linux-modules and linux-base packages).
+  { kernel: 'debian:newest', release: /^[7-9]\.\d+/, unpluggedInaccessible: 'on', hookMs: 900_000 },
   // The first run builds the kernel (about 6 minutes on 2 cores).
   { kernel: 'build:linux-source-6.1', release: /^6\.1\./, unpluggedInaccessible: 'on', hookMs: 2_400_000 },
 ] as const;
