@@ -10,11 +10,16 @@ import { writeFileAtomic } from '../util/cache.js';
 import { writeMatrixArtifacts } from '../report/artifacts.js';
 import { LiveView } from './live.js';
 import { ensureOutDir, withSignals } from './common.js';
+import { DEFAULT_KERNEL } from '../kernel/spec.js';
 
-export const MATRIX_USAGE = `usage: devmem-lab matrix --kernels A,B,… [--cmdlines '' 'iomem=relaxed' …] [--scenarios lifecycle,…]
+/** The kernels of a matrix when --kernels is not given: the host suite's and the newest Debian has. */
+export const DEFAULT_MATRIX_KERNELS = `${DEFAULT_KERNEL},debian:newest`;
+
+export const MATRIX_USAGE = `usage: devmem-lab matrix [--kernels A,B,…] [--cmdlines '' 'iomem=relaxed' …] [--scenarios lifecycle,…]
                          --out DIR [--jobs N] [--shard i/n] [--accel tcg|kvm|auto]
        devmem-lab merge --out DIR SHARD_DIR…
 
+  --kernels defaults to ${DEFAULT_MATRIX_KERNELS}.
   Every kernel × command line × scenario is a cell with its own report in
   DIR/cells/<id>/; DIR/matrix.json summarises them. A re-run skips cells
   that completed. --shard i/n runs the cells whose index mod n is i-1, for
@@ -36,7 +41,7 @@ export async function cmdMatrix(argv: string[]): Promise<number> {
     ({ values } = parseArgs({
       args: rest,
       options: {
-        kernels: { type: 'string' },
+        kernels: { type: 'string', default: DEFAULT_MATRIX_KERNELS },
         scenarios: { type: 'string', default: 'lifecycle' },
         out: { type: 'string' },
         jobs: { type: 'string' },
@@ -49,7 +54,6 @@ export async function cmdMatrix(argv: string[]): Promise<number> {
   } catch (e) {
     throw inputError('E_USAGE', (e as Error).message, MATRIX_USAGE);
   }
-  if (!values.kernels) throw inputError('E_USAGE', '--kernels is required', MATRIX_USAGE);
   if (!values.out) throw inputError('E_USAGE', '--out is required', MATRIX_USAGE);
   if (!['auto', 'tcg', 'kvm'].includes(values.accel)) throw inputError('E_USAGE', `--accel ${values.accel} is not one of auto, tcg, kvm`, MATRIX_USAGE);
   const jobs = values.jobs === undefined ? defaultJobs() : Number(values.jobs);
