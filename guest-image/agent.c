@@ -40,6 +40,11 @@
  *     which copies nothing: the search never touches memory (a read of an
  *     unplugged virtio-mem block would populate it). Any outcome other than
  *     EFAULT counts as "below".
+ *   <id> lseek <whence> <offset>
+ *     whence decimal 0 .. 15 (passed as is: SEEK_SET 0, SEEK_CUR 1, SEEK_END 2,
+ *     SEEK_DATA 3, SEEK_HOLE 4, anything else), offset hex, any 64-bit value
+ *     (taken as a two's-complement off_t). On a fresh O_RDONLY fd: lseek to
+ *     LSEEK_BASE (0x1000) with SEEK_SET, then lseek(fd, offset, whence).
  *
  * Output (stdout), exactly one JSON line per request, flushed whenever no request is waiting; keys
  * in this order: id, op, addr, len, result, then by result:
@@ -50,6 +55,9 @@
  *             bytes (touched before the fault)
  *   "refused" reason
  *   highmem:   {"id":N,"op":"highmem","end":"0x..."}  (end = A, or hi+1)
+ *   lseek:     {"id":N,"op":"lseek","whence":W,"offset":"0x...","result":"ok","pos":"0x..."}
+ *              (pos: the returned off_t as 64-bit hex), or result "errno" with
+ *              errno and syscall (open|lseek)
  *   malformed: {"id":N|null,"error":"..."}
  *
  * Semantics: read = one pread() on an O_RDONLY fd (short reads report what
@@ -501,6 +509,46 @@ static void do_highmem(uint64_t id, uint64_t lo, uint64_t hi)
 	emit(&l);
 }
 
+/*
+ * memory_lseek() (drivers/char/mem.c) and the VFS's whence check, asked
+ * directly. A fresh fd each time: the position of the shared fds is never
+ * touched (every other probe uses pread/pwrite/mmap, which ignore it).
+ */
+#define LSEEK_BASE 0x1000
+static void do_lseek(uint64_t id, unsigned whence, uint64_t offset)
+{
+	struct line l = { .n = 0 };
+	put_id(&l, true, id);
+	put(&l, ",\"op\":\"lseek\",\"whence\":%u,\"offset\":\"0x%" PRIx64 "\"", whence, offset);
+	const char *syscall = "open";
+	int e = 0;
+	off_t pos = -1;
+	int fd = open(device, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+	} else {
+		syscall = "lseek";
+		errno = 0;
+		if (lseek(fd, LSEEK_BASE, SEEK_SET) != LSEEK_BASE)
+			e = errno ? errno : EIO;
+		else if ((pos = lseek(fd, (off_t)offset, (int)whence)) == (off_t)-1 && errno)
+			e = errno;
+		close(fd);
+	}
+	if (e) {
+		const char *name = errno_name(e);
+		put(&l, ",\"result\":\"errno\"");
+		if (name)
+			put(&l, ",\"errno\":\"%s\"", name);
+		else
+			put(&l, ",\"errno\":\"E%d\"", e);
+		put(&l, ",\"syscall\":\"%s\"", syscall);
+	} else {
+		put(&l, ",\"result\":\"ok\",\"pos\":\"0x%" PRIx64 "\"", (uint64_t)pos);
+	}
+	emit(&l);
+}
+
 /* ---- parsing ----------------------------------------------------------- */
 
 /* ---- held mappings ----------------------------------------------------- */
@@ -746,7 +794,17 @@ static void handle_line(char *s, size_t n)
 		return;
 	}
 	if (ntok != 4) {
-		emit_error(true, id, "expected 4 fields: <id> <op> <addr> <len> or <id> highmem <lo> <hi>");
+		emit_error(true, id, "expected 4 fields: <id> <op> <addr> <len>, <id> highmem <lo> <hi> or <id> lseek <whence> <offset>");
+		return;
+	}
+
+	if (strcmp(tok[1], "lseek") == 0) {
+		uint64_t whence, offset;
+		if (!parse_dec(tok[2], 15, &whence) || !parse_hex(tok[3], UINT64_MAX, &offset)) {
+			emit_error(true, id, "lseek takes a decimal whence (0 to 15) and a 0x-prefixed hex offset");
+			return;
+		}
+		do_lseek(id, (unsigned)whence, offset);
 		return;
 	}
 

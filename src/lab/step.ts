@@ -22,6 +22,8 @@ import type { MachineProfile } from '../vm/profile.js';
 import type { Vm } from '../vm/qemu.js';
 import { checkS4, checkS5, deviceInfo, hostView } from './hostview.js';
 import { judgeProbe, stepChecks, stepState } from './judge.js';
+import { lseekChecks, lseekRequests } from './lseek.js';
+import { runLseek } from '../probe/lseek.js';
 
 /** Named timeouts of a run (ms); a run may override any of them. */
 export const TIMEOUTS = {
@@ -187,6 +189,7 @@ export async function runStep(ctx: StepContext, step: ScenarioStep): Promise<Ste
       dmesg: rep.observations.dmesg,
       hostPattern: step.action.kind === 'host-pattern' ? (rep.observations.action as { agree: boolean; hostFnv: string; addr: string; guest: unknown }) : undefined,
     });
+    if (step.action.kind === 'boot') rep.checks.push(...lseekChecks(ctx.model, ctx.boot.lockdown, await runLseek(ctx.ch, lseekRequests(1), ctx.t.observe)));
     ctx.previous = model;
     if (dev) {
       const view = hostView(ctx.shm.extents(), dev, iomem);

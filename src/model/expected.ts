@@ -10,7 +10,7 @@ import type { RuleId } from './rules.js';
  */
 export type Outcome = 'data' | 'zeros' | 'errno' | 'signal' | 'ok';
 
-export type Syscall = 'open' | 'pread' | 'pwrite' | 'mmap' | 'process_vm_readv';
+export type Syscall = 'open' | 'pread' | 'pwrite' | 'mmap' | 'process_vm_readv' | 'lseek';
 
 export interface Expected {
   outcome: Outcome;

@@ -51,3 +51,4 @@ export {
   type SafetyStatus,
   type Verdict,
 } from './verdict.js';
+export { predictLseek, SEEK_MAX, WHENCE_NAMES, type LseekExpected } from './lseek.js';

@@ -16,6 +16,7 @@ import {
   writePattern,
   type AgentAnswer,
 } from '../../src/probe/agent-protocol.js';
+import { formatLseekLine, parseLseekAnswer } from '../../src/probe/lseek.js';
 
 const SOURCE = fileURLToPath(new URL('../../guest-image/agent.c', import.meta.url));
 const CFLAGS = ['-static', '-O2', '-Wall', '-Wextra', '-Werror'];
@@ -390,5 +391,29 @@ describe('agent input handling', () => {
     const r = spawnSync(agent, ['-x'], { input: '' });
     expect(r.status).toBe(2);
     expect(r.stdout.length).toBe(0);
+  });
+});
+
+describe('agent lseek', () => {
+  // On a regular file the VFS's generic_file_llseek() answers, not memory_lseek():
+  // this checks the agent's protocol and its SEEK_SET to 0x1000 before each request.
+  const lseek = (args: string[], lines: string[]) => {
+    const r = spawnSync(agent, args, { input: lines.join('\n') + '\n', timeout: 20_000 });
+    expect(r.status).toBe(0);
+    return r.stdout.toString('utf8').trim().split('\n').map(parseLseekAnswer);
+  };
+  it('seeks from 0x1000 on a fresh fd and reports the position or the errno', () => {
+    const [set, cur, bad] = lseek(['-d', device], [
+      formatLseekLine({ id: 1, whence: 0, offset: 0x100000n }),
+      formatLseekLine({ id: 2, whence: 1, offset: 0x10n }),
+      formatLseekLine({ id: 3, whence: 7, offset: 0n }),
+    ]);
+    expect(set).toEqual({ id: 1, whence: 0, offset: 0x100000n, observed: { result: 'ok', pos: 0x100000n } });
+    expect(cur.observed).toEqual({ result: 'ok', pos: 0x1010n });
+    expect(bad.observed).toEqual({ result: 'errno', errno: 'EINVAL', syscall: 'lseek' });
+  });
+  it('names open when the device cannot be opened', () => {
+    const [a] = lseek(['-d', join(dir, 'no-such-device')], [formatLseekLine({ id: 1, whence: 0, offset: 0n })]);
+    expect(a.observed).toEqual({ result: 'errno', errno: 'ENOENT', syscall: 'open' });
   });
 });
