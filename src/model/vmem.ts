@@ -188,6 +188,10 @@ export function predictReload(facts: KernelFacts, state: StepState): ReloadPredi
  * R-HIGHMEM-HOTADD: add_pages() → update_end_of_memory_vars() raises max_pfn
  * and high_memory to the end of added memory and nothing lowers them, so the
  * expected end is the previous one or the end of the highest busy System RAM.
+ * Read again in Debian's 7.2.13 source after the high_memory rework: the
+ * boot value now comes from mm/mm_init.c set_high_memory()
+ * (memblock_end_of_DRAM()), which the lab measures rather than predicts, and
+ * the hot-add path in arch/x86/mm/init_64.c is unchanged.
  */
 export function expectedHighMemoryEnd(facts: KernelFacts, previousEnd: number, state: StepState): { end: number; why: string } {
   const ctx = modelContext(facts, state);
