@@ -29,6 +29,8 @@
  *     held-procmem-write-shared | -private  pwrite of the write pattern to
  *                                           /proc/self/mem at it (the mapping
  *                                           is read-only; needs -w like write)
+ *     release-shared | -private             munmap the held mapping and forget it
+ *                                           (answers "ok", or the munmap errno)
  *     (nothing held there: errno ENOENT, syscall "hold")
  *   kcore <addr> <len>: read physical addr through /proc/kcore's direct-map
  *     file offset (syscall "kcore" when no direct-map segment is found)
@@ -123,6 +125,8 @@ enum op {
 	OP_KCORE,
 	OP_MMAP_SYNC_SHARED,
 	OP_MMAP_SYNC_PRIVATE,
+	OP_RELEASE_SHARED,
+	OP_RELEASE_PRIVATE,
 	OP_COUNT
 };
 
@@ -136,6 +140,7 @@ static const char *const op_names[OP_COUNT] = {
 	"held-procmem-write-shared", "held-procmem-write-private",
 	"kcore",
 	"mmap-sync-shared", "mmap-sync-private",
+	"release-shared", "release-private",
 };
 
 static const char *device = "/dev/mem";
@@ -605,6 +610,24 @@ static void do_hold(const struct probe *p)
 	emit(&l);
 }
 
+/* release-*: the munmap that ends a hold (and, with it, its PAT reservation). */
+static void do_release(const struct probe *p)
+{
+	struct held *h = find_held(p, p->op == OP_RELEASE_SHARED);
+	if (!h) {
+		emit_errno(p, ENOENT, "hold");
+		return;
+	}
+	h->used = false;
+	if (munmap(h->map, h->len) != 0) {
+		emit_errno(p, errno, "munmap");
+		return;
+	}
+	struct line l = { .n = 0 };
+	put_head(&l, p, "ok");
+	emit(&l);
+}
+
 /* held-touch-*, held-procmem-*, held-vmreadv-* on the mapping a hold-* made. */
 static void do_held(const struct probe *p)
 {
@@ -864,6 +887,8 @@ static void handle_line(char *s, size_t n)
 		}
 		if (op == OP_HOLD_SHARED || op == OP_HOLD_PRIVATE)
 			do_hold(&p);
+		else if (op == OP_RELEASE_SHARED || op == OP_RELEASE_PRIVATE)
+			do_release(&p);
 		else if ((op >= OP_HELD_TOUCH_SHARED && op <= OP_HELD_VMREADV_PRIVATE) ||
 			 op == OP_HELD_PROCMEM_WRITE_SHARED || op == OP_HELD_PROCMEM_WRITE_PRIVATE)
 			do_held(&p);

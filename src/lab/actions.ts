@@ -13,7 +13,7 @@ import type { StepReport } from '../report/types.js';
 import { resizeDevice } from '../scenario/resize.js';
 import type { ScenarioStep } from '../scenario/types.js';
 import { LabError } from '../util/errors.js';
-import { holdSpecs, resolveHeld, syncMapSpecs } from './held.js';
+import { holdSpecs, releaseSpecs, resolveHeld, syncMapSpecs } from './held.js';
 import { deviceInfo, type DeviceInfo } from './hostview.js';
 import type { StepContext } from './step.js';
 
@@ -75,6 +75,16 @@ export async function runAction(ctx: StepContext, step: ScenarioStep, rep: StepR
       rep.observations.action = { held: held.map((h, i) => ({ name: h.name, addr: recs[i].addr, private: h.private, result: recs[i].observed })) };
       say(held.map((h, i) => `${h.name} ${recs[i].addr}: ${recs[i].observed.result}${recs[i].observed.errno ? ` ${recs[i].observed.errno}` : ''}`).join(', '));
       return { held: [...recs.map((rec: ProbeRecord, i: number) => ({ rec, spec: specs[i] })), ...syncRecs.map((rec, i) => ({ rec, spec: sync[i] }))] };
+    }
+    case 'release': {
+      const gone = ctx.held.filter((h) => a.mappings.includes(h.name));
+      const specs = releaseSpecs(gone, HOLD_IDS);
+      const recs = specs.length && ctx.session ? await ctx.session.run(specs, ctx.t.probes) : [];
+      ctx.held = ctx.held.filter((h) => !gone.includes(h));
+      ctx.released.push(...gone);
+      rep.observations.action = { released: gone.map((h, i) => ({ name: h.name, addr: recs[i]?.addr, result: recs[i]?.observed })) };
+      say(gone.map((h, i) => `${h.name} ${recs[i]?.addr}: ${recs[i]?.observed.result ?? 'not held'}`).join(', ') || 'nothing held by those names');
+      return { held: [] };
     }
     case 'host-pattern': {
       const r = await hostPattern(ctx, await device(), a.deviceOffsetMiB);

@@ -106,6 +106,10 @@ const useSpec = (h: Held, op: ProbeOp, id: number): ProbeSpec => ({
   why: op.startsWith('mmap-sync') ? `O_SYNC mapping over held ${h.name}` : `held ${h.name}`,
 });
 
+/** The munmap of each held mapping. */
+export const releaseSpecs = (held: Held[], firstId: number): ProbeSpec[] =>
+  held.map((h, i) => ({ id: firstId + i, op: `release-${kind(h)}` as ProbeOp, addr: h.start, len: PAGE, why: `release ${h.name}` }));
+
 /** A fresh mapping of the held page on an O_SYNC fd, made while the hold keeps its reservation. */
 export const syncMapSpecs = (held: Held[], firstId: number): ProbeSpec[] => held.map((h, i) => useSpec(h, `mmap-sync-${kind(h)}`, firstId + i));
 

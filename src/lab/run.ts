@@ -156,7 +156,7 @@ export async function runLab(opts: RunOptions): Promise<Report> {
     report.environment.model = { version: model.version, config: model.config, cmdline: model.cmdline, virtioMemSigned: model.virtioMemSigned, flagsInferred: true };
     await save();
 
-    const ctx: StepContext = (ctxRef = { events: ev, signal: opts.signal, t, profile, vm, qmp, ch, shm, boot, model, lastDmesg: [], stepIndex: 0, held: [], claims: [], heldWrites: opts.scenario.steps.some((s) => s.action.kind === 'hold' && s.action.mappings.some((m) => m.ptraceWrite)), kcore: !!opts.scenario.kcore, onSafety: (e) => (safety = foldSafety(safety, e)) });
+    const ctx: StepContext = (ctxRef = { events: ev, signal: opts.signal, t, profile, vm, qmp, ch, shm, boot, model, lastDmesg: [], stepIndex: 0, held: [], released: [], claims: [], heldWrites: opts.scenario.steps.some((s) => s.action.kind === 'hold' && s.action.mappings.some((m) => m.ptraceWrite)), kcore: !!opts.scenario.kcore, onSafety: (e) => (safety = foldSafety(safety, e)) });
     const steps = opts.scenario.steps;
     for (const [i, step] of steps.entries()) {
       opts.signal?.throwIfAborted();

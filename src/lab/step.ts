@@ -4,7 +4,7 @@
 import { parseIomem, type IomemNode } from '../guest/iomem.js';
 import { dmesgDelta, parseMemtypesAnswer, PAT_MEMTYPES_COMMAND, readGuestState, readSections, type GuestBootFacts } from '../guest/observe.js';
 import type { GuestChannel } from '../guest/ssh.js';
-import type { KernelFacts, SafetyEvidence, StepState } from '../model/index.js';
+import { checkS6, type KernelFacts, type SafetyEvidence, type StepState } from '../model/index.js';
 import { deviceAddresses, planProbes } from '../probe/plan.js';
 import { highmemCommand, parseHighmemAnswer, runProbes } from '../probe/run-agent.js';
 import { hex, type ProbeRecord, type ProbeSpec } from '../probe/types.js';
@@ -64,6 +64,8 @@ export interface StepContext {
   heldWrites: boolean;
   /** /dev/mem mappings held since an earlier step. */
   held: Held[];
+  /** Held mappings a release step has unmapped (S6: their reservations must be gone). */
+  released: Held[];
   /** Claims seen between consecutive steps (what can revoke a held mapping). */
   claims: StepClaims[];
   prevIomem?: IomemNode[];
@@ -120,6 +122,7 @@ export async function runStep(ctx: StepContext, step: ScenarioStep): Promise<Ste
     ctx.claims.push(claims);
     ctx.prevIomem = iomem;
     const model: StepState = { ...base, labMappings: labMappings(ctx.model, base, ctx.held, ctx.claims, ctx.stepIndex) };
+    checkS6(step.name, memtypes?.entries, model.labMappings!, labMappings(ctx.model, base, ctx.released, ctx.claims, ctx.stepIndex)).forEach(ctx.onSafety);
     const specs = planProbes({
       iomem,
       highMemoryEnd: highEnd,

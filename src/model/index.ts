@@ -52,3 +52,4 @@ export {
   type Verdict,
 } from './verdict.js';
 export { predictLseek, SEEK_MAX, WHENCE_NAMES, type LseekExpected } from './lseek.js';
+export { checkS6 } from './s6.js';

@@ -153,11 +153,13 @@ const SYSCALLS_BY_OP: Record<ProbeOp, readonly string[]> = {
   'held-vmreadv-private': ['hold', 'process_vm_readv'],
   'held-procmem-write-shared': ['hold', 'open', 'pwrite'],
   'held-procmem-write-private': ['hold', 'open', 'pwrite'],
+  'release-shared': ['hold', 'munmap'],
+  'release-private': ['hold', 'munmap'],
   kcore: ['open', 'pread', 'kcore'],
 };
 
 /** Ops whose success answer is only "ok" (a mapping was made). */
-const MAP_ONLY: readonly ProbeOp[] = ['mmap-shared', 'mmap-private', 'mmap-sync-shared', 'mmap-sync-private', 'hold-shared', 'hold-private'];
+const MAP_ONLY: readonly ProbeOp[] = ['mmap-shared', 'mmap-private', 'mmap-sync-shared', 'mmap-sync-private', 'hold-shared', 'hold-private', 'release-shared', 'release-private'];
 /** Ops whose success answer is the bytes written. */
 const WRITES: readonly ProbeOp[] = ['write', 'held-procmem-write-shared', 'held-procmem-write-private'];
 /** Ops that touch a mapping and may fault. */

@@ -23,6 +23,8 @@ export type ProbeOp =
   | 'held-vmreadv-private'
   | 'held-procmem-write-shared' // pwrite of the write pattern to /proc/self/mem at the (read-only) mapping; needs -w
   | 'held-procmem-write-private'
+  | 'release-shared' // munmap a held mapping (its PAT reservation must go with it)
+  | 'release-private'
   | 'kcore'; // read the physical address through /proc/kcore's direct-map offset
 
 export const PROBE_OPS: readonly ProbeOp[] = [
@@ -44,11 +46,13 @@ export const PROBE_OPS: readonly ProbeOp[] = [
   'held-vmreadv-private',
   'held-procmem-write-shared',
   'held-procmem-write-private',
+  'release-shared',
+  'release-private',
   'kcore',
 ];
 
 /** Ops that need the long-lived agent (their mappings outlive one request batch). */
-export const isHeldOp = (op: ProbeOp): boolean => op.startsWith('hold-') || op.startsWith('held-');
+export const isHeldOp = (op: ProbeOp): boolean => op.startsWith('hold-') || op.startsWith('held-') || op.startsWith('release-');
 
 /** One planned access. Addresses are guest physical, page aligned in plans. */
 export interface ProbeSpec {

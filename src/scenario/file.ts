@@ -41,7 +41,18 @@ const action = z.discriminatedUnion('kind', [
         .min(1),
     })
     .strict(),
+  z.object({ kind: z.literal('release'), mappings: z.array(z.string().regex(/^[a-z][a-z0-9-]*$/)).min(1) }).strict(),
 ]);
+
+/** A release must name mappings an earlier step holds and no step released yet. */
+function releasesHeld(steps: { action: z.infer<typeof action> }[]): boolean {
+  const held = new Set<string>();
+  for (const { action: a } of steps) {
+    if (a.kind === 'hold') a.mappings.forEach((m) => held.add(m.name));
+    if (a.kind === 'release' && !a.mappings.every((n) => held.delete(n))) return false;
+  }
+  return true;
+}
 
 export const scenarioSchema = z
   .object({
@@ -56,7 +67,8 @@ export const scenarioSchema = z
       .array(z.object({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, 'letters and digits joined by "-" (e.g. plug-512M)'), action }).strict())
       .min(1)
       .refine((s) => s[0].action.kind === 'boot', 'the first step must be { "kind": "boot" }')
-      .refine((s) => new Set(s.map((x) => x.name)).size === s.length, 'step names must be unique'),
+      .refine((s) => new Set(s.map((x) => x.name)).size === s.length, 'step names must be unique')
+      .refine(releasesHeld, 'a release must name mappings an earlier hold step made and no step released yet'),
   })
   .strict();
 

@@ -19,7 +19,9 @@ export type StepAction =
    */
   | { kind: 'host-pattern'; deviceOffsetMiB: number }
   /** Map pages of /dev/mem and keep them for the rest of the run; every later step touches and ptrace-reads them. */
-  | { kind: 'hold'; mappings: HeldSpec[] };
+  | { kind: 'hold'; mappings: HeldSpec[] }
+  /** munmap held mappings by name: their PAT reservations must go with them (S6). */
+  | { kind: 'release'; mappings: string[] };
 
 export interface HeldSpec {
   name: string;
@@ -67,5 +69,7 @@ export const describeAction = (a: StepAction): string => {
       return `host writes a pattern at +${a.deviceOffsetMiB} MiB, guest reads it through /proc/kcore`;
     case 'hold':
       return `hold ${a.mappings.map((m) => m.name).join(', ')}`;
+    case 'release':
+      return `release ${a.mappings.join(', ')}`;
   }
 };

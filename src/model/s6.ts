@@ -1,0 +1,59 @@
+// S6, memtype coherence (x86 PAT), judged from the guest's
+// x86/pat_memtype_list against what the lab itself mapped: the list is the
+// thing judged here, not an input trusted. Three checks per step:
+//   - every live, unrevoked mapping the lab holds whose mmap made a
+//     reservation (memtypes.ts mappingReservation()) is covered by an entry
+//     of that type;
+//   - no two entries overlapping one page disagree on the type
+//     (memtype_reserve() refuses to create such a pair);
+//   - no entry covers a range the lab mapped and has since unmapped, unless
+//     a mapping the lab still holds covers it too: munmap → untrack_pfn() →
+//     free_pfn_range() → memtype_free() must have dropped it (a leak
+//     otherwise). Entries over ranges the lab never mapped are the kernel's
+//     own and are not judged.
+import type { MemtypeEntry } from './facts.js';
+import type { LabMapping } from './memtypes.js';
+import type { SafetyEvidence } from './verdict.js';
+
+const hex = (n: number) => '0x' + n.toString(16);
+const fmt = (m: MemtypeEntry) => `[mem ${hex(m.start)}-${hex(m.end - 1)}] ${m.type}`;
+const overlaps = (a: { start: number; end: number }, start: number, endExcl: number) => a.start < endExcl && a.end > start;
+
+export function checkS6(step: string, observed: MemtypeEntry[] | undefined, live: LabMapping[], released: LabMapping[]): SafetyEvidence[] {
+  if (!observed) return [{ property: 'S6', exercised: false, violated: false, evidence: `${step}: no x86/pat_memtype_list to judge` }];
+  const out: SafetyEvidence[] = [];
+  for (const m of live.filter((x) => x.reservation && !x.revoked)) {
+    const r = m.reservation!;
+    const cover = observed.find((e) => e.start <= r.start && e.end >= r.end && e.type === r.type);
+    out.push({
+      property: 'S6',
+      exercised: true,
+      violated: !cover,
+      evidence: cover ? `${step}: held ${m.name} covered by ${fmt(cover)}` : `${step}: held ${m.name} (${hex(m.start)}) has live PTEs but no ${r.type} reservation covers ${hex(r.start)}-${hex(r.end - 1)}`,
+    });
+  }
+  for (let i = 0; i < observed.length; i++) {
+    for (let j = i + 1; j < observed.length; j++) {
+      const a = observed[i];
+      const b = observed[j];
+      if (a.type !== b.type && overlaps(a, b.start, b.end)) {
+        out.push({ property: 'S6', exercised: true, violated: true, evidence: `${step}: conflicting reservations ${fmt(a)} and ${fmt(b)} overlap` });
+      }
+    }
+  }
+  for (const m of released.filter((x) => x.reservation)) {
+    const r = m.reservation!;
+    const stillHeld = live.some((l) => overlaps({ start: l.start, end: l.endExcl }, r.start, r.end));
+    if (stillHeld) continue;
+    const left = observed.filter((e) => overlaps(e, r.start, r.end));
+    out.push({
+      property: 'S6',
+      exercised: true,
+      violated: left.length > 0,
+      evidence: left.length
+        ? `${step}: released ${m.name} (${hex(m.start)}${m.revoked ? ', revoked before its release' : ''}) left ${left.map(fmt).join(', ')}: the reservation outlived its mapping`
+        : `${step}: released ${m.name} (${hex(m.start)}): its reservation is gone`,
+    });
+  }
+  return out.length ? out : [{ property: 'S6', exercised: false, violated: false, evidence: `${step}: the lab holds and released no tracked mapping` }];
+}

@@ -1,0 +1,36 @@
+// S6, memtype coherence: the guest's x86/pat_memtype_list judged against what
+// the lab mapped. The kernel side: munmap → unmap_vmas() → untrack_pfn() →
+// free_pfn_range() → memtype_free() drops a VM_PAT mapping's reservation
+// (arch/x86/mm/pat/memtype.c); memtype_reserve() never inserts an entry whose
+// type conflicts with one it overlaps.
+import { describe, expect, it } from 'vitest';
+import { checkS6, type LabMapping, type MemtypeEntry } from '../../../src/model/index.js';
+
+const wb = (start: number): MemtypeEntry => ({ start, end: start + 0x1000, type: 'write-back' });
+const m = (name: string, start: number, revoked = false): LabMapping => ({ name, start, endExcl: start + 0x1000, reservation: wb(start), revoked });
+const violated = (ev: ReturnType<typeof checkS6>) => ev.filter((e) => e.violated).map((e) => e.evidence);
+
+describe('checkS6', () => {
+  it('a held mapping is covered by its write-back reservation; without one its live PTEs have none', () => {
+    expect(violated(checkS6('hold', [wb(0x120000000)], [m('dev', 0x120000000)], []))).toEqual([]);
+    expect(violated(checkS6('hold', [], [m('dev', 0x120000000)], []))).toEqual(['hold: held dev (0x120000000) has live PTEs but no write-back reservation covers 0x120000000-0x120000fff']);
+    // A revoked mapping has no PTEs left to cover.
+    expect(violated(checkS6('loaded', [], [m('dev', 0x120000000, true)], []))).toEqual([]);
+  });
+  it('a reservation left after its mapping was released is a leak; a freed one holds', () => {
+    const leak = violated(checkS6('release', [wb(0x120000000)], [], [m('dev', 0x120000000, true)]));
+    expect(leak).toEqual(['release: released dev (0x120000000, revoked before its release) left [mem 0x120000000-0x120000fff] write-back: the reservation outlived its mapping']);
+    const ok = checkS6('release', [wb(0x140110000)], [], [m('ctl', 0x140000000)]);
+    expect(ok).toMatchObject([{ property: 'S6', exercised: true, violated: false }]);
+  });
+  it("the kernel's own entries elsewhere are not judged; one the lab still holds over the same page is not a leak", () => {
+    expect(violated(checkS6('release', [wb(0xfebf8000), wb(0x140000000)], [m('again', 0x140000000)], [m('ctl', 0x140000000)]))).toEqual([]);
+  });
+  it('two overlapping entries of different types are a conflict', () => {
+    const uc: MemtypeEntry = { start: 0xfebf8000, end: 0xfebf9000, type: 'uncached-minus' };
+    expect(violated(checkS6('boot', [wb(0xfebf8000), uc], [], []))).toEqual(['boot: conflicting reservations [mem 0xfebf8000-0xfebf8fff] write-back and [mem 0xfebf8000-0xfebf8fff] uncached-minus overlap']);
+  });
+  it('no list, nothing judged', () => {
+    expect(checkS6('boot', undefined, [m('dev', 0x120000000)], [])).toMatchObject([{ exercised: false }]);
+  });
+});
