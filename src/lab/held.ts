@@ -38,8 +38,8 @@ export interface Held extends HeldMapping {
   stepIndex: number;
   /** Write it through /proc/self/mem too. */
   ptraceWrite: boolean;
-  /** The PAT reservation its mmap made (memtypes.ts), set at the step it was made. */
-  reservation?: MemtypeEntry;
+  /** The PAT reservation its mmap made (memtypes.ts; null: none), known from the step it was made at. */
+  reservation?: MemtypeEntry | null;
 }
 
 /** Claims between two steps' iomem, stamped with the later step. */
@@ -68,16 +68,23 @@ export function firstMmioHole(iomem: IomemNode[]): number | undefined {
 const claimsSince = (h: Held, claims: StepClaims[]): ClaimEvent[] => claims.filter((c) => c.stepIndex > h.stepIndex).flatMap((c) => c.events);
 
 /**
- * The lab's live mappings as the model's PAT view needs them: the
- * reservation each made (decided once, from the step it was made at) and
- * whether a claim since has revoked it.
+ * The mappings with the PAT reservation each made (memtypes.ts), decided
+ * from the state of the step that made them: a new value for those made at
+ * `stepIndex`, the others as they were.
  */
-export function labMappings(facts: KernelFacts, state: StepState, held: Held[], claims: StepClaims[], stepIndex: number): LabMapping[] {
-  return held.map((h) => {
-    if (h.stepIndex === stepIndex && !('reservation' in h)) h.reservation = mappingReservation(modelContext(facts, state), h.start, h.end + 1);
-    const events = claimsSince(h, claims);
-    return { name: h.name, start: h.start, endExcl: h.end + 1, reservation: h.reservation, revoked: predictHeldTouch(facts, h, events).outcome === 'signal' };
-  });
+export function withReservations(facts: KernelFacts, state: StepState, held: Held[], stepIndex: number): Held[] {
+  return held.map((h) => (h.stepIndex === stepIndex && h.reservation === undefined ? { ...h, reservation: mappingReservation(modelContext(facts, state), h.start, h.end + 1) ?? null } : h));
+}
+
+/** The lab's mappings as the model's PAT view needs them: the reservation each made and whether a claim since has revoked it. */
+export function labMappings(facts: KernelFacts, held: Held[], claims: StepClaims[]): LabMapping[] {
+  return held.map((h) => ({
+    name: h.name,
+    start: h.start,
+    endExcl: h.end + 1,
+    reservation: h.reservation ?? undefined,
+    revoked: predictHeldTouch(facts, h, claimsSince(h, claims)).outcome === 'signal',
+  }));
 }
 
 export function resolveHeld(specs: HeldSpec[], iomem: IomemNode[], dev: DeviceInfo | undefined, stepIndex: number): Held[] {

@@ -20,8 +20,12 @@ describe('percentile (nearest rank)', () => {
     expect(shuffled).toEqual([7, 1, 9, 3, 5]);
   });
 
-  it('takes the upper middle of an even count and the maximum as p99 of few samples', () => {
+  // Nearest rank (bench/stats.ts): the smallest sample with at least p% of the
+  // samples at or below it. Of 4 samples, 2 (50%) are at or below the 2nd
+  // smallest, so p50 of an even count is the lower middle, never the upper.
+  it('takes the lower middle of an even count and the maximum as p99 of few samples', () => {
     expect(percentile([4, 1, 3, 2], 50)).toBe(2);
+    expect(percentile([60, 10, 50, 20, 40, 30], 50)).toBe(30);
     expect(percentile([10, 20, 30], 99)).toBe(30);
   });
 

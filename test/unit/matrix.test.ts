@@ -42,10 +42,38 @@ describe('matrix cells', () => {
 });
 
 describe('matrix summaries from recorded cell reports', () => {
-  // Real reports recorded from runs stand in for the cells' reports.
-  const reports = [fixture('6.1-lifecycle'), fixture('6.12-lifecycle'), fixture('6.1-iomem-relaxed'), fixture('6.1-touch-unplugged')];
-  const cells = matrixCells(['debian:bookworm', 'debian:bookworm@6.12'], ['', 'iomem=relaxed'], ['lifecycle']);
+  // Real reports recorded from runs stand in for the cells' reports, each
+  // cell paired with a run of its own kernel, command line and scenario. No
+  // 6.12 touch-unplugged run was recorded: that cell has not run.
+  const cells = matrixCells(['debian:bookworm', 'debian:bookworm@6.12'], [''], ['lifecycle', 'touch-unplugged']);
+  const RECORDED: Record<string, string | undefined> = {
+    debian_bookworm__default__lifecycle: '6.1-lifecycle',
+    'debian_bookworm__default__touch-unplugged': '6.1-touch-unplugged',
+    'debian_bookworm@6.12__default__lifecycle': '6.12-lifecycle',
+    'debian_bookworm@6.12__default__touch-unplugged': undefined,
+  };
+  const reports = cells.map((c) => (RECORDED[c.id] ? fixture(RECORDED[c.id]!) : undefined));
   const results = cells.map((c, i) => cellResult(c, reports[i], `cells/${c.id}/report.json`));
+  const BASE_CMDLINE = 'console=ttyS0 panic=-1 memhp_default_state=online_movable rdinit=/init loglevel=6';
+
+  it('pairs every cell with a run of its own kernel, command line and scenario', () => {
+    expect(cells.map((c) => c.id)).toEqual(Object.keys(RECORDED));
+    const envs = reports.map((r) => r && [r.environment.kernel?.spec, r.environment.guest?.cmdline, r.environment.scenario]);
+    expect(envs).toEqual([
+      ['debian:bookworm', BASE_CMDLINE, 'lifecycle'],
+      ['debian:bookworm', BASE_CMDLINE, 'touch-unplugged'],
+      ['debian:bookworm@6.12', BASE_CMDLINE, 'lifecycle'],
+      undefined,
+    ]);
+  });
+
+  it('one row per cell, from its own report', () => {
+    expect(results[0]).toMatchObject({ kernel: 'debian:bookworm', scenario: 'lifecycle', status: 'completed', probes: 2574, matches: 2574, mismatches: 0, violations: 0, checkMismatches: 0 });
+    // touch-unplugged: every probe matched, but S4 and S5 were violated.
+    expect(results[1]).toMatchObject({ scenario: 'touch-unplugged', status: 'completed', probes: 716, mismatches: 0, violations: 2, safety: { S4: 'violated', S5: 'violated' } });
+    expect(results[2]).toMatchObject({ kernel: 'debian:bookworm@6.12', status: 'completed', probes: 2434, violations: 0 });
+    expect(results[3]).toMatchObject({ status: 'not-run', probes: 0, report: 'cells/debian_bookworm@6.12__default__touch-unplugged/report.json' });
+  });
 
   it('sharded then merged equals the unsharded summary', () => {
     const whole = summarizeMatrix(results);
@@ -53,22 +81,28 @@ describe('matrix summaries from recorded cell reports', () => {
       const mine = new Set(shardCells(cells, parseShard(`${i}/2`)).map((c) => c.id));
       return summarizeMatrix(results.filter((r) => mine.has(r.id)));
     });
+    expect(parts.map((p) => p.cells.map((c) => c.index))).toEqual([[0, 2], [1, 3]]);
     expect(mergeSummaries(parts)).toEqual(whole);
     expect(mergeSummaries([parts[1], parts[0]])).toEqual(whole);
   });
 
-  it('totals come from the cells, and a safety violation is a finding (exit 1)', () => {
+  it('totals come from the cells, and a safety violation is a finding (exit 1, before incomplete)', () => {
     const whole = summarizeMatrix(results);
-    expect(whole.totals.probes).toBe(reports.reduce((a, r) => a + r.summary.probes, 0));
-    expect(whole.totals.violations).toBeGreaterThan(0); // touch-unplugged: S4 violated
+    expect(whole.totals).toEqual({ cells: 4, completed: 3, failed: 0, probes: 2574 + 716 + 2434, mismatches: 0, violations: 2, checkMismatches: 0, findings: 1 });
     expect(matrixExitCode(whole)).toBe(1);
-    expect(matrixExitCode(summarizeMatrix(results.slice(0, 3)))).toBe(0);
+    expect(matrixExitCode(summarizeMatrix([results[0], results[2]]))).toBe(0);
   });
 
   it('a cell that did not run makes the matrix incomplete (exit 3); a re-run that completed wins the merge', () => {
-    const missing = cellResult(cells[0], undefined, 'x');
-    expect(matrixExitCode(summarizeMatrix([missing, ...results.slice(1, 3)]))).toBe(3);
-    const merged = mergeSummaries([summarizeMatrix([results[0]]), summarizeMatrix([missing])]);
-    expect(merged.cells[0].status).toBe('completed');
+    expect(matrixExitCode(summarizeMatrix([results[0], results[2], results[3]]))).toBe(3);
+    // 6.1-guest-hang is a bookworm / default / lifecycle run that failed: the same cell as results[0].
+    const hung = cellResult(cells[0], fixture('6.1-guest-hang'), 'x');
+    expect(hung).toMatchObject({ id: 'debian_bookworm__default__lifecycle', status: 'failed', fault: 'guest-hang' });
+    expect(matrixExitCode(summarizeMatrix([hung, results[2]]))).toBe(3);
+    for (const order of [[hung, results[0]], [results[0], hung]]) {
+      const merged = mergeSummaries(order.map((r) => summarizeMatrix([r])));
+      expect(merged.cells).toHaveLength(1);
+      expect(merged.cells[0]).toMatchObject({ status: 'completed', probes: 2574 });
+    }
   });
 });

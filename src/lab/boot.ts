@@ -1,0 +1,147 @@
+// A booted lab guest as one resource: QEMU (KVM only when it proves it
+// boots), its QMP connection, the shared virtio-mem backend, the guest's SSH
+// session, the long-lived probe agent and the boot facts, released together
+// by [Symbol.asyncDispose] (`await using`). It owns the relaunch policy: a
+// guest whose init says "ready" but that never serves an SSH session is
+// booted once more, and the failed boot is reported through onRetry.
+import { access, constants } from 'node:fs/promises';
+import { readBootFacts, type GuestBootFacts } from '../guest/observe.js';
+import { GuestChannel, type RunKey } from '../guest/ssh.js';
+import { AgentSession } from '../probe/session.js';
+import { QmpClient } from '../qmp/client.js';
+import type { EventLog } from '../report/events.js';
+import { ShmBackend } from '../shm/backend.js';
+import { LabError, errorMessage } from '../util/errors.js';
+import { pollUntil } from '../util/wait.js';
+import type { MachineProfile } from '../vm/profile.js';
+import { Vm } from '../vm/qemu.js';
+import type { Timeouts } from './timeouts.js';
+
+/** Boots of one run when a guest comes up but never serves SSH (see bootRetries in the report). */
+export const BOOT_ATTEMPTS = 2;
+
+export type AccelMode = 'auto' | 'tcg' | 'kvm';
+
+export interface BootOptions {
+  profile: MachineProfile;
+  kernelImage: string;
+  initrdParts: (string | Buffer)[];
+  key: RunKey;
+  hostKey: string;
+  accel: AccelMode;
+  extraCmdline?: string[];
+  /** Where QEMU's serial console is logged. */
+  consoleLog: string;
+  onConsoleLine?: (line: string) => void;
+  /** The shared backend is writable (a scenario has the host write a pattern: data, never code). */
+  writableBackend: boolean;
+  t: Pick<Timeouts, 'firstConsoleKvm' | 'guestReady' | 'ssh' | 'qmpConnect'>;
+  events: EventLog;
+  signal?: AbortSignal;
+  /** A boot that was given up and retried: its error and last console lines. */
+  onRetry?: (failed: { code: string; message: string; consoleTail: string[] }) => Promise<void> | void;
+  /** QMP answered: QEMU's version is known. */
+  onQmp?: (qmp: QmpClient, vm: Vm) => void;
+}
+
+/** The parts of a booted guest a run uses. */
+export interface BootedGuest {
+  vm: Vm;
+  qmp: QmpClient;
+  shm: ShmBackend;
+  ch: GuestChannel;
+  boot: GuestBootFacts;
+}
+
+/**
+ * Owns every part it opens until disposed, also when boot() fails: the
+ * caller classifies the failure first (QEMU's exit, its console) and only
+ * then lets `await using` close everything, in reverse order.
+ */
+export class LabGuest implements AsyncDisposable {
+  vm?: Vm;
+  private qmp?: QmpClient;
+  private shm?: ShmBackend;
+  private ch?: GuestChannel;
+  private agent?: AgentSession;
+  private agentOpening?: Promise<AgentSession>;
+
+  async boot(o: BootOptions): Promise<BootedGuest> {
+    for (let attempt = 1; ; attempt++) {
+      const vm = (this.vm = await startVm(o));
+      o.events.emit({ type: 'vm-start', argv: vm.argv, accel: vm.accel, sshPort: vm.sshPort, pid: vm.proc.pid ?? -1, dir: vm.paths.dir });
+      await pollUntil('QMP socket', () => access(vm.paths.qmpSocket, constants.F_OK).then(() => true, () => undefined), {
+        timeoutMs: o.t.qmpConnect, intervalMs: 20, signal: o.signal, check: () => vm.checkAlive(),
+      });
+      const qmp = (this.qmp = await QmpClient.connect(vm.paths.qmpSocket, { timeoutMs: o.t.qmpConnect, signal: o.signal }));
+      // QEMU has created the backend by the time QMP answers, and loaded the
+      // kernel and initrd once the machine exists (query-status answers).
+      const shm = (this.shm = ShmBackend.open(vm.paths.backend, { writable: o.writableBackend }));
+      await qmp.execute('query-status');
+      await vm.detachFiles();
+      o.onQmp?.(qmp, vm);
+      await vm.waitForConsole('guest init "ready" on the console', /devmem-lab-init: ready/, o.t.guestReady, o.signal);
+      try {
+        const ch = (this.ch = await GuestChannel.connect({ port: vm.sshPort, key: o.key, hostKey: o.hostKey, timeoutMs: o.t.ssh, signal: o.signal, check: () => checkGuestInit(vm) }));
+        return { vm, qmp, shm, ch, boot: await readBootFacts(ch) };
+      } catch (e) {
+        // Init said "ready" (network and sshd up) yet no session came: a
+        // guest that failed to serve SSH this once. One more boot,
+        // recorded; any other failure, or a second one, ends the run.
+        if ((e as LabError).code !== 'E_SSH_CONNECT' || attempt >= BOOT_ATTEMPTS) throw e;
+        await o.onRetry?.({ code: 'E_SSH_CONNECT', message: errorMessage(e), consoleTail: vm.consoleTail.slice(-30) });
+        o.events.emit({ type: 'progress', message: `${errorMessage(e)}; relaunching the guest (attempt ${attempt + 1} of ${BOOT_ATTEMPTS})` });
+        await this[Symbol.asyncDispose]();
+      }
+    }
+  }
+
+  /** The long-lived probe agent (held mappings), opened on first use and closed with the guest. */
+  agentSession(allowWrites: boolean): Promise<AgentSession> {
+    const ch = this.ch;
+    if (!ch) throw new LabError('E_NO_GUEST', 'run', 'the guest is not booted');
+    this.agentOpening ??= AgentSession.open(ch, { allowWrites }).then((a) => (this.agent = a));
+    return this.agentOpening;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.agent?.close();
+    this.ch?.close();
+    this.qmp?.close();
+    this.shm?.close();
+    await this.vm?.dispose();
+    this.agent = this.agentOpening = this.ch = this.qmp = this.shm = this.vm = undefined;
+  }
+}
+
+/** QEMU alive and the guest's init not reporting a fatal problem (see guest-image/init.sh). */
+function checkGuestInit(vm: Vm): void {
+  vm.checkAlive();
+  const fatal = vm.consoleTail.find((l) => l.startsWith('devmem-lab-init: fatal:'));
+  if (fatal) {
+    throw new LabError('E_GUEST_INIT', 'environment', `the guest cannot be reached: ${fatal.slice('devmem-lab-init: fatal: '.length)}`, {
+      hint: 'the guest kernel must be able to load virtio_net (lockdown=integrity refuses modules it cannot verify)',
+    });
+  }
+}
+
+async function startVm(opts: BootOptions): Promise<Vm> {
+  const launch = (accel: 'tcg' | 'kvm') =>
+    Vm.launch({ profile: opts.profile, kernelImage: opts.kernelImage, initrdParts: opts.initrdParts, accel, extraCmdline: opts.extraCmdline, consoleLog: opts.consoleLog, onConsoleLine: opts.onConsoleLine });
+  const kvmUsable = await access('/dev/kvm', constants.R_OK | constants.W_OK).then(() => true, () => false);
+  if (opts.accel === 'tcg' || (opts.accel === 'auto' && !kvmUsable)) return launch('tcg');
+  // KVM must prove it boots: some hosts' /dev/kvm (a paravirtual hypervisor)
+  // hangs standard kernels before their first console line.
+  const vm = await launch('kvm');
+  try {
+    await vm.waitForConsole('first console line under KVM', /\S/, opts.t.firstConsoleKvm, opts.signal);
+    return vm;
+  } catch (e) {
+    await vm.dispose();
+    if (opts.accel === 'kvm') {
+      throw new LabError('E_KVM_NO_BOOT', 'environment', 'the guest printed nothing under KVM', { hint: 'use --accel tcg (or auto, which falls back)', cause: e });
+    }
+    opts.events.emit({ type: 'progress', message: 'KVM did not boot the guest; falling back to TCG' });
+    return launch('tcg');
+  }
+}

@@ -1,0 +1,37 @@
+// Before a guest boots: the machine profile, the kernel (resolved, checked,
+// with the device options its driver needs) and the guest image, each
+// recorded in the report's environment as soon as it is known.
+import { readFile } from 'node:fs/promises';
+import { buildGuestImage, type GuestImage } from '../image/build.js';
+import { parseConfigText, pick } from '../kernel/config.js';
+import { resolveKernel } from '../kernel/resolve.js';
+import type { ResolvedKernel } from '../kernel/types.js';
+import type { Report } from '../report/types.js';
+import { checkScenarioFits } from '../scenario/file.js';
+import { loadProfile, type MachineProfile } from '../vm/profile.js';
+import type { RunOptions } from './run.js';
+
+export interface Prepared {
+  profile: MachineProfile;
+  kernel: ResolvedKernel;
+  /** The kernel's config file: the report's config summary and the model's facts both come from it. */
+  configText: string;
+  image: GuestImage;
+}
+
+export async function prepareRun(opts: RunOptions, report: Report): Promise<Prepared> {
+  const profile = await loadProfile(opts.profile);
+  checkScenarioFits(opts.scenario, profile);
+  const progress = (message: string) => opts.events.emit({ type: 'progress', message });
+  const kernel = await resolveKernel(opts.kernel, { ...opts.kernelOptions, signal: opts.signal, onProgress: progress });
+  const configText = await readFile(kernel.config, 'utf8');
+  // The kernel's virtio-mem driver decides unplugged-inaccessible (5.10's
+  // refuses the device with it on); a profile that sets it explicitly wins.
+  const { deviceOptions } = kernel;
+  if (deviceOptions && profile.virtioMem.unpluggedInaccessible === undefined) profile.virtioMem.unpluggedInaccessible = deviceOptions.unpluggedInaccessible;
+  report.environment.kernel = { spec: kernel.spec, source: kernel.source, release: kernel.release, imageSha256: kernel.imageSha256, config: pick(parseConfigText(configText)), deviceOptions };
+  report.environment.profile = profile;
+  const image = await buildGuestImage(kernel, { onProgress: progress });
+  report.environment.image = { key: image.key, size: image.size };
+  return { profile, kernel, configText, image };
+}
