@@ -32,6 +32,11 @@
  *     release-shared | -private             munmap the held mapping and forget it
  *                                           (answers "ok", or the munmap errno)
  *     (nothing held there: errno ENOENT, syscall "hold")
+ *   cow-procmem <addr> <len>: mmap(PROT_READ|PROT_WRITE, MAP_PRIVATE), store
+ *     one word into each page (copy-on-write: the PTEs now point at private
+ *     anonymous pages), then pread /proc/self/mem at the mapping (the ptrace
+ *     path, generic_access_phys(), on the COW pages), munmap. Answers like a
+ *     read (bytes, zero, fnv) or with the errno of open|mmap|pread
  *   kcore <addr> <len>: read physical addr through /proc/kcore's direct-map
  *     file offset (syscall "kcore" when no direct-map segment is found)
  *   <id> highmem <lo> <hi>
@@ -127,6 +132,7 @@ enum op {
 	OP_MMAP_SYNC_PRIVATE,
 	OP_RELEASE_SHARED,
 	OP_RELEASE_PRIVATE,
+	OP_COW_PROCMEM,
 	OP_COUNT
 };
 
@@ -141,6 +147,7 @@ static const char *const op_names[OP_COUNT] = {
 	"kcore",
 	"mmap-sync-shared", "mmap-sync-private",
 	"release-shared", "release-private",
+	"cow-procmem",
 };
 
 static const char *device = "/dev/mem";
@@ -610,6 +617,37 @@ static void do_hold(const struct probe *p)
 	emit(&l);
 }
 
+/* cow-procmem: /proc/self/mem on the private copies of a /dev/mem mapping. */
+static void do_cow_procmem(const struct probe *p)
+{
+	int fd = device_fd(false);
+	if (fd < 0) {
+		emit_errno(p, errno, "open");
+		return;
+	}
+	/* PROT_WRITE on a MAP_PRIVATE mapping needs no write access to the fd. */
+	char *map = mmap(NULL, p->len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, (off_t)p->addr);
+	if (map == MAP_FAILED) {
+		emit_errno(p, errno, "mmap");
+		return;
+	}
+	for (size_t off = 0; off < p->len; off += page_size)
+		*(volatile uint64_t *)(map + off) = 0x636f770a636f770aULL; /* "cow\ncow\n" */
+	static int mem_fd = -1;
+	if (mem_fd < 0 && (mem_fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC)) < 0) {
+		emit_errno(p, errno, "open");
+		munmap(map, p->len);
+		return;
+	}
+	ssize_t n = pread(mem_fd, buf, p->len, (off_t)(uintptr_t)map);
+	int e = errno;
+	munmap(map, p->len);
+	if (n < 0)
+		emit_errno(p, e, "pread");
+	else
+		emit_data(p, (size_t)n);
+}
+
 /* release-*: the munmap that ends a hold (and, with it, its PAT reservation). */
 static void do_release(const struct probe *p)
 {
@@ -889,6 +927,8 @@ static void handle_line(char *s, size_t n)
 			do_hold(&p);
 		else if (op == OP_RELEASE_SHARED || op == OP_RELEASE_PRIVATE)
 			do_release(&p);
+		else if (op == OP_COW_PROCMEM)
+			do_cow_procmem(&p);
 		else if ((op >= OP_HELD_TOUCH_SHARED && op <= OP_HELD_VMREADV_PRIVATE) ||
 			 op == OP_HELD_PROCMEM_WRITE_SHARED || op == OP_HELD_PROCMEM_WRITE_PRIVATE)
 			do_held(&p);

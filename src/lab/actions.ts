@@ -63,8 +63,8 @@ export async function runAction(ctx: RunContext, hist: StepHistory, step: Scenar
       return done({ kind: 'resize', ...r });
     }
     case 'access': {
-      const dev = await device(ctx);
-      const spec: ProbeSpec = { id: 0, op: a.op, addr: dev.memaddr + a.deviceOffsetMiB * 1024 * 1024, len: PAGE, why: `scenario access${a.withoutRawio ? ' without CAP_SYS_RAWIO' : ''}` };
+      const addr = a.addr !== undefined ? parseInt(a.addr, 16) : (await device(ctx)).memaddr + (a.deviceOffsetMiB ?? 0) * 1024 * 1024;
+      const spec: ProbeSpec = { id: 0, op: a.op, addr, len: PAGE, why: `scenario access${a.withoutRawio ? ' without CAP_SYS_RAWIO' : ''}` };
       const [r] = await runProbes(ctx.ch, [spec], { timeoutMs: ctx.t.probes, withoutRawio: a.withoutRawio });
       say(`${a.op} ${r.addr}: ${r.observed.result}${r.observed.errno ? ` ${r.observed.errno}` : ''}`);
       return done({ kind: 'none' }, { access: { rec: r, spec, withoutRawio: !!a.withoutRawio } });

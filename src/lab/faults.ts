@@ -50,9 +50,14 @@ export function classifyFault(e: unknown, ctx: { aborted: boolean; vmExit?: VmEx
 }
 
 export interface ConsoleFinding {
-  kind: 'panic' | 'oops' | 'bug' | 'warning';
+  /** bookkeeping: a line the kernel prints when its own records disagree ("freeing invalid memtype"). */
+  kind: 'panic' | 'oops' | 'bug' | 'warning' | 'bookkeeping';
   step?: string;
   line: string;
+  /** The line before a WARNING that is its message (e.g. "ioremap on RAM at …"). */
+  message?: string;
+  /** The lines after a WARN, BUG or Oops: its stack trace. */
+  trace?: string[];
 }
 
 const FINDINGS: [ConsoleFinding['kind'], RegExp][] = [

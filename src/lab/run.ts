@@ -19,7 +19,8 @@ import { LabError, errorMessage } from '../util/errors.js';
 import { sleep } from '../util/wait.js';
 import { LabGuest, type AccelMode } from './boot.js';
 import { firstHistory, type RunContext } from './context.js';
-import { classifyFault, consoleFinding } from './faults.js';
+import { classifyFault } from './faults.js';
+import { KernelLog } from './kernel-log.js';
 import { kernelFacts } from './judge.js';
 import { driverPrecondition } from './precondition.js';
 import { prepareRun } from './prepare.js';
@@ -72,9 +73,9 @@ export async function runLab(opts: RunOptions): Promise<Report> {
   await save();
 
   let currentStep: string | undefined;
+  const kernelLog = new KernelLog((f) => report.findings.push(f), (e) => (safety = foldSafety(safety, e)));
   const onConsoleLine = (line: string) => {
-    const f = consoleFinding(line, currentStep);
-    if (f) report.findings.push(f);
+    kernelLog.feed(line, currentStep);
     ev.emit({ type: 'console', line });
   };
   {
@@ -138,6 +139,9 @@ export async function runLab(opts: RunOptions): Promise<Report> {
         const stop = driverPrecondition(step, r.report, steps.slice(i + 1));
         if (stop) throw stop;
       }
+      // S7 held if the whole run logged nothing the kernel counts as a bug.
+      kernelLog.close();
+      safety = foldSafety(safety, { property: 'S7', exercised: true, violated: false, evidence: `${steps.length} steps: no WARN, BUG, Oops or memtype bookkeeping line on the console` });
       report.status = 'completed';
     } catch (e) {
       report.status = opts.signal?.aborted ? 'interrupted' : 'failed';
@@ -150,6 +154,7 @@ export async function runLab(opts: RunOptions): Promise<Report> {
       report.error = { code: report.fault.code, kind: le?.kind ?? 'run', message: errorMessage(e), hint: le?.hint, context: le?.context };
     }
     // A failed step's probes count: its safety evidence is folded in too.
+    kernelLog.close();
     report.safety = safetyEntries(safety);
   }
   await save();

@@ -4,7 +4,8 @@
 import type { ProbeSpec } from '../probe/types.js';
 import type { KernelFacts, LockdownLevel, StepState } from './facts.js';
 import { modelContext } from './context.js';
-import type { Expected } from './expected.js';
+import { mergeVia, type Expected } from './expected.js';
+import { predictPtrace } from './ptrace.js';
 import { predictMmap } from './mmap.js';
 import { DEFAULT_OPEN, predictOpen, type OpenContext } from './open.js';
 import { predictReadWrite } from './rw.js';
@@ -45,6 +46,15 @@ export function predict(facts: KernelFacts, state: StepState, spec: ProbeSpec, o
     case 'hold-shared':
     case 'hold-private':
       return predictMmap(ctx, spec.addr, spec.len, { private: spec.op === 'hold-private', oSync });
+    case 'cow-procmem': {
+      // The private mapping first (R-MMAP-*), then /proc/self/mem on the
+      // copy-on-write pages: ordinary RAM, which generic_access_phys()'s
+      // ioremap_prot() refuses (R-PTRACE-RAM, EIO).
+      const map = predictMmap(ctx, spec.addr, spec.len, { private: true, oSync });
+      if (map.outcome !== 'ok') return map;
+      const e = predictPtrace(facts, { write: false, revoked: false, pteWritable: true, target: 'cow', via: 'proc-mem' });
+      return { ...e, via: mergeVia(map.via, e.via) };
+    }
     default:
       // held-* depend on the mapping's history, kcore on the page's hotplug
       // state: predictHeldTouch(), predictPtrace(), predictKcore().

@@ -66,8 +66,8 @@ export function judge(expected: Expected, observed: ProbeObserved): Verdict {
   return explainJudgement(expected, observed).verdict;
 }
 
-export type SafetyId = 'S1' | 'S2' | 'S3' | 'S4' | 'S5' | 'S6';
-export const SAFETY_IDS: readonly SafetyId[] = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6'];
+export type SafetyId = 'S1' | 'S2' | 'S3' | 'S4' | 'S5' | 'S6' | 'S7';
+export const SAFETY_IDS: readonly SafetyId[] = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6', 'S7'];
 export type SafetyStatus = 'holds' | 'violated' | 'not-exercised';
 
 export const SAFETY_TEXT: Record<SafetyId, string> = {
@@ -77,6 +77,7 @@ export const SAFETY_TEXT: Record<SafetyId, string> = {
   S4: 'the guest never writes an unplugged device block',
   S5: "at every quiescent step QEMU's plugged size and the guest's view agree, and populated backend pages lie only in plugged blocks",
   S6: 'memtype coherence: every live /dev/mem mapping the lab holds is covered by a reservation of its cache mode, no page has two conflicting reservations, and no reservation outlives the mapping that made it',
+  S7: 'the kernel log stays clean: no WARN, BUG, Oops, panic or "freeing invalid memtype" line appears during the run (the model predicts none)',
 };
 
 export interface SafetyResult {

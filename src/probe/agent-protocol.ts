@@ -155,6 +155,7 @@ const SYSCALLS_BY_OP: Record<ProbeOp, readonly string[]> = {
   'held-procmem-write-private': ['hold', 'open', 'pwrite'],
   'release-shared': ['hold', 'munmap'],
   'release-private': ['hold', 'munmap'],
+  'cow-procmem': ['open', 'mmap', 'pread'],
   kcore: ['open', 'pread', 'kcore'],
 };
 

@@ -25,6 +25,7 @@ export type ProbeOp =
   | 'held-procmem-write-private'
   | 'release-shared' // munmap a held mapping (its PAT reservation must go with it)
   | 'release-private'
+  | 'cow-procmem' // mmap MAP_PRIVATE rw, write each page (COW), pread /proc/self/mem there (generic_access_phys on anon pages)
   | 'kcore'; // read the physical address through /proc/kcore's direct-map offset
 
 export const PROBE_OPS: readonly ProbeOp[] = [
@@ -48,6 +49,7 @@ export const PROBE_OPS: readonly ProbeOp[] = [
   'held-procmem-write-private',
   'release-shared',
   'release-private',
+  'cow-procmem',
   'kcore',
 ];
 

@@ -25,12 +25,14 @@ const action = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('access'),
-      op: z.enum(['read', 'write', 'mmap-shared', 'mmap-private', 'mmap-sync-shared', 'mmap-sync-private', 'touch-shared', 'touch-private', 'kcore']),
-      deviceOffsetMiB: z.number().int().nonnegative(),
+      op: z.enum(['read', 'write', 'mmap-shared', 'mmap-private', 'mmap-sync-shared', 'mmap-sync-private', 'touch-shared', 'touch-private', 'cow-procmem', 'kcore']),
+      deviceOffsetMiB: z.number().int().nonnegative().optional(),
+      addr: z.string().regex(/^0x[0-9a-f]+$/, 'a hex address such as "0x1000"').optional(),
       /** Run the agent without CAP_SYS_RAWIO (root otherwise). */
       withoutRawio: z.boolean().optional(),
     })
-    .strict(),
+    .strict()
+    .refine((a) => (a.deviceOffsetMiB === undefined) !== (a.addr === undefined), 'give exactly one of deviceOffsetMiB (into the device region) and addr (a physical address)'),
   z.object({ kind: z.literal('guest-command'), command: z.string().min(1) }).strict(),
   z.object({ kind: z.literal('host-pattern'), deviceOffsetMiB: z.number().int().nonnegative() }).strict(),
   z
@@ -128,7 +130,7 @@ export function checkScenarioFits(s: Scenario, profile: MachineProfile): void {
       throw inputError('E_SCENARIO_SIZE', `${where}: ${a.sizeMiB} MiB is not a multiple of the ${v.blockSizeMiB} MiB block size or exceeds the ${v.sizeMiB} MiB device`,
         `use a multiple of ${v.blockSizeMiB} between 0 and ${v.sizeMiB}`);
     }
-    const offsets = a.kind === 'access' || a.kind === 'host-pattern' ? [a.deviceOffsetMiB] : a.kind === 'hold' ? a.mappings.flatMap((m) => ('deviceOffsetMiB' in m.target ? [m.target.deviceOffsetMiB] : [])) : [];
+    const offsets = a.kind === 'host-pattern' ? [a.deviceOffsetMiB] : a.kind === 'access' ? (a.deviceOffsetMiB === undefined ? [] : [a.deviceOffsetMiB]) : a.kind === 'hold' ? a.mappings.flatMap((m) => ('deviceOffsetMiB' in m.target ? [m.target.deviceOffsetMiB] : [])) : [];
     for (const off of offsets) {
       if (off >= v.sizeMiB) throw inputError('E_SCENARIO_SIZE', `${where}: device offset ${off} MiB is beyond the ${v.sizeMiB} MiB device`, `use an offset below ${v.sizeMiB}`);
     }

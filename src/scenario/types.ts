@@ -9,7 +9,7 @@ export type StepAction =
   | { kind: 'rmmod'; module: string }
   | { kind: 'resize'; sizeMiB: number }
   /** One /dev/mem access at an offset into the virtio-mem device's region (whatever the kernel allows). */
-  | { kind: 'access'; op: ProbeOp; deviceOffsetMiB: number; withoutRawio?: boolean }
+  | { kind: 'access'; op: ProbeOp; deviceOffsetMiB?: number; addr?: string; withoutRawio?: boolean }
   /** A command for the guest's /bin/sh (as root); its exit code is recorded. */
   | { kind: 'guest-command'; command: string }
   /**
@@ -62,7 +62,7 @@ export const describeAction = (a: StepAction): string => {
     case 'resize':
       return `resize to ${a.sizeMiB} MiB`;
     case 'access':
-      return `${a.op} of the device region at +${a.deviceOffsetMiB} MiB`;
+      return a.addr !== undefined ? `${a.op} at ${a.addr}` : `${a.op} of the device region at +${a.deviceOffsetMiB} MiB`;
     case 'guest-command':
       return `guest: ${a.command}`;
     case 'host-pattern':

@@ -78,7 +78,7 @@ describe('checkS1()', () => {
 describe('SafetyReport folding', () => {
   it('starts not-exercised, holds after passing checks, and a violation sticks', () => {
     let r = emptySafetyReport();
-    expect(Object.values(r).map((x) => x.status)).toEqual(['not-exercised', 'not-exercised', 'not-exercised', 'not-exercised', 'not-exercised', 'not-exercised']);
+    expect(Object.values(r).map((x) => x.status)).toEqual(['not-exercised', 'not-exercised', 'not-exercised', 'not-exercised', 'not-exercised', 'not-exercised', 'not-exercised']);
     r = foldSafety(r, { property: 'S1', exercised: false, violated: false, evidence: 'n/a' });
     expect(r.S1.status).toBe('not-exercised');
     r = foldSafety(r, { property: 'S1', exercised: true, violated: false, evidence: 'refused' });

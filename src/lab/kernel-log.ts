@@ -1,0 +1,55 @@
+// S7, a clean kernel log: the console lines that say the kernel hit a path
+// it considers a bug (WARN, BUG, Oops, a panic) or lost track of its own
+// bookkeeping ("freeing invalid memtype"), each with the lines that follow
+// it (the stack trace, up to "---[ end trace"), so a finding carries what a
+// maintainer needs. The model predicts none of them: any one is a violation.
+import type { SafetyEvidence } from '../model/index.js';
+import { consoleFinding, type ConsoleFinding } from './faults.js';
+
+/** A line that is not a WARN/BUG/Oops itself but means the same. */
+const BOOKKEEPING = /x86\/PAT: .*freeing invalid memtype/;
+const CUT_HERE = /-{4,}\[ cut here \]-{4,}/;
+const TRACE_LINES = 40;
+const END = /---\[ end trace/;
+
+export class KernelLog {
+  private open?: { finding: ConsoleFinding; trace: string[] };
+  /** The line before a WARNING: the WARN's own message ("ioremap on RAM at …"). */
+  private prev = '';
+  /** Lines seen before the first step began are the boot's: S7 counts them as well. */
+  constructor(
+    private readonly onFinding: (f: ConsoleFinding) => void,
+    private readonly onSafety: (e: SafetyEvidence) => void,
+  ) {}
+
+  feed(line: string, step: string | undefined): void {
+    const text = line.replace(/^\[\s*\d+\.\d+\]\s*/, '');
+    if (this.open) {
+      this.open.trace.push(text);
+      if (END.test(text) || this.open.trace.length >= TRACE_LINES) this.close();
+      return;
+    }
+    const prev = this.prev;
+    this.prev = text;
+    const f = consoleFinding(line, step) ?? (BOOKKEEPING.test(line) ? { kind: 'bookkeeping' as const, step, line: line.trim() } : undefined);
+    if (!f) return;
+    if (f.kind === 'warning' && prev && !CUT_HERE.test(prev)) f.message = prev;
+    this.onFinding(f);
+    if (f.kind === 'warning' || f.kind === 'bug' || f.kind === 'oops') this.open = { finding: f, trace: [] };
+    else this.report(f);
+  }
+
+  /** Ends an unterminated trace (the run ended, or the console stopped). */
+  close(): void {
+    if (!this.open) return;
+    const { finding, trace } = this.open;
+    finding.trace = trace;
+    this.open = undefined;
+    this.report(finding);
+  }
+
+  private report(f: ConsoleFinding): void {
+    const lines = [f.message, f.line, ...(f.trace ?? [])].filter(Boolean);
+    this.onSafety({ property: 'S7', exercised: true, violated: true, evidence: `${f.step ?? 'boot'}: ${lines.join('\n')}` });
+  }
+}

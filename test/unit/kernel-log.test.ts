@@ -1,0 +1,52 @@
+// S7's reading of the console: a WARN with its message and stack trace, a
+// memtype bookkeeping line, and ordinary lines that are not findings.
+import { describe, expect, it } from 'vitest';
+import { KernelLog } from '../../src/lab/kernel-log.js';
+import type { ConsoleFinding } from '../../src/lab/faults.js';
+import type { SafetyEvidence } from '../../src/model/index.js';
+
+// As Debian 6.1.192 printed it (shortened).
+const WARN = [
+  '[    3.259252] ------------[ cut here ]------------',
+  '[    3.259252] ioremap on RAM at 0x0000000002972000 - 0x0000000002972fff',
+  '[    3.259785] WARNING: CPU: 0 PID: 126 at arch/x86/mm/ioremap.c:211 __ioremap_caller+0x345/0x360',
+  '[    3.260000] Call Trace:',
+  '[    3.260001]  generic_access_phys+0xdb/0x1d0',
+  '[    3.260002]  __access_remote_vm+0x2b2/0x3a0',
+  '[    3.260003] ---[ end trace 0000000000000000 ]---',
+  '[    3.260100] virtio_mem virtio5: plugged size: 0x0',
+];
+
+function feed(lines: string[]) {
+  const findings: ConsoleFinding[] = [];
+  const safety: SafetyEvidence[] = [];
+  const log = new KernelLog((f) => findings.push(f), (e) => safety.push(e));
+  for (const l of lines) log.feed(l, 'cow-low-ram');
+  log.close();
+  return { findings, safety };
+}
+
+describe('KernelLog', () => {
+  it('a WARN is one finding with its message and its trace up to "end trace", and one S7 violation', () => {
+    const { findings, safety } = feed(WARN);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ kind: 'warning', step: 'cow-low-ram', message: 'ioremap on RAM at 0x0000000002972000 - 0x0000000002972fff' });
+    expect(findings[0].trace).toEqual(['Call Trace:', 'generic_access_phys+0xdb/0x1d0', '__access_remote_vm+0x2b2/0x3a0', '---[ end trace 0000000000000000 ]---']);
+    expect(safety).toHaveLength(1);
+    expect(safety[0]).toMatchObject({ property: 'S7', exercised: true, violated: true });
+    expect(safety[0].evidence.split('\n').slice(0, 2)).toEqual(['cow-low-ram: ioremap on RAM at 0x0000000002972000 - 0x0000000002972fff', '[    3.259785] WARNING: CPU: 0 PID: 126 at arch/x86/mm/ioremap.c:211 __ioremap_caller+0x345/0x360']);
+  });
+  it('"freeing invalid memtype" counts; ordinary lines and the PAT map-type notice do not', () => {
+    const { findings, safety } = feed([
+      '[    4.1] x86/PAT: devmem-agent:128 map pfn expected mapping type uncached-minus for [mem 0x120000000-0x120000fff], got write-back',
+      '[    4.2] x86/PAT: devmem-agent:130 freeing invalid memtype [mem 0x140110000-0x140110fff]',
+      '[    4.3] virtio_mem virtio5: plugged size: 0x20000000',
+    ]);
+    expect(findings.map((f) => f.kind)).toEqual(['bookkeeping']);
+    expect(safety).toHaveLength(1);
+  });
+  it('a trace the console never ends is closed when the run ends', () => {
+    const { findings } = feed(WARN.slice(0, 5));
+    expect(findings[0].trace).toEqual(['Call Trace:', 'generic_access_phys+0xdb/0x1d0']);
+  });
+});
