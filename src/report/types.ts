@@ -72,7 +72,7 @@ export interface Report {
   status: 'completed' | 'failed' | 'interrupted' | 'running';
   environment: Partial<Environment>;
   steps: StepReport[];
-  /** S1…S6: holds / violated / not-exercised, with evidence. */
+  /** S1…S7: holds / violated / not-exercised, with evidence. */
   safety: SafetyEntry[];
   summary: Summary;
   /** Per rule id of the model page: probes and checks that exercised it, or why none did. */
