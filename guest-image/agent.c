@@ -31,6 +31,8 @@
  *                                           is read-only; needs -w like write)
  *     release-shared | -private             munmap the held mapping and forget it
  *                                           (answers "ok", or the munmap errno)
+ *     release-split-shared | -private       the same after mprotect(PROT_NONE) of
+ *                                           its last page (a VMA split)
  *     (nothing held there: errno ENOENT, syscall "hold")
  *   cow-procmem <addr> <len>: mmap(PROT_READ|PROT_WRITE, MAP_PRIVATE), store
  *     one word into each page (copy-on-write: the PTEs now point at private
@@ -133,6 +135,8 @@ enum op {
 	OP_RELEASE_SHARED,
 	OP_RELEASE_PRIVATE,
 	OP_COW_PROCMEM,
+	OP_RELEASE_SPLIT_SHARED,
+	OP_RELEASE_SPLIT_PRIVATE,
 	OP_COUNT
 };
 
@@ -148,6 +152,7 @@ static const char *const op_names[OP_COUNT] = {
 	"mmap-sync-shared", "mmap-sync-private",
 	"release-shared", "release-private",
 	"cow-procmem",
+	"release-split-shared", "release-split-private",
 };
 
 static const char *device = "/dev/mem";
@@ -648,12 +653,21 @@ static void do_cow_procmem(const struct probe *p)
 		emit_data(p, (size_t)n);
 }
 
-/* release-*: the munmap that ends a hold (and, with it, its PAT reservation). */
+/*
+ * release-*: the munmap that ends a hold (and, with it, its PAT reservation).
+ * release-split-*: first mprotect the last page PROT_NONE, which splits the
+ * VMA in two (the VM_PAT bookkeeping then has two VMAs to untrack).
+ */
 static void do_release(const struct probe *p)
 {
-	struct held *h = find_held(p, p->op == OP_RELEASE_SHARED);
+	bool split = p->op == OP_RELEASE_SPLIT_SHARED || p->op == OP_RELEASE_SPLIT_PRIVATE;
+	struct held *h = find_held(p, p->op == OP_RELEASE_SHARED || p->op == OP_RELEASE_SPLIT_SHARED);
 	if (!h) {
 		emit_errno(p, ENOENT, "hold");
+		return;
+	}
+	if (split && h->len > page_size && mprotect((char *)h->map + h->len - page_size, page_size, PROT_NONE) != 0) {
+		emit_errno(p, errno, "mprotect");
 		return;
 	}
 	h->used = false;
@@ -925,7 +939,7 @@ static void handle_line(char *s, size_t n)
 		}
 		if (op == OP_HOLD_SHARED || op == OP_HOLD_PRIVATE)
 			do_hold(&p);
-		else if (op == OP_RELEASE_SHARED || op == OP_RELEASE_PRIVATE)
+		else if (op == OP_RELEASE_SHARED || op == OP_RELEASE_PRIVATE || op == OP_RELEASE_SPLIT_SHARED || op == OP_RELEASE_SPLIT_PRIVATE)
 			do_release(&p);
 		else if (op == OP_COW_PROCMEM)
 			do_cow_procmem(&p);

@@ -73,7 +73,7 @@ export async function runAction(ctx: RunContext, hist: StepHistory, step: Scenar
       return hold(ctx, hist, a, say);
     case 'release': {
       const gone = hist.held.filter((h) => a.mappings.includes(h.name));
-      const specs = releaseSpecs(gone, ProbeIds.HOLD_BASE);
+      const specs = releaseSpecs(gone, ProbeIds.HOLD_BASE, a.split);
       const recs = specs.length ? await (await ctx.agent()).run(specs, ctx.t.probes) : [];
       say(gone.map((h, i) => `${h.name} ${recs[i]?.addr}: ${recs[i]?.observed.result ?? 'not held'}`).join(', ') || 'nothing held by those names');
       return done(

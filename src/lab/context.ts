@@ -32,6 +32,8 @@ export interface RunContext {
   agent: () => Promise<AgentSession>;
   /** Safety evidence, folded into the run's safety report. */
   onSafety: (e: SafetyEvidence) => void;
+  /** Each step's new dmesg lines, for S7 (lab/kernel-log.ts). */
+  onDmesg: (lines: string[], step: string) => void;
 }
 
 export interface StepHistory {

@@ -52,11 +52,12 @@ export function stepClaims(stepIndex: number, before: IomemNode[] | undefined, a
   return { stepIndex, events: before ? claimsFromIomemDiff(before, after.iomem).map((claim) => ({ claim, after })) : [] };
 }
 
-/** The first page of a PCI host-bridge window above 1 MiB that no resource inside it covers. */
-export function firstMmioHole(iomem: IomemNode[]): number | undefined {
+/** The first `pages` pages of a PCI host-bridge window above 1 MiB that no resource inside it covers. */
+export function firstMmioHole(iomem: IomemNode[], pages = 1): number | undefined {
+  const size = pages * PAGE;
   for (const w of iomem.filter((n) => n.name.startsWith('PCI Bus ') && n.start >= 0x100000)) {
-    for (let a = Math.ceil(w.start / PAGE) * PAGE; a + PAGE - 1 <= w.end; a += PAGE) {
-      const next = w.children.find((c) => c.start <= a + PAGE - 1 && c.end >= a);
+    for (let a = Math.ceil(w.start / PAGE) * PAGE; a + size - 1 <= w.end; a += PAGE) {
+      const next = w.children.find((c) => c.start <= a + size - 1 && c.end >= a);
       if (!next) return a;
       a = Math.floor(next.end / PAGE) * PAGE; // skip past the covered part
     }
@@ -94,28 +95,31 @@ export function resolveHeld(specs: HeldSpec[], iomem: IomemNode[], dev: DeviceIn
       if (!dev) throw new LabError('E_NO_DEVICE', 'run', `hold ${s.name}: the machine has no virtio-mem device`);
       start = dev.memaddr + s.target.deviceOffsetMiB * 1024 * 1024;
     } else if ('addr' in s.target) start = parseInt(s.target.addr, 16);
-    else start = firstMmioHole(iomem);
+    else start = firstMmioHole(iomem, s.pages ?? 1);
     if (start === undefined) throw new LabError('E_NO_MMIO_HOLE', 'run', `hold ${s.name}: no unclaimed page in a PCI window`);
-    return { name: s.name, start, end: start + PAGE - 1, private: !!s.private, stepIndex, ptraceWrite: !!s.ptraceWrite };
+    return { name: s.name, start, end: start + (s.pages ?? 1) * PAGE - 1, private: !!s.private, stepIndex, ptraceWrite: !!s.ptraceWrite };
   });
 }
 
 const kind = (h: Held) => (h.private ? 'private' : 'shared');
 
 export const holdSpecs = (held: Held[], firstId: number): ProbeSpec[] =>
-  held.map((h, i) => ({ id: firstId + i, op: `hold-${kind(h)}` as ProbeOp, addr: h.start, len: PAGE, why: `hold ${h.name}` }));
+  held.map((h, i) => ({ id: firstId + i, op: `hold-${kind(h)}` as ProbeOp, addr: h.start, len: lenOf(h), why: `hold ${h.name}` }));
+
+/** A held mapping's length: the agent finds a hold by kind, address and length. */
+const lenOf = (h: Held) => h.end - h.start + 1;
 
 const useSpec = (h: Held, op: ProbeOp, id: number): ProbeSpec => ({
   id,
   op,
   addr: h.start,
-  len: PAGE,
+  len: lenOf(h),
   why: op.startsWith('mmap-sync') ? `O_SYNC mapping over held ${h.name}` : `held ${h.name}`,
 });
 
-/** The munmap of each held mapping. */
-export const releaseSpecs = (held: Held[], firstId: number): ProbeSpec[] =>
-  held.map((h, i) => ({ id: firstId + i, op: `release-${kind(h)}` as ProbeOp, addr: h.start, len: PAGE, why: `release ${h.name}` }));
+/** The munmap of each held mapping; `split`: its last page mprotect()ed PROT_NONE first, which splits the VMA. */
+export const releaseSpecs = (held: Held[], firstId: number, split = false): ProbeSpec[] =>
+  held.map((h, i) => ({ id: firstId + i, op: `release-${split ? 'split-' : ''}${kind(h)}` as ProbeOp, addr: h.start, len: lenOf(h), why: `release ${h.name}${split ? ' after splitting it' : ''}` }));
 
 /** A fresh mapping of the held page on an O_SYNC fd, made while the hold keeps its reservation. */
 export const syncMapSpecs = (held: Held[], firstId: number): ProbeSpec[] => held.map((h, i) => useSpec(h, `mmap-sync-${kind(h)}`, firstId + i));

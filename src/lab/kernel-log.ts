@@ -1,8 +1,10 @@
 // S7, a clean kernel log: the console lines that say the kernel hit a path
-// it considers a bug (WARN, BUG, Oops, a panic) or lost track of its own
-// bookkeeping ("freeing invalid memtype"), each with the lines that follow
-// it (the stack trace, up to "---[ end trace"), so a finding carries what a
-// maintainer needs. The model predicts none of them: any one is a violation.
+// it considers a bug (WARN, BUG, Oops, a panic), each with the lines that
+// follow it (the stack trace, up to "---[ end trace"), so a finding carries
+// what a maintainer needs; and the dmesg lines that say it lost track of its
+// own bookkeeping ("freeing invalid memtype": pr_info, below the console's
+// log level, so read from each step's dmesg). The model predicts none of
+// them: any one is a violation.
 import type { SafetyEvidence } from '../model/index.js';
 import { consoleFinding, type ConsoleFinding } from './faults.js';
 
@@ -31,7 +33,7 @@ export class KernelLog {
     }
     const prev = this.prev;
     this.prev = text;
-    const f = consoleFinding(line, step) ?? (BOOKKEEPING.test(line) ? { kind: 'bookkeeping' as const, step, line: line.trim() } : undefined);
+    const f = consoleFinding(line, step);
     if (!f) return;
     if (f.kind === 'warning' && prev && !CUT_HERE.test(prev)) f.message = prev;
     this.onFinding(f);
@@ -46,6 +48,15 @@ export class KernelLog {
     finding.trace = trace;
     this.open = undefined;
     this.report(finding);
+  }
+
+  /** The bookkeeping lines of one step's dmesg delta, as findings and S7 evidence. */
+  dmesg(lines: string[], step: string): void {
+    for (const l of lines.filter((x) => BOOKKEEPING.test(x))) {
+      const f: ConsoleFinding = { kind: 'bookkeeping', step, line: l.trim() };
+      this.onFinding(f);
+      this.report(f);
+    }
   }
 
   private report(f: ConsoleFinding): void {

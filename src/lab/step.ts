@@ -44,6 +44,7 @@ export async function runStep(ctx: RunContext, hist: StepHistory, step: Scenario
     rep.observations.action = actionObservation(done.record);
     const obs = await observe(ctx, hist);
     rep.observations = reportObservations(obs, rep.observations.action);
+    ctx.onDmesg(obs.dmesgDelta, step.name);
     const claims = [...hist.claims, stepClaims(hist.index, hist.iomem, obs.state)];
     const held = withReservations(ctx.facts, obs.state, done.holding, hist.index);
     const released = withReservations(ctx.facts, obs.state, done.released, hist.index);

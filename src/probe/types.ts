@@ -25,6 +25,8 @@ export type ProbeOp =
   | 'held-procmem-write-private'
   | 'release-shared' // munmap a held mapping (its PAT reservation must go with it)
   | 'release-private'
+  | 'release-split-shared' // mprotect the held mapping's last page PROT_NONE (a VMA split), then munmap it all
+  | 'release-split-private'
   | 'cow-procmem' // mmap MAP_PRIVATE rw, write each page (COW), pread /proc/self/mem there (generic_access_phys on anon pages)
   | 'kcore'; // read the physical address through /proc/kcore's direct-map offset
 
@@ -49,6 +51,8 @@ export const PROBE_OPS: readonly ProbeOp[] = [
   'held-procmem-write-private',
   'release-shared',
   'release-private',
+  'release-split-shared',
+  'release-split-private',
   'cow-procmem',
   'kcore',
 ];

@@ -39,11 +39,11 @@ const action = z.discriminatedUnion('kind', [
     .object({
       kind: z.literal('hold'),
       mappings: z
-        .array(z.object({ name: z.string().regex(/^[a-z][a-z0-9-]*$/), target: heldTarget, private: z.boolean().optional(), ptraceWrite: z.boolean().optional() }).strict())
+        .array(z.object({ name: z.string().regex(/^[a-z][a-z0-9-]*$/), target: heldTarget, pages: z.number().int().min(1).max(16).optional(), private: z.boolean().optional(), ptraceWrite: z.boolean().optional() }).strict())
         .min(1),
     })
     .strict(),
-  z.object({ kind: z.literal('release'), mappings: z.array(z.string().regex(/^[a-z][a-z0-9-]*$/)).min(1) }).strict(),
+  z.object({ kind: z.literal('release'), mappings: z.array(z.string().regex(/^[a-z][a-z0-9-]*$/)).min(1), split: z.boolean().optional() }).strict(),
 ]);
 
 /** A release must name mappings an earlier step holds and no step released yet. */

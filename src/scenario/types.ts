@@ -20,13 +20,15 @@ export type StepAction =
   | { kind: 'host-pattern'; deviceOffsetMiB: number }
   /** Map pages of /dev/mem and keep them for the rest of the run; every later step touches and ptrace-reads them. */
   | { kind: 'hold'; mappings: HeldSpec[] }
-  /** munmap held mappings by name: their PAT reservations must go with them (S6). */
-  | { kind: 'release'; mappings: string[] };
+  /** munmap held mappings by name (`split`: mprotect the last page PROT_NONE first): their PAT reservations must go with them (S6). */
+  | { kind: 'release'; mappings: string[]; split?: boolean };
 
 export interface HeldSpec {
   name: string;
   /** A device-region offset, an absolute physical address, or the first unclaimed page of a PCI window. */
   target: { deviceOffsetMiB: number } | { addr: string } | { mmioHole: true };
+  /** Pages mapped (default 1); an mmio hole is then the first run of that many unclaimed pages. */
+  pages?: number;
   private?: boolean;
   /**
    * Also write the held (read-only) mapping through /proc/self/mem at every
@@ -70,6 +72,6 @@ export const describeAction = (a: StepAction): string => {
     case 'hold':
       return `hold ${a.mappings.map((m) => m.name).join(', ')}`;
     case 'release':
-      return `release ${a.mappings.join(', ')}`;
+      return `release ${a.mappings.join(', ')}${a.split ? ' (split first)' : ''}`;
   }
 };
