@@ -21,6 +21,7 @@ import { ProbeIds } from './probes.js';
 export type ActionRecord =
   | { kind: 'none' }
   | { kind: 'module'; command: string; exitCode: number | null; stderr: string }
+  | { kind: 'access'; access: ProbeRecord }
   | ({ kind: 'resize' } & ResizeRecord)
   | { kind: 'hold'; held: { name: string; addr: string; private: boolean; result: ProbeObserved }[] }
   | { kind: 'release'; released: { name: string; addr?: string; result?: ProbeObserved }[] }
@@ -67,7 +68,7 @@ export async function runAction(ctx: RunContext, hist: StepHistory, step: Scenar
       const spec: ProbeSpec = { id: 0, op: a.op, addr, len: PAGE, why: `scenario access${a.withoutRawio ? ' without CAP_SYS_RAWIO' : ''}` };
       const [r] = await runProbes(ctx.ch, [spec], { timeoutMs: ctx.t.probes, withoutRawio: a.withoutRawio });
       say(`${a.op} ${r.addr}: ${r.observed.result}${r.observed.errno ? ` ${r.observed.errno}` : ''}`);
-      return done({ kind: 'none' }, { access: { rec: r, spec, withoutRawio: !!a.withoutRawio } });
+      return done({ kind: 'access', access: r }, { access: { rec: r, spec, withoutRawio: !!a.withoutRawio } });
     }
     case 'hold':
       return hold(ctx, hist, a, say);
