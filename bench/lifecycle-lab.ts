@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLab } from '../src/lab/run.js';
-import { EventLog } from '../src/report/events.js';
+import { EventLog } from '../src/format/events.js';
 import { resolveScenario } from '../src/scenario/file.js';
 import { announce, competitorMain } from './competitor.js';
 

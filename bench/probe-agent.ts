@@ -11,7 +11,8 @@
 // (burstBatchMs): what the lab's path would cost if the answers did not
 // cross SSH one flushed line at a time.
 import { GuestChannel } from '../src/guest/ssh.js';
-import { formatProbeLine, parseAgentLine } from '../src/probe/agent-protocol.js';
+import { parseAgentLine } from '../src/probe/agent-answers.js';
+import { formatProbeLine } from '../src/probe/agent-protocol.js';
 import { AGENT_PATH } from '../src/probe/run-agent.js';
 import { competitorMain } from './competitor.js';
 import { SSH_TIMEOUT_MS } from './guest.js';

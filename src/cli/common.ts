@@ -3,7 +3,7 @@ import { access, constants, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { LabError, inputError } from '../util/errors.js';
 
-export { EXIT } from '../report/findings.js';
+export { EXIT } from '../format/findings.js';
 
 /**
  * Creates --out (and its parents) and checks it is writable. The directory

@@ -2,7 +2,7 @@
 // elapsed time, redrawn in place on a terminal; plain lines otherwise.
 import type { Cell } from '../matrix/cells.js';
 import type { CellResult } from '../matrix/summary.js';
-import type { RunEvent } from '../report/events.js';
+import type { RunEvent } from '../format/events.js';
 
 interface Row {
   cell: Cell;

@@ -7,7 +7,7 @@ import { matrixExitCode, mergeSummaries, type MatrixSummary } from '../matrix/su
 import type { AccelMode } from '../lab/run.js';
 import { inputError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/cache.js';
-import { writeMatrixArtifacts } from '../report/artifacts.js';
+import { writeMatrixArtifacts } from '../matrix/artifacts.js';
 import { LiveView } from './live.js';
 import { ensureOutDir, withSignals } from './common.js';
 import { DEFAULT_KERNEL } from '../kernel/spec.js';

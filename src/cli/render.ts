@@ -1,6 +1,6 @@
 // Renders the run's event stream for a person: one line per milestone.
 // The library never prints; only this file does.
-import type { RunEvent } from '../report/events.js';
+import type { RunEvent } from '../format/events.js';
 
 export function renderEvent(e: RunEvent & { t: number }, out: (s: string) => void, verbose = false): void {
   const ts = `${(e.t / 1000).toFixed(1).padStart(6)}s`;

@@ -6,8 +6,8 @@ import { compareReports, hasRegressions, renderCompareText } from '../compare/in
 import { bundle } from '../report/bundle.js';
 import { toJUnit } from '../report/junit.js';
 import { rebuildReport } from '../report/rebuild.js';
-import { reportExitCode } from '../report/findings.js';
-import type { Report } from '../report/types.js';
+import { reportExitCode } from '../format/findings.js';
+import type { Report } from '../format/types.js';
 import { readJsonIfExists, writeFileAtomic } from '../util/cache.js';
 import { inputError } from '../util/errors.js';
 import { EXIT } from './common.js';

@@ -1,7 +1,7 @@
 // The console report after a run: counts, safety, and mismatches grouped by
 // rule with the rule's one-line explanation and a few examples.
 import { RULES, type RuleId } from '../model/index.js';
-import type { Report } from '../report/types.js';
+import type { Report } from '../format/types.js';
 
 export function renderSummary(report: Report, maxExamples = 3): string {
   const s = report.summary;

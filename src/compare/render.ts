@@ -1,7 +1,7 @@
 // The behaviour diff for a person: a header naming both runs, the counts by
 // severity, then every difference, regressions first, each with the model
 // rule behind it on both sides.
-import { CLASS_LABEL } from '../report/classes.js';
+import { CLASS_LABEL } from '../format/classes.js';
 import { SEVERITIES, type Difference, type ReportDiff } from './types.js';
 
 export interface CompareTextOptions {

@@ -3,7 +3,7 @@
 // (step, address, op) where both runs probed the same page; outcomes are
 // classes (data, zeros, mapped, errno:EPERM, signal:SIGBUS, …), never bytes
 // or timings, so two runs of one kernel compare equal.
-import type { AddressClass, Outcome } from '../report/classes.js';
+import type { AddressClass, Outcome } from '../format/classes.js';
 
 export const COMPARE_SCHEMA = 'devmem-lab/compare@1';
 

@@ -2,7 +2,7 @@
 // and the state after each step. One command per read, split into sections,
 // so a step costs one round trip.
 
-import { parseLockdown, parsePatMemtypeList, parsePhysBits, type LockdownLevel, type MemtypeEntry } from '../model/facts.js';
+import { parseLockdown, parsePatMemtypeList, parsePhysBits, type LockdownLevel, type MemtypeEntry } from './parse.js';
 import type { GuestChannel } from './ssh.js';
 
 const MARK = '@@devmem-lab@@';

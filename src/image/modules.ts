@@ -1,32 +1,8 @@
 // The module closure a guest needs, from the kernel's modules.dep; modules
 // built into the kernel (modules.builtin) need no file.
-import { readFile } from 'node:fs/promises';
-import { execa } from 'execa';
+import { moduleName, type ModuleDep } from '../kernel/module-files.js';
 
-export interface ModuleDep {
-  /** Path relative to /lib/modules/<release>, as modules.dep writes it. */
-  path: string;
-  deps: string[];
-}
-
-export const moduleName = (path: string): string =>
-  path.replace(/^.*\//, '').replace(/\.ko(\.(xz|zst|gz))?$/, '').replace(/-/g, '_');
-
-export function parseModulesDep(text: string): Map<string, ModuleDep> {
-  const out = new Map<string, ModuleDep>();
-  for (const line of text.split('\n')) {
-    const i = line.indexOf(':');
-    if (i < 0) continue;
-    const path = line.slice(0, i).trim();
-    const deps = line.slice(i + 1).trim().split(/\s+/).filter(Boolean);
-    out.set(moduleName(path), { path, deps });
-  }
-  return out;
-}
-
-export function parseBuiltin(text: string): Set<string> {
-  return new Set(text.split('\n').filter(Boolean).map(moduleName));
-}
+export { moduleName, moduleSigned, parseBuiltin, parseModulesDep, readModuleFile, type ModuleDep } from '../kernel/module-files.js';
 
 export class MissingModuleError extends Error {
   readonly code = 'E_MODULE_MISSING';
@@ -58,37 +34,10 @@ export function moduleClosure(wanted: string[], dep: Map<string, ModuleDep>, bui
   return out;
 }
 
-/**
- * A module file's bytes, unpacked when compressed. Byte-exact: a signed
- * module ends in "~Module signature appended~\n", and module_sig_check()
- * (kernel/module/signing.c) looks for that marker, newline included; without
- * it the module counts as unsigned and lockdown refuses it.
- */
-export async function readModuleFile(path: string): Promise<Buffer> {
-  const tool = path.endsWith('.zst') ? 'zstd' : path.endsWith('.gz') ? 'gzip' : path.endsWith('.xz') ? 'xz' : undefined;
-  if (!tool) return readFile(path);
-  const r = await execa(tool, ['-dc', path], { encoding: 'buffer', stripFinalNewline: false });
-  return Buffer.from(r.stdout);
-}
-
 /** The path a module has once unpacked in the image (busybox cannot read .xz). */
 export const unpackedPath = (path: string): string => path.replace(/\.ko\.(xz|zst|gz)$/, '.ko');
 
 /** modules.dep for the image: only the closure, with unpacked paths. */
 export function formatModulesDep(mods: ModuleDep[]): string {
   return mods.map((m) => `${unpackedPath(m.path)}: ${m.deps.map(unpackedPath).join(' ')}`.trimEnd() + '\n').join('');
-}
-
-/** What module_sig_check() looks for at a module's end (kernel/module/signing.c, MODULE_SIG_STRING). */
-const SIG_MARKER = Buffer.from('~Module signature appended~\n');
-
-/**
- * Whether a module file of the kernel carries an appended signature;
- * undefined when modules.dep does not list it (built in, or no module).
- */
-export async function moduleSigned(modulesDir: string, name: string): Promise<boolean | undefined> {
-  const dep = parseModulesDep(await readFile(`${modulesDir}/modules.dep`, 'utf8').catch(() => '')).get(name);
-  if (!dep) return undefined;
-  const bytes = await readModuleFile(`${modulesDir}/${dep.path}`).catch(() => undefined);
-  return bytes ? bytes.subarray(-SIG_MARKER.length).equals(SIG_MARKER) : undefined;
 }

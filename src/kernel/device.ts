@@ -13,7 +13,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { parseBuiltin, parseModulesDep } from '../image/modules.js';
+import { parseBuiltin, parseModulesDep } from './module-files.js';
 import { readElfSymbol } from './elf.js';
 import type { DeviceOptions } from './types.js';
 

@@ -15,7 +15,7 @@ import { LabError } from '../util/errors.js';
 import type { RunContext, StepHistory } from './context.js';
 import { holdSpecs, releaseSpecs, resolveHeld, syncMapSpecs, type Held } from './held.js';
 import { deviceInfo, type DeviceInfo } from './hostview.js';
-import { ProbeIds } from './probes.js';
+import { ProbeIds } from './probe-ids.js';
 
 /** What each kind of action records in the step's observations. */
 export type ActionRecord =

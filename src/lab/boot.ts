@@ -9,7 +9,7 @@ import { readBootFacts, type GuestBootFacts } from '../guest/observe.js';
 import { GuestChannel, type RunKey } from '../guest/ssh.js';
 import { AgentSession } from '../probe/session.js';
 import { QmpClient } from '../qmp/client.js';
-import type { EventLog } from '../report/events.js';
+import type { EventLog } from '../format/events.js';
 import { ShmBackend } from '../shm/backend.js';
 import { LabError, errorMessage } from '../util/errors.js';
 import { pollUntil } from '../util/wait.js';

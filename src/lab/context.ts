@@ -7,7 +7,7 @@ import type { GuestChannel } from '../guest/ssh.js';
 import type { KernelFacts, SafetyEvidence, StepState } from '../model/index.js';
 import type { AgentSession } from '../probe/session.js';
 import type { QmpClient } from '../qmp/client.js';
-import type { EventLog } from '../report/events.js';
+import type { EventLog } from '../format/events.js';
 import type { ShmBackend } from '../shm/backend.js';
 import type { MachineProfile } from '../vm/profile.js';
 import type { Vm } from '../vm/qemu.js';

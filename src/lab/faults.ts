@@ -2,31 +2,13 @@
 // a run does not complete, and the console lines worth a kernel developer's
 // attention even when it does.
 import type { QmpError } from '../qmp/errors.js';
+import type { ConsoleFinding, Fault, FaultKind } from '../format/faults.js';
 import { LabError, errorMessage } from '../util/errors.js';
+
+export type { ConsoleFinding, Fault, FaultKind } from '../format/faults.js';
 import type { VmExit } from '../vm/qemu.js';
 
-export type FaultKind =
-  | 'interrupted' // SIGINT / SIGTERM of the lab
-  | 'guest-panic' // the kernel panicked (panic=-1 and -no-reboot end QEMU)
-  | 'qemu-exited' // QEMU died or was killed
-  | 'guest-hang' // a named wait timed out with QEMU alive
-  | 'qmp-disconnect'
-  | 'ssh-drop'
-  | 'agent-crash' // the probe agent died or spoke garbage
-  | 'precondition' // a step's action failed so that the later steps cannot run (the driver did not load)
-  | 'bad-input'
-  | 'environment' // a missing tool, KVM that does not boot, …
-  | 'run-error';
 
-export interface Fault {
-  kind: FaultKind;
-  /** The step it hit, if any. */
-  step?: string;
-  message: string;
-  code: string;
-  qemuExit?: VmExit | null;
-  consoleTail: string[];
-}
 
 const PANIC = /Kernel panic - not syncing/;
 
@@ -49,16 +31,6 @@ export function classifyFault(e: unknown, ctx: { aborted: boolean; vmExit?: VmEx
   return { kind, ...base };
 }
 
-export interface ConsoleFinding {
-  /** bookkeeping: a line the kernel prints when its own records disagree ("freeing invalid memtype"). */
-  kind: 'panic' | 'oops' | 'bug' | 'warning' | 'bookkeeping';
-  step?: string;
-  line: string;
-  /** The line before a WARNING that is its message (e.g. "ioremap on RAM at …"). */
-  message?: string;
-  /** The lines after a WARN, BUG or Oops: its stack trace. */
-  trace?: string[];
-}
 
 const FINDINGS: [ConsoleFinding['kind'], RegExp][] = [
   ['panic', PANIC],

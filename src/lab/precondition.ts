@@ -2,7 +2,7 @@
 // meaningless ends the run at once, saying why, instead of letting the next
 // step wait out its timeout (a resize with no driver bound waits for a size
 // change that never comes).
-import type { StepReport } from '../report/types.js';
+import type { StepReport } from '../format/types.js';
 import type { ScenarioStep } from '../scenario/types.js';
 import { LabError } from '../util/errors.js';
 

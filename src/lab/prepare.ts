@@ -6,10 +6,10 @@ import { buildGuestImage, type GuestImage } from '../image/build.js';
 import { parseConfigText, pick } from '../kernel/config.js';
 import { resolveKernel } from '../kernel/resolve.js';
 import type { ResolvedKernel } from '../kernel/types.js';
-import type { Report } from '../report/types.js';
+import type { Report } from '../format/types.js';
 import { checkScenarioFits } from '../scenario/file.js';
 import { loadProfile, type MachineProfile } from '../vm/profile.js';
-import type { RunOptions } from './run.js';
+import type { RunOptions } from './options.js';
 
 export interface Prepared {
   profile: MachineProfile;

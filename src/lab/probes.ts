@@ -11,27 +11,7 @@ import type { RunContext } from './context.js';
 import { heldUseOps, judgeHeldUses, judgeKcore, kcorePage, kcoreSpecs, useHeldSpecs, type Held, type StepClaims } from './held.js';
 import { judgeProbe } from './judge.js';
 import type { Observation } from './observe.js';
-
-/**
- * Probe ids of one step: the plan takes 1..n, the scenario's access n + 1,
- * held uses and /proc/kcore follow from n + 2; hold requests, made by the
- * action before the plan exists, number from HOLD_BASE.
- */
-export class ProbeIds {
-  static readonly HOLD_BASE = 100_000;
-  private next: number;
-  readonly access: number;
-  constructor(planned: number) {
-    this.access = planned + 1;
-    this.next = planned + 2;
-  }
-  /** The first of `n` consecutive ids. */
-  take(n: number): number {
-    const first = this.next;
-    this.next += n;
-    return first;
-  }
-}
+import { ProbeIds } from './probe-ids.js';
 
 export interface ProbeInputs {
   obs: Observation;

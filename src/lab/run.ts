@@ -7,17 +7,14 @@ import { release as osRelease } from 'node:os';
 import { join } from 'node:path';
 import { generateRunKey } from '../guest/ssh.js';
 import { runCpio } from '../image/build.js';
-import { moduleSigned } from '../image/modules.js';
-import type { ResolveOptions } from '../kernel/resolve.js';
+import { moduleSigned } from '../kernel/module-files.js';
 import { emptySafetyReport, foldSafety, SAFETY_IDS, SAFETY_TEXT, type KernelFacts, type SafetyReport } from '../model/index.js';
-import { ruleCoverage } from '../report/coverage.js';
-import type { EventLog } from '../report/events.js';
-import { REPORT_SCHEMA, summarize, type Report, type SafetyEntry } from '../report/types.js';
-import type { Scenario } from '../scenario/types.js';
+import { ruleCoverage } from '../format/coverage.js';
+import { REPORT_SCHEMA, summarize, type Report, type SafetyEntry } from '../format/types.js';
 import { writeFileAtomic } from '../util/cache.js';
 import { LabError, errorMessage } from '../util/errors.js';
 import { sleep } from '../util/wait.js';
-import { LabGuest, type AccelMode } from './boot.js';
+import { LabGuest } from './boot.js';
 import { firstHistory, type RunContext } from './context.js';
 import { classifyFault } from './faults.js';
 import { KernelLog } from './kernel-log.js';
@@ -25,25 +22,13 @@ import { kernelFacts } from './judge.js';
 import { driverPrecondition } from './precondition.js';
 import { prepareRun } from './prepare.js';
 import { runStep, StepFailed } from './step.js';
+import type { RunOptions } from './options.js';
 import { TIMEOUTS, type Timeouts } from './timeouts.js';
+
+export type { RunOptions } from './options.js';
 
 export { TIMEOUTS, type Timeouts } from './timeouts.js';
 export type { AccelMode } from './boot.js';
-
-export interface RunOptions {
-  kernel: string;
-  scenario: Scenario;
-  out: string;
-  accel: AccelMode;
-  profile?: string;
-  extraCmdline?: string[];
-  signal?: AbortSignal;
-  events: EventLog;
-  /** Overrides of the named timeouts (fault tests shorten them). */
-  timeouts?: Partial<Timeouts>;
-  /** --modules/--config (path: kernels) and --config-fragment (build: kernels). */
-  kernelOptions?: Pick<ResolveOptions, 'modules' | 'config' | 'configFragment'>;
-}
 
 const safetyEntries = (r: SafetyReport): SafetyEntry[] =>
   SAFETY_IDS.map((id) => ({ id, text: SAFETY_TEXT[id], status: r[id].status, checks: r[id].checks, evidence: r[id].evidence.slice(0, 20) }));

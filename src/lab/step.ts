@@ -6,7 +6,7 @@
 import { checkS6, type StepState } from '../model/index.js';
 import { runLseek } from '../probe/lseek.js';
 import type { ProbeRecord } from '../probe/types.js';
-import type { StepReport } from '../report/types.js';
+import type { StepReport } from '../format/types.js';
 import { describeAction, type ScenarioStep } from '../scenario/types.js';
 import { errorMessage } from '../util/errors.js';
 import { actionObservation, runAction, type ActionDone } from './actions.js';

@@ -1,6 +1,6 @@
 // The matrix summary: one row per cell from its report, written after every
 // cell, and the merge of shard summaries into one.
-import type { Report } from '../report/types.js';
+import type { Report } from '../format/types.js';
 import type { Cell } from './cells.js';
 
 export const MATRIX_SCHEMA = 'devmem-lab/matrix@1';

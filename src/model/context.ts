@@ -6,7 +6,7 @@
 import type { KernelFacts, StepState } from './facts.js';
 import { annotateIomem, type ResourceNode } from './flags.js';
 import { resolveFeatures, type Features } from './versions.js';
-import { strictIomemChecks, type StrictIomem } from './exclusive.js';
+import { strictIomemChecks, type StrictIomem } from './strict-iomem.js';
 
 export interface ModelContext {
   facts: KernelFacts;

@@ -1,33 +1,12 @@
 // iomem_is_exclusive(addr) (kernel/resource.c): is a page reserved for the
 // kernel so that /dev/mem must not touch it? R-EXCL-SYSRAM and R-EXCL-BUSY.
 
-import type { KernelFacts } from './facts.js';
 import { PAGE_SIZE, pageStart } from './facts.js';
 import type { ModelContext } from './context.js';
+
+export { strictIomemChecks, type StrictIomem } from './strict-iomem.js';
 import { isSystemRam, type ResourceNode } from './flags.js';
 import { overlappingNodes } from './regions.js';
-
-export interface StrictIomem {
-  strict: boolean;
-  why: string;
-}
-
-/**
- * strict_iomem_checks starts at 1 with STRICT_DEVMEM, else 0; strict_iomem()
- * (the iomem= __setup handler) runs once per occurrence in command-line order,
- * and within one value tests "relaxed" before "strict", so "iomem=relaxed,strict"
- * ends strict. Both are strstr() tests: any value containing the word counts.
- */
-export function strictIomemChecks(facts: Pick<KernelFacts, 'config' | 'cmdline'>): StrictIomem {
-  let strict = facts.config.STRICT_DEVMEM;
-  const steps: string[] = [`STRICT_DEVMEM=${strict ? 'y' : 'n'} → ${strict ? 1 : 0}`];
-  for (const v of facts.cmdline.iomem) {
-    if (v.includes('relaxed')) strict = false;
-    if (v.includes('strict')) strict = true;
-    steps.push(`iomem=${v} → ${strict ? 1 : 0}`);
-  }
-  return { strict, why: `strict_iomem_checks: ${steps.join(', ')}` };
-}
 
 export interface ExclusiveResult {
   exclusive: boolean;

@@ -4,9 +4,10 @@
 // gives us, so the orchestrator never interprets kernel output itself.
 
 import type { IomemNode } from '../guest/iomem.js';
+import { FactsParseError, type LockdownLevel, type MemtypeEntry } from '../guest/parse.js';
+
+export { FactsParseError, parseLockdown, parsePatMemtypeList, parsePhysBits, type LockdownLevel, type MemtypeEntry } from '../guest/parse.js';
 import { parseConfigText } from '../kernel/config.js';
-import type { LabMapping } from './memtypes.js';
-import type { FeatureId } from './versions.js';
 
 export const PAGE_SIZE = 4096;
 /** x86 devmem_is_allowed(): pfn < 256 is the first MiB (arch/x86/mm/init.c). */
@@ -30,17 +31,6 @@ export interface KernelVersion {
   raw: string;
   /** Distribution package version when found, e.g. "6.1.192-2". */
   distro?: string;
-}
-
-export class FactsParseError extends Error {
-  readonly code = 'E_FACTS_PARSE';
-  constructor(
-    message: string,
-    readonly what: string,
-    readonly text: string,
-  ) {
-    super(`${message} (${what}: ${JSON.stringify(text.slice(0, 200))})`);
-  }
 }
 
 // Debian's /proc/version ends with "#1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2 (2025-…)".
@@ -175,21 +165,18 @@ export function parseCmdline(text: string): BootCmdline {
   return out;
 }
 
-export type LockdownLevel = 'none' | 'integrity' | 'confidentiality';
-
-/** Parses /sys/kernel/security/lockdown: "[none] integrity confidentiality". */
-export function parseLockdown(text: string): LockdownLevel {
-  const m = /\[(none|integrity|confidentiality)\]/.exec(text);
-  if (!m) throw new FactsParseError('no [selected] lockdown level', '/sys/kernel/security/lockdown', text);
-  return m[1] as LockdownLevel;
-}
-
-/** Physical address bits from /proc/cpuinfo ("address sizes : 40 bits physical, 48 bits virtual"). */
-export function parsePhysBits(cpuinfo: string): number {
-  const m = /address sizes\s*:\s*(\d+) bits physical/.exec(cpuinfo);
-  if (!m) throw new FactsParseError('no "address sizes" line', '/proc/cpuinfo', cpuinfo);
-  return Number(m[1]);
-}
+/** The features whose presence differs between kernels (versions.ts decides them). */
+export type FeatureId =
+  | 'regionIntersectsDescendants'
+  | 'iomemExclusiveSystemRam'
+  | 'virtioMemParentExclusive'
+  | 'genericAccessPhysRecheck'
+  | 'kcoreSkipsOffline'
+  | 'rwStopsOnAnySignal'
+  | 'maxPfnCountsAcpi'
+  | 'revokeOnClaim'
+  | 'walkMemResDescends'
+  | 'patRangeFollowsStrictDevmem';
 
 /** A feature answer measured by a probe; wins over the version guess (see versions.ts). */
 export interface MeasuredFeature {
@@ -230,14 +217,6 @@ export interface VirtioMemState {
   blockSize: number;
 }
 
-/** One x86 PAT memtype reservation (/sys/kernel/debug/x86/pat_memtype_list). */
-export interface MemtypeEntry {
-  start: number;
-  /** Exclusive end, as the kernel's memtype tree stores it. */
-  end: number;
-  type: 'write-back' | 'uncached-minus' | 'uncached' | 'write-combining' | 'write-through' | 'write-protected';
-}
-
 /** Measured at each step. */
 export interface StepState {
   iomem: IomemNode[];
@@ -258,14 +237,19 @@ export interface StepState {
 export const pfnOf = (addr: number): number => Math.floor(addr / PAGE_SIZE);
 export const pageStart = (addr: number): number => pfnOf(addr) * PAGE_SIZE;
 
-const MEMTYPE_LINE = /\[mem 0x([0-9a-f]+)-0x([0-9a-f]+)\]\s+(write-back|uncached-minus|uncached|write-combining|write-through|write-protected)/;
-
-/** Parses /sys/kernel/debug/x86/pat_memtype_list ("PAT: [mem 0x…-0x…] write-combining"). */
-export function parsePatMemtypeList(text: string): MemtypeEntry[] {
-  const out: MemtypeEntry[] = [];
-  for (const line of text.split('\n')) {
-    const m = MEMTYPE_LINE.exec(line);
-    if (m) out.push({ start: parseInt(m[1], 16), end: parseInt(m[2], 16), type: m[3] as MemtypeEntry['type'] });
-  }
-  return out;
+/** A /dev/mem mapping the lab holds, as the model needs it. */
+export interface LabMapping {
+  name: string;
+  start: number;
+  /** Exclusive end. */
+  endExcl: number;
+  /** The reservation its mmap made (memtypes.ts mappingReservation(), at the step it was made), if any. */
+  reservation?: MemtypeEntry;
+  /**
+   * Zapped by a claim (R-REVOKE). What the zap did to the reservation is
+   * the kernel's business: untrack_pfn() frees it up to 6.x unless the
+   * range has turned into RAM, the VMA-bound tracking of later kernels keeps
+   * it until munmap. The model does not assume either.
+   */
+  revoked: boolean;
 }

@@ -10,6 +10,8 @@
 
 import type { ModelContext } from './context.js';
 import { PAGE_SIZE, type MemtypeEntry } from './facts.js';
+
+export type { LabMapping } from './facts.js';
 import { isSystemRam } from './flags.js';
 import { overlappingNodes } from './regions.js';
 
@@ -18,23 +20,6 @@ type Pcm = MemtypeEntry['type'];
 const hex = (n: number) => '0x' + n.toString(16);
 const ISA_START = 0xa0000;
 const ISA_END = 0x100000;
-
-/** A /dev/mem mapping the lab holds, as the model needs it. */
-export interface LabMapping {
-  name: string;
-  start: number;
-  /** Exclusive end. */
-  endExcl: number;
-  /** The reservation its mmap made (mappingReservation() at the step it was made), if any. */
-  reservation?: MemtypeEntry;
-  /**
-   * Zapped by a claim (R-REVOKE). What the zap did to the reservation is
-   * the kernel's business: untrack_pfn() frees it up to 6.x unless the
-   * range has turned into RAM, the VMA-bound tracking of later kernels keeps
-   * it until munmap. The model does not assume either.
-   */
-  revoked: boolean;
-}
 
 /** pat_enabled(): CONFIG_X86_PAT and no "nopat" (a probe answer, measured.patEnabled, wins). */
 export function patEnabled(ctx: ModelContext): boolean {

@@ -2,19 +2,9 @@
 // gives a guess: stable trees pick fixes up at different patch levels, so a
 // probe-measured answer in KernelFacts.measured always wins.
 
-import type { KernelFacts, KernelVersion } from './facts.js';
+import type { FeatureId, KernelFacts, KernelVersion } from './facts.js';
 
-export type FeatureId =
-  | 'regionIntersectsDescendants'
-  | 'iomemExclusiveSystemRam'
-  | 'virtioMemParentExclusive'
-  | 'genericAccessPhysRecheck'
-  | 'kcoreSkipsOffline'
-  | 'rwStopsOnAnySignal'
-  | 'maxPfnCountsAcpi'
-  | 'revokeOnClaim'
-  | 'walkMemResDescends'
-  | 'patRangeFollowsStrictDevmem';
+export type { FeatureId } from './facts.js';
 
 export interface FeatureDecision {
   id: FeatureId;

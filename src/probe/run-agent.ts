@@ -4,7 +4,8 @@
 import type { GuestChannel } from '../guest/ssh.js';
 import { shq } from '../guest/ssh.js';
 import { LabError } from '../util/errors.js';
-import { formatHighmemLine, formatProbeLine, parseAgentLine } from './agent-protocol.js';
+import { parseAgentLine } from './agent-answers.js';
+import { formatHighmemLine, formatProbeLine } from './agent-protocol.js';
 import { hex, type ProbeRecord, type ProbeSpec } from './types.js';
 
 export const AGENT_PATH = '/sbin/devmem-agent';

@@ -4,7 +4,8 @@
 import type { ClientChannel } from 'ssh2';
 import type { GuestChannel } from '../guest/ssh.js';
 import { LabError } from '../util/errors.js';
-import { formatProbeLine, parseAgentLine } from './agent-protocol.js';
+import { parseAgentLine } from './agent-answers.js';
+import { formatProbeLine } from './agent-protocol.js';
 import { AGENT_PATH } from './run-agent.js';
 import { hex, type ProbeRecord, type ProbeSpec } from './types.js';
 

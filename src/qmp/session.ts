@@ -4,6 +4,7 @@
 import { connectWithRetry } from './connect.js';
 import { QmpError } from './errors.js';
 import { EventStream } from './event-stream.js';
+import { PendingCommands, type Pending } from './pending.js';
 import type { LineSink, LineTransport, OpenTransport } from './transport.js';
 import type { QmpCommands, QmpEvent, QmpEventData, QmpGreeting, QmpVersion } from './types.js';
 import { aborted, bounded, timedOut } from './wait.js';
@@ -31,33 +32,13 @@ type ArgsOf<C extends keyof QmpCommands> = QmpCommands[C]['args'] extends undefi
     ? [args?: QmpCommands[C]['args'], options?: ExecuteOptions]
     : [args: QmpCommands[C]['args'], options?: ExecuteOptions];
 
-interface Pending {
-  command: string;
-  /** Date.now() after which the command times out. */
-  deadline: number;
-  timeoutMs: number;
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
-  /** Detaches the AbortSignal listener, if any. */
-  detach?: () => void;
-}
-
 export class QmpSession implements Disposable {
   readonly socketPath: string;
   #transport: LineTransport | undefined;
   #greeting: QmpGreeting | undefined;
   #onGreeting: ((g: QmpGreeting) => void) | undefined;
   #nextId = 1;
-  readonly #pending = new Map<number, Pending>();
-  /**
-   * One timer for every command in flight, armed for the earliest deadline
-   * and left armed when a command answers in time: a round trip costs no
-   * timer set-up or tear-down (a setTimeout/clearTimeout pair per command
-   * was most of the session layer's cost over the bare transport, see
-   * docs/benchmarks.md). Unref'd: the open socket keeps the process alive.
-   */
-  #timer: NodeJS.Timeout | undefined;
-  #timerAt = Infinity;
+  readonly #pending = new PendingCommands((p) => p.reject(timedOut(`execute ${p.command}`, p.timeoutMs, { command: p.command, socketPath: this.socketPath })));
   /** Rejecters of waits that end when the connection does (greeting, events). */
   readonly #waits = new Set<(e: QmpError) => void>();
   readonly #events = new EventStream();
@@ -132,53 +113,20 @@ export class QmpSession implements Disposable {
     const text = JSON.stringify(message) + '\n';
     return new Promise((resolve, reject) => {
       const pending: Pending = { command, deadline: Date.now() + timeoutMs, timeoutMs, resolve, reject };
-      this.#pending.set(id, pending);
       if (signal) {
         const onAbort = (): void => {
-          if (this.#settle(id)) reject(aborted(`execute ${command}`, signal, { command, socketPath: this.socketPath }));
+          if (this.#pending.settle(id)) reject(aborted(`execute ${command}`, signal, { command, socketPath: this.socketPath }));
         };
         signal.addEventListener('abort', onAbort, { once: true });
         pending.detach = () => signal.removeEventListener('abort', onAbort);
       }
-      this.#armTimer(pending.deadline);
+      this.#pending.add(id, pending);
       try {
         this.#transport!.send(text);
       } catch (e) {
-        if (this.#settle(id)) reject(new QmpError('disconnected', `${command}: sending failed: ${String(e)}`, { command, socketPath: this.socketPath, cause: e }));
+        if (this.#pending.settle(id)) reject(new QmpError('disconnected', `${command}: sending failed: ${String(e)}`, { command, socketPath: this.socketPath, cause: e }));
       }
     });
-  }
-
-  /** Takes a command out of the pending map; undefined if it had already ended. */
-  #settle(id: number): Pending | undefined {
-    const p = this.#pending.get(id);
-    if (!p) return undefined;
-    this.#pending.delete(id);
-    p.detach?.();
-    return p;
-  }
-
-  #armTimer(deadline: number): void {
-    if (this.#timer && deadline >= this.#timerAt) return;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timerAt = deadline;
-    this.#timer = setTimeout(() => this.#expire(), Math.max(0, deadline - Date.now()));
-    this.#timer.unref();
-  }
-
-  /** Rejects the commands past their deadline; re-arms for the next one. */
-  #expire(): void {
-    this.#timer = undefined;
-    this.#timerAt = Infinity;
-    const now = Date.now();
-    let next = Infinity;
-    for (const [id, p] of this.#pending) {
-      if (p.deadline <= now) {
-        this.#settle(id);
-        p.reject(timedOut(`execute ${p.command}`, p.timeoutMs, { command: p.command, socketPath: this.socketPath }));
-      } else if (p.deadline < next) next = p.deadline;
-    }
-    if (next !== Infinity) this.#armTimer(next);
   }
 
   on(type: 'event', listener: (event: QmpEvent) => void): this;
@@ -279,7 +227,7 @@ export class QmpSession implements Disposable {
   #reply(message: Record<string, unknown>): void {
     // Replies without an id of ours (e.g. to a line QEMU could not parse)
     // or after their wait timed out have no one to go to.
-    const pending = typeof message.id === 'number' ? this.#settle(message.id) : undefined;
+    const pending = typeof message.id === 'number' ? this.#pending.settle(message.id) : undefined;
     if (!pending) return;
     if ('error' in message) {
       const err = (message.error ?? {}) as { class?: string; desc?: string };
@@ -299,12 +247,7 @@ export class QmpSession implements Disposable {
   #shutDown(error: QmpError | null): void {
     if (this.#closed !== undefined) return;
     this.#closed = error;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    for (const [id, p] of this.#pending) {
-      this.#settle(id);
-      p.reject(this.#disconnected(p.command));
-    }
+    this.#pending.drain((p) => p.reject(this.#disconnected(p.command)));
     for (const reject of [...this.#waits]) reject(this.#disconnected());
     this.#events.end(error);
     for (const fn of [...this.#closeListeners]) {

@@ -6,11 +6,11 @@
 import type { Difference, ReportDiff } from '../compare/types.js';
 import { differenceDetails, differenceTitle } from '../compare/render.js';
 import { PROBE_OPS, type ProbeRecord } from '../probe/types.js';
-import { ADDRESS_CLASSES, addressMap, CLASS_LABEL, classifyAddress, describeExpected, describeObserved, isBad, OUTCOME_KIND_LABEL, outcomeKind, probeOutcome, readableReport, runName, type AddressClass } from './classes.js';
+import { ADDRESS_CLASSES, addressMap, CLASS_LABEL, classifyAddress, describeExpected, describeObserved, isBad, OUTCOME_KIND_LABEL, outcomeKind, probeOutcome, readableReport, runName, type AddressClass } from '../format/classes.js';
 import { CLASS_COLOUR, esc, nodes, OUTCOME_COLOUR, probeAddr, scenarioAccess, size, strayBlocks, type StepView } from './html/common.js';
 import { axisPoints, buildScale, legend, stepSvg, type MapContext } from './html/map.js';
 import { CSS, JS } from './html/style.js';
-import type { Report, StepReport } from './types.js';
+import type { Report, StepReport } from '../format/types.js';
 
 export { OUTCOME_COLOUR } from './html/common.js';
 

@@ -5,8 +5,8 @@
 // (test/fixtures/junit.xsd): required attributes everywhere, timestamps
 // without a zone, at most one failure/error/skipped per testcase.
 import { PROBE_OPS, type ProbeRecord } from '../probe/types.js';
-import { ADDRESS_CLASSES, CLASS_LABEL, describeExpected, describeObserved, groupName, isBad, probeOutcome, readableReport, runName, stepClassifier, type AddressClass } from './classes.js';
-import type { Report, StepReport } from './types.js';
+import { ADDRESS_CLASSES, CLASS_LABEL, describeExpected, describeObserved, groupName, isBad, probeOutcome, readableReport, runName, stepClassifier, type AddressClass } from '../format/classes.js';
+import type { Report, StepReport } from '../format/types.js';
 
 export interface JUnitOptions {
   /** The <testsuites> name. */
@@ -31,8 +31,6 @@ const INVALID_XML = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]
 const clean = (s: string): string => s.replace(INVALID_XML, (c) => `\\x${c.codePointAt(0)!.toString(16).padStart(2, '0')}`);
 export const xmlText = (s: string): string => clean(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 export const xmlAttr = (s: string): string => xmlText(s).replace(/"/g, '&quot;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;').replace(/\t/g, '&#9;');
-
-const secs = (ms: number | undefined): string => (Math.max(0, ms ?? 0) / 1000).toFixed(3);
 
 /** "2026-11-22T03:30:24.865Z" → "2026-11-22T03:30:24" (the schema wants no zone; the lab writes UTC). */
 function timestamp(iso: string | undefined): string {

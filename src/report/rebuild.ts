@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import type { ProbeRecord } from '../probe/types.js';
 import { readJsonIfExists } from '../util/cache.js';
 import { inputError } from '../util/errors.js';
-import type { RunEvent } from './events.js';
-import { summarize, type Report, type StepReport } from './types.js';
+import type { RunEvent } from '../format/events.js';
+import { summarize, type Report, type StepReport } from '../format/types.js';
 
 export async function readEvents(dir: string): Promise<(RunEvent & { t: number })[]> {
   const text = await readFile(join(dir, 'events.jsonl'), 'utf8').catch(() => '');

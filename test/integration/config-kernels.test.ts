@@ -11,7 +11,7 @@ import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, statSync, t
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveKernel } from '../../src/kernel/resolve.js';
-import type { Report } from '../../src/report/types.js';
+import type { Report } from '../../src/format/types.js';
 import { labRun, removeScratch, scratch } from './helpers.js';
 
 afterAll(removeScratch);

@@ -5,7 +5,7 @@
 // stack trace in the report; the newest Debian kernel refuses the page
 // before ioremap_prot() and S7 must hold. Both return EIO (R-PTRACE-RAM).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Report } from '../../src/report/types.js';
+import type { Report } from '../../src/format/types.js';
 import { labRun, removeScratch } from './helpers.js';
 
 afterAll(removeScratch);

@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLab, type RunOptions } from '../../src/lab/run.js';
-import { EventLog, type RunEvent } from '../../src/report/events.js';
-import type { Report } from '../../src/report/types.js';
+import { EventLog, type RunEvent } from '../../src/format/events.js';
+import type { Report } from '../../src/format/types.js';
 import { resolveScenario } from '../../src/scenario/file.js';
 import type { Scenario } from '../../src/scenario/types.js';
 

@@ -6,7 +6,7 @@
 // S4, on exactly that block; 6.1 (the same scenario in scenarios.test.ts)
 // reads zeros and S4 holds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Report } from '../../src/report/types.js';
+import type { Report } from '../../src/format/types.js';
 import { labRun, removeScratch } from './helpers.js';
 
 describe('revoke on debian:bullseye (5.10, real guest)', () => {

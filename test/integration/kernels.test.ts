@@ -7,7 +7,7 @@
 // Debian's 6.12 under lockdown, which loads only verified modules.
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Report } from '../../src/report/types.js';
+import type { Report } from '../../src/format/types.js';
 import { resolveScenario } from '../../src/scenario/file.js';
 import { labRun, qemuChildren, removeScratch } from './helpers.js';
 

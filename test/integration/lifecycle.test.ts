@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseIomem } from '../../src/guest/iomem.js';
-import type { Report, StepReport } from '../../src/report/types.js';
+import type { Report, StepReport } from '../../src/format/types.js';
 import { resolveScenario } from '../../src/scenario/file.js';
 import { labRun, qemuChildren, removeScratch } from './helpers.js';
 

@@ -5,7 +5,7 @@
 // exactly that page, with the MMIO control mapping freed; the newest Debian
 // kernel (7.x, pfnmap tracking bound to the VMA) must show S6 holding.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Report } from '../../src/report/types.js';
+import type { Report } from '../../src/format/types.js';
 import { labRun, removeScratch } from './helpers.js';
 
 afterAll(removeScratch);

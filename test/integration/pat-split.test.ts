@@ -5,7 +5,7 @@
 // reservation and logs the bad free (docs/findings/pat-split-leak.md); the
 // newest Debian kernel (7.x) must be clean.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Report } from '../../src/report/types.js';
+import type { Report } from '../../src/format/types.js';
 import { labRun, removeScratch } from './helpers.js';
 
 afterAll(removeScratch);

@@ -3,7 +3,7 @@
 // of device block 5; the host's scan of the shared backend must flag exactly
 // that block (and nothing at the boot step before it).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Report } from '../../src/report/types.js';
+import type { Report } from '../../src/format/types.js';
 import { labRun, removeScratch } from './helpers.js';
 
 describe('S4 on a guest that touches an unplugged block (real QEMU guest)', () => {

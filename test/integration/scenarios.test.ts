@@ -2,7 +2,7 @@
 // variants, on real guests (Debian's default kernel): every probe and step
 // check must match the model and every exercised safety property hold.
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Report } from '../../src/report/types.js';
+import type { Report } from '../../src/format/types.js';
 import { labRun, removeScratch } from './helpers.js';
 
 afterAll(removeScratch);

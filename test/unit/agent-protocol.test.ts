@@ -7,9 +7,9 @@ import {
   fnv1a64,
   formatHighmemLine,
   formatProbeLine,
-  parseAgentLine,
   writePattern,
 } from '../../src/probe/agent-protocol.js';
+import { parseAgentLine } from '../../src/probe/agent-answers.js';
 import type { ProbeSpec } from '../../src/probe/types.js';
 
 const spec = (over: Partial<ProbeSpec>): ProbeSpec => ({

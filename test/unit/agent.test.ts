@@ -12,10 +12,10 @@ import {
   fnv1a64,
   formatHighmemLine,
   formatProbeLine,
-  parseAgentLine,
   writePattern,
   type AgentAnswer,
 } from '../../src/probe/agent-protocol.js';
+import { parseAgentLine } from '../../src/probe/agent-answers.js';
 import { formatLseekLine, parseLseekAnswer } from '../../src/probe/lseek.js';
 
 const SOURCE = fileURLToPath(new URL('../../guest-image/agent.c', import.meta.url));

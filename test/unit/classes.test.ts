@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ADDRESS_CLASSES, addressMap, classifyAddress, describeExpected, describeObserved, outcomeKind, probeOutcome, readableReport, runName, stepClassifier } from '../../src/report/classes.js';
-import type { Report, StepReport } from '../../src/report/types.js';
+import { ADDRESS_CLASSES, addressMap, classifyAddress, describeExpected, describeObserved, outcomeKind, probeOutcome, readableReport, runName, stepClassifier } from '../../src/format/classes.js';
+import type { Report, StepReport } from '../../src/format/types.js';
 
 const load = (name: string): Report => JSON.parse(readFileSync(new URL(`../fixtures/reports/${name}.json`, import.meta.url), 'utf8'));
 const step = (r: Report, name: string): StepReport => r.steps.find((s) => s.name === name)!;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compareReports, hasRegressions, isIdentical, renderCompareText, type GroupDiff, type ReportDiff } from '../../src/compare/index.js';
-import type { Report } from '../../src/report/types.js';
+import type { Report } from '../../src/format/types.js';
 
 const load = (name: string): Report => JSON.parse(readFileSync(new URL(`../fixtures/reports/${name}.json`, import.meta.url), 'utf8'));
 const groups = (d: ReportDiff): GroupDiff[] => d.differences.filter((x): x is GroupDiff => x.kind === 'group');

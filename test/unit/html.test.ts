@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compareReports } from '../../src/compare/index.js';
 import { flattenIomem, parseIomem } from '../../src/guest/iomem.js';
-import { isBad } from '../../src/report/classes.js';
+import { isBad } from '../../src/format/classes.js';
 import { toHtml } from '../../src/report/html.js';
-import type { Report } from '../../src/report/types.js';
+import type { Report } from '../../src/format/types.js';
 
 const load = (name: string): Report => JSON.parse(readFileSync(new URL(`../fixtures/reports/${name}.json`, import.meta.url), 'utf8'));
 const FIXTURES = ['6.1-lifecycle', '6.12-lifecycle', '6.1-iomem-relaxed', '6.1-lockdown-integrity', '6.1-touch-unplugged', '6.1-older-model', '6.1-guest-hang'];

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toJUnit } from '../../src/report/junit.js';
-import type { Report } from '../../src/report/types.js';
+import type { Report } from '../../src/format/types.js';
 
 const XSD = fileURLToPath(new URL('../fixtures/junit.xsd', import.meta.url));
 const load = (name: string): Report => JSON.parse(readFileSync(new URL(`../fixtures/reports/${name}.json`, import.meta.url), 'utf8'));

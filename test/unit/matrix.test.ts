@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { cellId, matrixCells, parseShard, shardCells } from '../../src/matrix/cells.js';
 import { cellResult, matrixExitCode, mergeSummaries, summarizeMatrix } from '../../src/matrix/summary.js';
 import { takeListOption } from '../../src/cli/matrix-cmd.js';
-import type { Report } from '../../src/report/types.js';
+import type { Report } from '../../src/format/types.js';
 
 const fixture = (n: string) => JSON.parse(readFileSync(new URL(`../fixtures/reports/${n}.json`, import.meta.url), 'utf8')) as Report;
 

@@ -1,7 +1,7 @@
 // A failed `modprobe virtio_mem` ends the run when a later step needs the driver.
 import { describe, expect, it } from 'vitest';
 import { driverPrecondition } from '../../src/lab/precondition.js';
-import type { StepReport } from '../../src/report/types.js';
+import type { StepReport } from '../../src/format/types.js';
 import type { ScenarioStep } from '../../src/scenario/types.js';
 
 const modprobe: ScenarioStep = { name: 'driver-loaded', action: { kind: 'modprobe', module: 'virtio_mem' } };

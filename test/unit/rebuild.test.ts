@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bisectCode, runExitCode } from '../../src/cli/main.js';
 import { rebuildReport } from '../../src/report/rebuild.js';
-import type { Report } from '../../src/report/types.js';
+import type { Report } from '../../src/format/types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rebuild-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,8 +2,8 @@
 // kinds and address classes, and what a step's map is drawn from.
 import type { IomemNode } from '../../guest/iomem.js';
 import type { ProbeRecord } from '../../probe/types.js';
-import type { AddressClass, AddressMap, OutcomeKind } from '../classes.js';
-import type { StepReport } from '../types.js';
+import type { AddressClass, AddressMap, OutcomeKind } from '../../format/classes.js';
+import type { StepReport } from '../../format/types.js';
 
 export const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 export const hex = (n: number): string => `0x${n.toString(16)}`;

@@ -4,7 +4,7 @@
 // pages, high_memory and the device region, on an axis shared by all steps.
 import type { IomemNode } from '../../guest/iomem.js';
 import type { ProbeRecord } from '../../probe/types.js';
-import { ADDRESS_CLASSES, CLASS_LABEL, classifyAddress, describeExpected, describeObserved, isBad, OUTCOME_KIND_LABEL, outcomeKind, probeOutcome, type AddressClass, type AddressMap, type OutcomeKind } from '../classes.js';
+import { ADDRESS_CLASSES, CLASS_LABEL, classifyAddress, describeExpected, describeObserved, isBad, OUTCOME_KIND_LABEL, outcomeKind, probeOutcome, type AddressClass, type AddressMap, type OutcomeKind } from '../../format/classes.js';
 import { CLASS_COLOUR, esc, hex, nodes, OUTCOME_COLOUR, probeAddr, scenarioAccess, size, strayBlocks, type StepView } from './common.js';
 
 /**

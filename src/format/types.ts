@@ -76,12 +76,12 @@ export interface Report {
   safety: SafetyEntry[];
   summary: Summary;
   /** Per rule id of the model page: probes and checks that exercised it, or why none did. */
-  coverage?: import('./coverage.js').RuleCoverage[];
+  coverage?: RuleCoverage[];
   error?: { code: string; kind: string; message: string; hint?: string; context?: unknown };
   /** Why the run did not complete: a one-word kind and its evidence (QEMU's exit, console tail, step). */
-  fault?: import('../lab/faults.js').Fault;
+  fault?: import('./faults.js').Fault;
   /** Console lines worth a look (panic, Oops, BUG, WARNING), recorded even when the run goes on. */
-  findings: import('../lab/faults.js').ConsoleFinding[];
+  findings: import('./faults.js').ConsoleFinding[];
 }
 
 export interface SafetyEntry {
@@ -149,4 +149,15 @@ export function summarize(steps: StepReport[], durationMs: number): Summary {
     }
   }
   return sum;
+}
+
+/** One rule of the model page: exercised by the run or not, and why not (format/coverage.ts). */
+export interface RuleCoverage {
+  rule: string;
+  probes: number;
+  checks: number;
+  /** Probes where the rule decided along the way (not as the final rule). */
+  via: number;
+  status: 'exercised' | 'not-exercised';
+  why?: string;
 }

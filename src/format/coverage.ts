@@ -1,17 +1,10 @@
 // Which rules of the model page a run exercised, and why the others were
 // not reachable from this run's kernel, command line and scenario.
 import { RULES, type KernelFacts } from '../model/index.js';
-import type { Summary } from './types.js';
+import type { RuleCoverage, Summary } from './types.js';
 
-export interface RuleCoverage {
-  rule: string;
-  probes: number;
-  checks: number;
-  /** Probes where the rule decided along the way (not as the final rule). */
-  via: number;
-  status: 'exercised' | 'not-exercised';
-  why?: string;
-}
+export type { RuleCoverage } from './types.js';
+
 
 /** Why a rule could not be reached, from what the run knew. */
 function unreachable(rule: string, facts: KernelFacts | undefined): string {
