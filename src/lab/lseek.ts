@@ -5,6 +5,7 @@
 import { predictLseek, predictOpen, WHENCE_NAMES, type KernelFacts, type LockdownLevel } from '../model/index.js';
 import { LSEEK_BASE, type LseekAnswer, type LseekRequest } from '../probe/lseek.js';
 import type { StepCheck } from './judge.js';
+import { hex } from '../util/hex.js';
 
 const U64 = 1n << 64n;
 /** A negative offset as the 64-bit pattern the syscall receives. */
@@ -28,7 +29,6 @@ const CASES: [number, bigint][] = [
 
 export const lseekRequests = (firstId: number): LseekRequest[] => CASES.map(([whence, offset], i) => ({ id: firstId + i, whence, offset }));
 
-const hex = (v: bigint) => '0x' + v.toString(16);
 
 export function lseekChecks(facts: KernelFacts, lockdown: LockdownLevel, answers: LseekAnswer[]): StepCheck[] {
   const open = predictOpen(facts, { capSysRawio: true, lockdownAtOpen: lockdown, devNode: 'devtmpfs' });

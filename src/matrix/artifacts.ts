@@ -6,7 +6,7 @@ import { toJUnit } from '../report/junit.js';
 import { readJsonIfExists, writeFileAtomic } from '../util/cache.js';
 import type { MatrixSummary } from './summary.js';
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+import { esc } from '../report/html/common.js';
 
 export function matrixIndexHtml(m: MatrixSummary): string {
   const rows = m.cells

@@ -7,6 +7,7 @@ import { iomemIsExclusive } from './exclusive.js';
 import { isSystemRam } from './flags.js';
 import { overlappingNodes, pageIntersectsSystemRam } from './regions.js';
 import type { RuleId } from './rules.js';
+import { hex } from '../util/hex.js';
 
 export type DiaValue = 0 | 1 | 2;
 
@@ -19,7 +20,6 @@ export interface DiaResult {
   why: string;
 }
 
-const hex = (n: number) => '0x' + n.toString(16);
 
 /**
  * The RAM test comes first: region_intersects(page, SYSTEM_RAM) != DISJOINT

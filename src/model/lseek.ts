@@ -10,13 +10,13 @@
 //   - anything else becomes f_pos and is returned, negative loff_t included
 //     (force_successful_syscall_return()).
 import { fail, type Expected } from './expected.js';
+import { hex } from '../util/hex.js';
 
 const U64 = 1n << 64n;
 const MAX_ERRNO = 4095n;
 export const SEEK_MAX = 4;
 export const WHENCE_NAMES = ['SEEK_SET', 'SEEK_CUR', 'SEEK_END', 'SEEK_DATA', 'SEEK_HOLE'];
 
-const hex = (v: bigint) => '0x' + v.toString(16);
 
 export interface LseekExpected extends Expected {
   /** The returned position as an unsigned 64-bit value, when the call succeeds. */

@@ -14,10 +14,10 @@ import { PAGE_SIZE, type MemtypeEntry } from './facts.js';
 export type { LabMapping } from './facts.js';
 import { isSystemRam } from './flags.js';
 import { overlappingNodes } from './regions.js';
+import { hex } from '../util/hex.js';
 
 type Pcm = MemtypeEntry['type'];
 
-const hex = (n: number) => '0x' + n.toString(16);
 const ISA_START = 0xa0000;
 const ISA_END = 0x100000;
 

@@ -10,6 +10,7 @@ import type { ModelContext } from './context.js';
 import { firstDeniedPage } from './dia.js';
 import { fail, mergeVia, type Expected } from './expected.js';
 import { patConflict, patEnabled } from './memtypes.js';
+import { hex } from '../util/hex.js';
 
 export interface MmapOptions {
   /** MAP_PRIVATE; allowed on MMU kernels (private_mapping_ok() is 1). */
@@ -20,7 +21,6 @@ export interface MmapOptions {
 
 export const DEFAULT_MMAP: MmapOptions = { private: false, oSync: false };
 
-const hex = (n: number) => '0x' + n.toString(16);
 
 export function predictMmap(ctx: ModelContext, addr: number, len: number, opts: MmapOptions = DEFAULT_MMAP): Expected {
   // sys_mmap() rejects an unaligned offset, do_mmap() a zero length.

@@ -9,8 +9,8 @@ import { fail, mergeVia, type Expected } from './expected.js';
 import { isSystemRam } from './flags.js';
 import { pageIntersectsSystemRam, walkMemRes } from './regions.js';
 import type { RuleId } from './rules.js';
+import { hex } from '../util/hex.js';
 
-const hex = (n: number) => '0x' + n.toString(16);
 
 /**
  * x86 valid_phys_addr_range() (arch/x86/mm/mmap.c): addr + count - 1 <=

@@ -14,8 +14,8 @@
 import type { MemtypeEntry } from './facts.js';
 import type { LabMapping } from './memtypes.js';
 import type { SafetyEvidence } from './verdict.js';
+import { hex } from '../util/hex.js';
 
-const hex = (n: number) => '0x' + n.toString(16);
 const fmt = (m: MemtypeEntry) => `[mem ${hex(m.start)}-${hex(m.end - 1)}] ${m.type}`;
 const overlaps = (a: { start: number; end: number }, start: number, endExcl: number) => a.start < endExcl && a.end > start;
 

@@ -8,8 +8,8 @@ import { devmemIsAllowed } from './dia.js';
 import { mergeVia, type Expected } from './expected.js';
 import { VIRTIO_MEM_PARENT } from './flags.js';
 import { predictMmap, type MmapOptions } from './mmap.js';
+import { hex } from '../util/hex.js';
 
-const hex = (n: number) => '0x' + n.toString(16);
 
 /** A fresh mmap + read of every byte (ProbeOp touch-shared / touch-private). */
 export function predictTouch(ctx: ModelContext, addr: number, len: number, opts: MmapOptions): Expected {

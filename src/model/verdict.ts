@@ -7,6 +7,7 @@ import { modelContext } from './context.js';
 import type { Expected } from './expected.js';
 import type { ClaimEvent, HeldMapping } from './touch.js';
 import { findParent } from './vmem.js';
+import { hex } from '../util/hex.js';
 
 /** unknown: the model lacked an input (Expected.unknown), so nothing was judged. */
 export type Verdict = 'match' | 'mismatch' | 'unknown';
@@ -115,7 +116,6 @@ export function foldSafety(report: SafetyReport, ev: SafetyEvidence): SafetyRepo
   return { ...report, [ev.property]: { ...cur, status, checks: cur.checks + 1, evidence } };
 }
 
-const hex = (n: number) => '0x' + n.toString(16);
 
 /** The physical bytes a probe reaches: mmap/touch map whole pages. */
 function probeSpan(spec: ProbeSpec): { start: number; end: number } | null {

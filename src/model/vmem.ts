@@ -7,8 +7,8 @@ import { modelContext } from './context.js';
 import { VIRTIO_MEM_CHILD, VIRTIO_MEM_PARENT, flattenResources, isSystemRam, type ResourceNode } from './flags.js';
 import type { RuleId } from './rules.js';
 import { resolveFeatures } from './versions.js';
+import { hex } from '../util/hex.js';
 
-const hex = (n: number) => '0x' + n.toString(16);
 
 export interface VmemFinding {
   rule: RuleId;

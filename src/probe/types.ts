@@ -127,5 +127,5 @@ export interface ProbeRecord extends Omit<ProbeSpec, 'addr'> {
   verdictReason?: string;
 }
 
-export const hex = (n: number): string => '0x' + n.toString(16);
+export { hex } from '../util/hex.js';
 export const PAGE = 4096;

@@ -6,7 +6,7 @@ import type { AddressClass, AddressMap, OutcomeKind } from '../../format/classes
 import type { StepReport } from '../../format/types.js';
 
 export const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-export const hex = (n: number): string => `0x${n.toString(16)}`;
+export { hex } from '../../util/hex.js';
 
 export function size(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
