@@ -167,3 +167,22 @@ describe('the rest of the page', () => {
     expect(same).toContain('no differences');
   });
 });
+
+describe('a crafted report cannot put markup into the page', () => {
+  it('escapes attribute values and text taken from report.json (status, verdicts, kinds, names)', () => {
+    const r = load('6.1-lifecycle');
+    const evil = '"><script>alert(1)</script><b class="';
+    const crafted: Report = {
+      ...r,
+      safety: r.safety.map((s, i) => (i === 0 ? { ...s, status: evil as never, evidence: [evil] } : s)),
+      coverage: r.coverage?.map((c, i) => (i === 0 ? { ...c, status: evil as never } : c)),
+      findings: [{ kind: evil as never, step: evil, line: evil, trace: [evil] }],
+      steps: r.steps.map((s, i) => (i === 0 ? { ...s, name: evil, checks: [{ rule: evil, verdict: evil as never, message: evil }] } : s)),
+    };
+    const page = toHtml(crafted);
+    expect(page).not.toContain('<script>alert(1)');
+    expect(page).toContain('&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;');
+    // The page's own script is still there, once.
+    expect(page.match(/<script>/g)).toHaveLength(1);
+  });
+});
