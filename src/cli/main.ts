@@ -109,7 +109,7 @@ async function cmdRun(argv: string[]): Promise<number> {
     process.stdout.write(renderSummary(report) + '\n');
     process.stdout.write(`${out}/report.json: ${report.status} (also junit.xml, report.html)\n`);
     const f = report.fault;
-    if (f) process.stderr.write(`devmem-lab: ${f.kind}${f.step ? ` in step ${f.step}` : ''}: ${f.message}\n`);
+    if (f) process.stderr.write(`devmem-lab: ${f.kind}${f.step ? ` in step ${f.step}` : ''} [${f.code}]: ${f.message}\n`);
     if (report.error?.hint) process.stderr.write(`hint: ${report.error.hint}\n`);
     const code = runExitCode(report);
     return values.bisect ? bisectCode(code) : code;
@@ -145,7 +145,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (e instanceof LabError) {
-      process.stderr.write(`devmem-lab: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
+      process.stderr.write(`devmem-lab [${e.code}]: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
       // A missing tool or an unusable accelerator is fixed like bad input: by the user, before a rerun.
       return e.kind === 'input' || e.kind === 'environment' ? EXIT.input : EXIT.runFailed;
     }

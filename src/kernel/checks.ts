@@ -2,7 +2,7 @@
 // booted: the files exist, the image is an x86-64 bzImage of the same
 // release as the modules, and the config has what the guest and the
 // scenarios need. Each failure is an input error saying why and what to do.
-import { inputError } from '../util/errors.js';
+import { inputError, type ErrorCode } from '../util/errors.js';
 import { readBzImageHeader } from './bzimage.js';
 import { exists } from './entry.js';
 import type { ResolvedKernel } from './types.js';
@@ -10,7 +10,7 @@ import type { ResolvedKernel } from './types.js';
 interface Requirement {
   option: string;
   allowed: string[];
-  code: string;
+  code: ErrorCode;
   why: string;
   fix: string;
 }

@@ -1,16 +1,27 @@
 // What went wrong, in one word, with its evidence: the report's answer when
 // a run does not complete, and the console lines worth a kernel developer's
 // attention even when it does.
-import type { QmpError } from '../qmp/errors.js';
 import type { ConsoleFinding, Fault, FaultKind } from '../format/faults.js';
-import { LabError, errorMessage } from '../util/errors.js';
-
-export type { ConsoleFinding, Fault, FaultKind } from '../format/faults.js';
+import { AgentProtocolError } from '../probe/agent-protocol.js';
+import { QmpError } from '../qmp/errors.js';
+import { LabError, errorMessage, type ErrorReason } from '../util/errors.js';
 import type { VmExit } from '../vm/qemu.js';
 
-
+export type { ConsoleFinding, Fault, FaultKind } from '../format/faults.js';
 
 const PANIC = /Kernel panic - not syncing/;
+/** What ssh2 itself throws when the connection goes (not a LabError). */
+const SSH_LIBRARY = /ECONNRESET|Not connected|No response from server/;
+
+/** The reason of an error that is not the lab's own. */
+function foreignReason(e: unknown): FaultKind {
+  if (e instanceof QmpError) return e.reason === 'timeout' ? 'guest-hang' : e.reason === 'disconnected' ? 'qmp-disconnect' : 'run-error';
+  if (e instanceof AgentProtocolError) return 'agent-crash';
+  return SSH_LIBRARY.test(errorMessage(e)) ? 'ssh-drop' : 'run-error';
+}
+
+/** Reasons QEMU's own exit does not explain: they stand even when QEMU is gone. */
+const OWN: readonly ErrorReason[] = ['bad-input', 'environment', 'precondition'];
 
 export function classifyFault(e: unknown, ctx: { aborted: boolean; vmExit?: VmExit; consoleTail: string[]; step?: string }): Fault {
   const code = (e as { code?: string })?.code ?? 'E_UNEXPECTED';
@@ -18,19 +29,14 @@ export function classifyFault(e: unknown, ctx: { aborted: boolean; vmExit?: VmEx
   const kind = ((): FaultKind => {
     if (ctx.aborted) return 'interrupted';
     if (ctx.consoleTail.some((l) => PANIC.test(l))) return 'guest-panic';
-    if (e instanceof LabError && e.kind === 'input') return 'bad-input';
-    if (e instanceof LabError && e.kind === 'environment') return 'environment';
-    if (code === 'E_DRIVER_NOT_LOADED') return 'precondition';
+    const reason: FaultKind = e instanceof LabError ? e.reason : foreignReason(e);
+    if (OWN.includes(reason as ErrorReason)) return reason;
+    // A dead QEMU explains the broken SSH, QMP or agent that surfaced first.
     if (ctx.vmExit) return 'qemu-exited';
-    if (code === 'E_TIMEOUT' || code === 'E_RESIZE_TIMEOUT' || (e as QmpError)?.reason === 'timeout') return 'guest-hang';
-    if (code === 'E_QMP' && (e as QmpError).reason === 'disconnected') return 'qmp-disconnect';
-    if (code.startsWith('E_SSH') || /ECONNRESET|Not connected|No response from server/.test(base.message)) return 'ssh-drop';
-    if (code === 'E_AGENT' || code === 'E_AGENT_PROTOCOL') return 'agent-crash';
-    return 'run-error';
+    return reason;
   })();
   return { kind, ...base };
 }
-
 
 const FINDINGS: [ConsoleFinding['kind'], RegExp][] = [
   ['panic', PANIC],

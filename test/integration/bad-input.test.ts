@@ -25,23 +25,24 @@ const scenario = (name: string, body: unknown) => {
 };
 const boot = { name: 'boot', action: { kind: 'boot' } };
 
-describe('bad input exits 2 with a message that says what to do', () => {
+describe('bad input exits 2 with its error code and a message that says what to do', () => {
   it.each([
-    ['an unknown option', ['run', '--frobnicate'], {}, /Unknown option|unknown/i],
-    ['an unknown command', ['frobnicate'], {}, /unknown command/],
-    ['a non-kernel --kernel', ['run', '--kernel', 'bzImage-from-somewhere', '--out', join(dir, 'o1')], {}, /write one of/],
-    ['a kernel package that does not exist', ['run', '--kernel', 'debian:linux-image-0.0.0-0-amd64-unsigned', '--out', join(dir, 'o2')], {}, /apt-cache search/],
-    ['an unknown --accel', ['run', '--accel', 'warp', '--out', join(dir, 'o3')], {}, /not one of auto, tcg, kvm/],
-    ['an unknown scenario', ['run', '--scenario', 'nope', '--out', join(dir, 'o4')], {}, /use one of: .*lifecycle/],
-    ['a malformed scenario file', ['run', '--scenario', scenario('bad-json', '{"name":'), '--out', join(dir, 'o5')], {}, /not valid JSON/],
-    ['a scenario with an unknown action', ['run', '--scenario', scenario('bad-kind', { name: 'x', description: '', steps: [boot, { name: 'y', action: { kind: 'reboot' } }] }), '--out', join(dir, 'o6')], {}, /steps\.1\.action/],
-    ['a size that is not a multiple of the block size', ['run', '--scenario', scenario('odd-size', { name: 'x', description: '', steps: [boot, { name: 'y', action: { kind: 'resize', sizeMiB: 3 } }] }), '--out', join(dir, 'o7')], {}, /multiple of 2/],
-    ['a size beyond the device', ['run', '--scenario', scenario('big-size', { name: 'x', description: '', steps: [boot, { name: 'y', action: { kind: 'resize', sizeMiB: 4096 } }] }), '--out', join(dir, 'o8')], {}, /exceeds the 1024 MiB device/],
-    ['an unwritable --out', ['run', '--out', '/proc/devmem-lab-out'], {}, /choose a directory you can write to/],
-    ['QEMU missing', ['run', '--out', join(dir, 'o9')], { DEVMEM_LAB_QEMU: '/nonexistent/qemu-system-x86_64' }, /bin\/setup/],
-    ['busybox missing', ['run', '--out', join(dir, 'o10')], { DEVMEM_LAB_BUSYBOX: '/nonexistent/busybox' }, /busybox-static/],
-  ])('%s', async (_what, args, env, hint) => {
+    ['an unknown option', ['run', '--frobnicate'], {}, /Unknown option|unknown/i, 'E_USAGE'],
+    ['an unknown command', ['frobnicate'], {}, /unknown command/, 'E_USAGE'],
+    ['a non-kernel --kernel', ['run', '--kernel', 'bzImage-from-somewhere', '--out', join(dir, 'o1')], {}, /write one of/, 'E_KERNEL_SPEC'],
+    ['a kernel package that does not exist', ['run', '--kernel', 'debian:linux-image-0.0.0-0-amd64-unsigned', '--out', join(dir, 'o2')], {}, /apt-cache search/, 'E_KERNEL_NOT_FOUND'],
+    ['an unknown --accel', ['run', '--accel', 'warp', '--out', join(dir, 'o3')], {}, /not one of auto, tcg, kvm/, 'E_USAGE'],
+    ['an unknown scenario', ['run', '--scenario', 'nope', '--out', join(dir, 'o4')], {}, /use one of: .*lifecycle/, 'E_SCENARIO'],
+    ['a malformed scenario file', ['run', '--scenario', scenario('bad-json', '{"name":'), '--out', join(dir, 'o5')], {}, /not valid JSON/, 'E_SCENARIO'],
+    ['a scenario with an unknown action', ['run', '--scenario', scenario('bad-kind', { name: 'x', description: '', steps: [boot, { name: 'y', action: { kind: 'reboot' } }] }), '--out', join(dir, 'o6')], {}, /steps\.1\.action/, 'E_SCENARIO'],
+    ['a size that is not a multiple of the block size', ['run', '--scenario', scenario('odd-size', { name: 'x', description: '', steps: [boot, { name: 'y', action: { kind: 'resize', sizeMiB: 3 } }] }), '--out', join(dir, 'o7')], {}, /multiple of 2/, 'E_SCENARIO_SIZE'],
+    ['a size beyond the device', ['run', '--scenario', scenario('big-size', { name: 'x', description: '', steps: [boot, { name: 'y', action: { kind: 'resize', sizeMiB: 4096 } }] }), '--out', join(dir, 'o8')], {}, /exceeds the 1024 MiB device/, 'E_SCENARIO_SIZE'],
+    ['an unwritable --out', ['run', '--out', '/proc/devmem-lab-out'], {}, /choose a directory you can write to/, 'E_OUT_UNWRITABLE'],
+    ['QEMU missing', ['run', '--out', join(dir, 'o9')], { DEVMEM_LAB_QEMU: '/nonexistent/qemu-system-x86_64' }, /bin\/setup/, 'E_TOOL_MISSING'],
+    ['busybox missing', ['run', '--out', join(dir, 'o10')], { DEVMEM_LAB_BUSYBOX: '/nonexistent/busybox' }, /busybox-static/, 'E_TOOL_MISSING'],
+  ])('%s', async (_what, args, env, hint, code) => {
     const r = await cli(args as string[], env as Record<string, string>);
+    expect(r.stderr).toContain(`[${code}]`);
     expect(r.stderr).toMatch(hint as RegExp);
     expect(r.code).toBe(2);
   }, 180_000);
