@@ -1,31 +1,64 @@
 // Pieces every command shares: the output directory and Ctrl-C.
-import { access, constants, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { access, constants, mkdir, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { LabError, inputError } from '../util/errors.js';
 
 export { EXIT } from '../format/findings.js';
 
 /**
- * Creates --out (and its parents) and checks it is writable. The directory
- * itself is made without `recursive`: Node's recursive mkdir never returns
- * inside filesystems such as /proc that answer ENOENT to mkdir.
+ * Creates --out and the parents it lacks, one level at a time (Node's
+ * recursive mkdir never returns inside filesystems such as /proc that answer
+ * ENOENT to mkdir), and checks that it is a directory of this user that this
+ * user can write to.
  */
 export async function ensureOutDir(out: string): Promise<void> {
-  const unwritable = () => inputError('E_OUT_UNWRITABLE', `cannot write to --out ${out}`, 'choose a directory you can write to');
-  try {
-    await mkdir(out);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
-      await access(dirname(out)).then(() => undefined, () => mkdir(dirname(out), { recursive: true }).catch(() => undefined));
-      await mkdir(out).catch((e2: NodeJS.ErrnoException) => {
-        if (e2.code !== 'EEXIST') throw unwritable();
-      });
-    } else if (code !== 'EEXIST') throw unwritable();
+  if (!out) throw inputError('E_USAGE', '--out is empty', 'give a directory, e.g. --out lab-out');
+  const unwritable = (why: string) => inputError('E_OUT_UNWRITABLE', `cannot write to --out ${out}: ${why}`, 'choose a directory you can write to');
+  const missing: string[] = [];
+  for (let p = out; ; p = dirname(p)) {
+    const st = await stat(p).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return undefined;
+      throw unwritable(e.code === 'ENOTDIR' ? `a part of it is a file` : (e.code ?? String(e)));
+    });
+    if (st) {
+      if (!st.isDirectory()) throw unwritable(`${p} is not a directory`);
+      break;
+    }
+    missing.unshift(p);
+    if (dirname(p) === p) break;
+  }
+  for (const d of missing) {
+    await mkdir(d).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw unwritable(`mkdir ${d}: ${e.code}`);
+    });
+  }
+  const st = await stat(out);
+  if (!st.isDirectory()) throw unwritable('it is not a directory');
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) {
+    throw inputError('E_OUT_UNWRITABLE', `--out ${out} belongs to another user (uid ${st.uid})`, 'write to a directory of your own: the run\'s files must not land where someone else controls them');
   }
   await access(out, constants.W_OK).catch(() => {
-    throw unwritable();
+    throw unwritable('no write permission');
   });
+}
+
+/** The files a run writes in its --out. */
+export const RUN_FILES = ['report.json', 'events.jsonl', 'console.log', 'junit.xml', 'report.html'];
+
+/**
+ * A run never replaces another run's files: with a report.json already in
+ * --out it stops, unless `force`, which removes the old run's files first.
+ */
+export async function claimRunDir(out: string, force: boolean): Promise<void> {
+  const old = await stat(join(out, 'report.json')).then(() => true, () => false);
+  if (!old) return;
+  if (!force) {
+    throw new LabError('E_OUT_EXISTS', 'input', `--out ${out} already holds a run (report.json)`, {
+      hint: 'choose a new --out, or pass --force to replace that run\'s files',
+    });
+  }
+  for (const f of RUN_FILES) await rm(join(out, f), { force: true });
 }
 
 /**

@@ -12,7 +12,11 @@ import { LabError, inputError } from '../util/errors.js';
 import { renderEvent } from './render.js';
 import { renderSummary } from './summary.js';
 import { writeRunArtifacts } from '../report/artifacts.js';
-import { EXIT, ensureOutDir, withSignals } from './common.js';
+import { checkScenarioFits } from '../scenario/file.js';
+import { loadProfile } from '../vm/profile.js';
+import { checkCmdline } from '../lab/prepare.js';
+import { parseKernelSpec } from '../kernel/spec.js';
+import { claimRunDir, EXIT, ensureOutDir, withSignals } from './common.js';
 import { cmdMatrix, cmdMerge, MATRIX_USAGE } from './matrix-cmd.js';
 import { cmdBundle, cmdCompare, cmdReport, REPORT_USAGE } from './report-cmd.js';
 
@@ -21,17 +25,19 @@ export { EXIT } from './common.js';
 
 const USAGE = `usage: devmem-lab run [--kernel SPEC] [--scenario NAME|FILE] [--out DIR] [--accel auto|tcg|kvm]
                       [--cmdline ARGS] [--profile NAME] [--modules DIR] [--config FILE]
-                      [--config-fragment FILE] [--bisect] [--verbose]
+                      [--config-fragment FILE] [--bisect] [--force] [--verbose]
 
-  --kernel    debian:<suite> (default ${DEFAULT_KERNEL}), debian:<suite>@<x.y>, debian:<package>,
+  --kernel    debian:<suite> (default ${DEFAULT_KERNEL}), debian:<suite>@<x.y>, debian:newest, debian:<package>,
               debian:<suite>/<package>, path:<bzImage> (with --modules/--config),
               tree:<built kernel tree>, build:linux-source-<x.y>[+NAME=value,...] or build:<dir>[+...]
   --modules   path: kernels: the modules directory (lib/modules/<release> or a root holding it)
   --config    path: kernels: the kernel's config file
   --config-fragment  build: kernels: extra options in .config syntax
-  --scenario  a built-in (lifecycle (default), revoke, unclean-unload, touch-unplugged)
+  --scenario  a built-in (lifecycle (default), revoke, unclean-unload, touch-unplugged, capabilities,
+              pat-leak, pat-split, cow-ptrace)
               or a path to a scenario file (docs/scenarios.md)
   --out       output directory for report.json, events.jsonl, console.log, junit.xml, report.html
+              (a directory that already holds a run is refused: choose another, or --force to replace it)
               (default ./lab-out)
   --accel     tcg (default), kvm, or auto (KVM only if it proves it boots)
   --cmdline   extra kernel command line, e.g. "iomem=relaxed"
@@ -68,6 +74,7 @@ async function cmdRun(argv: string[]): Promise<number> {
         modules: { type: 'string' },
         config: { type: 'string' },
         'config-fragment': { type: 'string' },
+        force: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -81,9 +88,17 @@ async function cmdRun(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (!['auto', 'tcg', 'kvm'].includes(values.accel)) throw inputError('E_USAGE', `--accel ${values.accel} is not one of auto, tcg, kvm`, USAGE);
+  // Every input is checked before --out is touched: a typo loses nothing.
+  parseKernelSpec(values.kernel);
   const scenario = await resolveScenario(values.scenario);
+  const cmdline = [...(scenario.cmdline ?? []), ...values.cmdline.split(/\s+/).filter(Boolean)];
+  const profile = await loadProfile(values.profile);
+  checkScenarioFits(scenario, profile);
+  checkCmdline(profile, cmdline);
+  if (!values.out) throw inputError('E_USAGE', '--out is empty', 'give a directory, e.g. --out lab-out');
   const out = resolve(values.out);
   await ensureOutDir(out);
+  await claimRunDir(out, values.force);
 
   const events = new EventLog(`${out}/events.jsonl`);
   events.on((e) => renderEvent(e, (s) => process.stderr.write(s + '\n'), values.verbose));
@@ -100,7 +115,7 @@ async function cmdRun(argv: string[]): Promise<number> {
           config: values.config && resolve(values.config),
           configFragment: values['config-fragment'] && resolve(values['config-fragment']),
         },
-        extraCmdline: [...(scenario.cmdline ?? []), ...values.cmdline.split(/\s+/).filter(Boolean)],
+        extraCmdline: cmdline,
         signal,
         events,
       }),
@@ -147,7 +162,9 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof LabError) {
       process.stderr.write(`devmem-lab [${e.code}]: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
       // A missing tool or an unusable accelerator is fixed like bad input: by the user, before a rerun.
-      return e.kind === 'input' || e.kind === 'environment' ? EXIT.input : EXIT.runFailed;
+      const code = e.kind === 'input' || e.kind === 'environment' ? EXIT.input : EXIT.runFailed;
+      // git bisect run reads 2 as "bad": under --bisect bad input must stop the bisection (255).
+      return cmd === 'run' && rest.includes('--bisect') ? bisectCode(code) : code;
     }
     process.stderr.write(`devmem-lab: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
     return EXIT.runFailed;

@@ -1,7 +1,7 @@
 // The run as a typed event stream. The engine emits, the CLI renders, and
 // every event is appended to DIR/events.jsonl as it arrives, so nothing a
 // run learned is lost when it dies.
-import { appendFileSync, openSync, closeSync, fsyncSync } from 'node:fs';
+import { appendFileSync, constants, openSync, closeSync, fsyncSync } from 'node:fs';
 import type { ProbeRecord } from '../probe/types.js';
 
 export type RunEvent =
@@ -24,7 +24,8 @@ export class EventLog {
   private readonly t0 = Date.now();
 
   constructor(path: string) {
-    this.fd = openSync(path, 'a');
+    // O_NOFOLLOW: a symlink planted in a shared --out must not redirect the run's events.
+    this.fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
   }
 
   on(l: Listener): void {

@@ -8,6 +8,8 @@ import { resolveKernel } from '../kernel/resolve.js';
 import type { ResolvedKernel } from '../kernel/types.js';
 import type { Report } from '../format/types.js';
 import { checkScenarioFits } from '../scenario/file.js';
+import { inputError } from '../util/errors.js';
+import { cmdlineConflicts } from '../vm/args.js';
 import { loadProfile, type MachineProfile } from '../vm/profile.js';
 import type { RunOptions } from './options.js';
 
@@ -19,9 +21,19 @@ export interface Prepared {
   image: GuestImage;
 }
 
+/** User command-line words may add to the lab's, never replace them (vm/args.ts cmdlineConflicts()). */
+export function checkCmdline(profile: MachineProfile, words: string[]): void {
+  const bad = cmdlineConflicts(profile.cmdline, words);
+  if (bad.length) {
+    throw inputError('E_CMDLINE_OWNED', `${bad.join(' ')} would override the lab's own kernel parameters (${profile.cmdline.join(' ')})`,
+      'drop these words: the lab needs its init, console, panic=-1 and memory onlining; to change them, write a profile (--profile FILE) whose cmdline says so, and the report records it');
+  }
+}
+
 export async function prepareRun(opts: RunOptions, report: Report): Promise<Prepared> {
   const profile = await loadProfile(opts.profile);
   checkScenarioFits(opts.scenario, profile);
+  checkCmdline(profile, opts.extraCmdline ?? []);
   const progress = (message: string) => opts.events.emit({ type: 'progress', message });
   const kernel = await resolveKernel(opts.kernel, { ...opts.kernelOptions, signal: opts.signal, onProgress: progress });
   const configText = await readFile(kernel.config, 'utf8');

@@ -107,3 +107,18 @@ export function qemuArgv(opts: {
     ...kernelArgs(paths, [...profile.cmdline, ...(opts.extraCmdline ?? [])]),
   ];
 }
+
+/** Parameters the lab's own init, console and fault handling rely on, besides the profile's own words. */
+const OWNED_KEYS = ['init', 'rdinit', 'console', 'panic', 'memhp_default_state'];
+
+/**
+ * User words that would silently override a word the lab itself puts on
+ * the kernel command line (the kernel takes the last of a repeated key):
+ * `panic=0` would turn a panic into a hang, `rdinit=`/`init=` would bypass
+ * the lab's init. The same word again is harmless and allowed.
+ */
+export function cmdlineConflicts(profileWords: string[], userWords: string[]): string[] {
+  const key = (w: string) => w.split('=')[0];
+  const owned = new Set([...profileWords.map(key), ...OWNED_KEYS]);
+  return userWords.filter((w) => owned.has(key(w)) && !profileWords.includes(w));
+}

@@ -2,7 +2,7 @@
 // file, QMP socket, initrd), its console stream and its end. dispose() is
 // the one way out and always leaves no process and no file behind.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { constants as fsc, createWriteStream, openSync, type WriteStream } from 'node:fs';
 import { access, constants, mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -116,10 +116,12 @@ export class Vm {
       await writeFile(paths.initrd, Buffer.concat(parts), { mode: 0o600 });
       const sshPort = await freeLoopbackPort();
       const argv = qemuArgv({ profile: opts.profile, accel: opts.accel, paths, sshPort, extraCmdline: opts.extraCmdline });
+      // O_NOFOLLOW: a symlink planted in a shared --out must not redirect the console.
+      // Opened before QEMU starts: a refusal then leaves no process behind.
+      const log = createWriteStream('', { fd: openSync(opts.consoleLog, fsc.O_WRONLY | fsc.O_APPEND | fsc.O_CREAT | fsc.O_NOFOLLOW, 0o644) });
       // setpriv (util-linux) sets PR_SET_PDEATHSIG before exec'ing QEMU: if the
       // lab is killed outright (SIGKILL, OOM), the kernel kills QEMU too.
       const proc = spawn('setpriv', ['--pdeathsig', 'KILL', '--', QEMU_BINARY, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
-      const log = createWriteStream(opts.consoleLog, { flags: 'a' });
       return new Vm(proc, argv, paths, sshPort, opts.accel, log, opts.onConsoleLine);
     } catch (e) {
       await rm(dir, { recursive: true, force: true });

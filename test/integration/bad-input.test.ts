@@ -1,13 +1,14 @@
 // Bad input through the real CLI: every case exits 2 with an error that says
 // what to do, and nothing boots.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pkgPath } from '../../src/util/paths.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'devmem-lab-bad-'));
+writeFileSync(join(dir, 'a-file'), 'not a directory');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
@@ -40,10 +41,45 @@ describe('bad input exits 2 with its error code and a message that says what to 
     ['an unwritable --out', ['run', '--out', '/proc/devmem-lab-out'], {}, /choose a directory you can write to/, 'E_OUT_UNWRITABLE'],
     ['QEMU missing', ['run', '--out', join(dir, 'o9')], { DEVMEM_LAB_QEMU: '/nonexistent/qemu-system-x86_64' }, /bin\/setup/, 'E_TOOL_MISSING'],
     ['busybox missing', ['run', '--out', join(dir, 'o10')], { DEVMEM_LAB_BUSYBOX: '/nonexistent/busybox' }, /busybox-static/, 'E_TOOL_MISSING'],
+    ['an empty --out', ['run', '--out', ''], {}, /--out is empty/, 'E_USAGE'],
+    ['an --out two levels into /proc (used to hang)', ['run', '--out', '/proc/devmem-lab-x/y'], {}, /choose a directory you can write to/, 'E_OUT_UNWRITABLE'],
+    ['an --out that is a file', ['run', '--out', join(dir, 'a-file')], {}, /not a directory/, 'E_OUT_UNWRITABLE'],
+    ['a --cmdline word that overrides the lab\'s panic=-1', ['run', '--cmdline', 'panic=0', '--out', join(dir, 'o11')], {}, /panic=0 would override the lab's own kernel parameters/, 'E_CMDLINE_OWNED'],
+    ['rdinit= that would bypass the lab\'s init', ['run', '--cmdline', 'rdinit=/bin/sh', '--out', join(dir, 'o12')], {}, /rdinit=\/bin\/sh would override/, 'E_CMDLINE_OWNED'],
   ])('%s', async (_what, args, env, hint, code) => {
     const r = await cli(args as string[], env as Record<string, string>);
     expect(r.stderr).toContain(`[${code}]`);
     expect(r.stderr).toMatch(hint as RegExp);
     expect(r.code).toBe(2);
   }, 180_000);
+});
+
+describe('bad input loses nothing', () => {
+  it('a typo in --kernel leaves a finished run in --out untouched, and never writes there', async () => {
+    const out = join(dir, 'finished');
+    mkdirSync(out);
+    const report = JSON.stringify({ schema: 'devmem-lab/report@1', status: 'completed', steps: [] });
+    writeFileSync(join(out, 'report.json'), report);
+    const r = await cli(['run', '--kernel', 'debain:bookworm', '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('[E_KERNEL_SPEC]');
+    expect(readFileSync(join(out, 'report.json'), 'utf8')).toBe(report);
+    expect(readdirSync(out)).toEqual(['report.json']);
+  }, 60_000);
+  it('a valid run into a directory that holds a run is refused until --force', async () => {
+    const out = join(dir, 'finished2');
+    mkdirSync(out);
+    writeFileSync(join(out, 'report.json'), '{}');
+    const r = await cli(['run', '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('[E_OUT_EXISTS]');
+    expect(r.stderr).toMatch(/--force/);
+    expect(readFileSync(join(out, 'report.json'), 'utf8')).toBe('{}');
+  }, 60_000);
+  it('under --bisect bad input stops the bisection (255), it is not "bad" (1 or 2)', async () => {
+    for (const args of [['--accel', 'bogus'], ['--scenario', 'nosuch'], ['--frobnicate']]) {
+      const r = await cli(['run', '--bisect', ...args, '--out', join(dir, 'b')]);
+      expect(r.code, args.join(' ')).toBe(255);
+    }
+  }, 120_000);
 });
