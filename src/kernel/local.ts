@@ -8,7 +8,7 @@
 // tree's modules.builtin*, then depmod-ed: no `make` runs in the user's tree,
 // so it may be read-only and needs no toolchain.
 import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { buildCacheEntry, cacheRoot, sha256 } from '../util/cache.js';
 import { inputError } from '../util/errors.js';
 import { run } from '../util/exec.js';
@@ -109,9 +109,18 @@ async function importKernel(
   return (await loadCachedKernel(dir, specText))!;
 }
 
-/** Paths of modules.order as installed: 6.1 lists foo.ko, 6.2+ lists foo.o. */
+/**
+ * Paths of modules.order as installed: 6.1 lists foo.ko, 6.2+ lists foo.o.
+ * Each must stay inside the tree: an absolute path or a `..` part would
+ * make the lab read and write outside it (and outside the cache).
+ */
 export function orderedModules(text: string): string[] {
-  return text.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => l.replace(/^kernel\//, '').replace(/\.o$/, '.ko'));
+  const paths = text.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => l.replace(/^kernel\//, '').replace(/\.o$/, '.ko'));
+  const outside = paths.find((m) => isAbsolute(m) || normalize(m).split(sep).includes('..'));
+  if (outside !== undefined) {
+    throw inputError('E_KERNEL_PATH', `modules.order names ${JSON.stringify(outside)}, which leaves the kernel tree`, 'a modules.order lists paths inside the tree (e.g. drivers/virtio/virtio_mem.o); rebuild the tree or fix the file');
+  }
+  return paths;
 }
 
 async function orderFingerprint(tree: string): Promise<string> {

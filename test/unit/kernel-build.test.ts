@@ -81,4 +81,11 @@ describe('tree modules', () => {
     expect(orderedModules('drivers/virtio/virtio_mem.ko\nfs/fat/fat.ko\n')).toEqual(['drivers/virtio/virtio_mem.ko', 'fs/fat/fat.ko']);
     expect(orderedModules('drivers/virtio/virtio_mem.o\n')).toEqual(['drivers/virtio/virtio_mem.ko']);
   });
+  it('refuses a modules.order path that leaves the tree', () => {
+    for (const bad of ['../../../../etc/cron.d/x.o', '/etc/passwd', 'drivers/../../outside.ko']) {
+      expect(() => orderedModules(`drivers/virtio/virtio_mem.o\n${bad}\n`), bad).toThrow(expect.objectContaining({ code: 'E_KERNEL_PATH' }));
+    }
+    // A '..' inside a name is not a parent directory.
+    expect(orderedModules('drivers/a..b/c.o\n')).toEqual(['drivers/a..b/c.ko']);
+  });
 });
