@@ -10,7 +10,10 @@ import { writeFileAtomic } from '../util/cache.js';
 import { writeMatrixArtifacts } from '../matrix/artifacts.js';
 import { LiveView } from './live.js';
 import { ensureOutDir, withSignals } from './common.js';
-import { DEFAULT_KERNEL } from '../kernel/spec.js';
+import { DEFAULT_KERNEL, parseKernelSpec } from '../kernel/spec.js';
+import { checkCmdline } from '../lab/prepare.js';
+import { checkScenarioFits, resolveScenario } from '../scenario/file.js';
+import { loadProfile } from '../vm/profile.js';
 
 /** The kernels of a matrix when --kernels is not given: the host suite's and the newest Debian has. */
 export const DEFAULT_MATRIX_KERNELS = `${DEFAULT_KERNEL},debian:newest`;
@@ -59,6 +62,14 @@ export async function cmdMatrix(argv: string[]): Promise<number> {
   const jobs = values.jobs === undefined ? defaultJobs() : Number(values.jobs);
   if (!Number.isInteger(jobs) || jobs < 1) throw inputError('E_USAGE', `--jobs ${values.jobs} is not a positive integer`, MATRIX_USAGE);
   const split = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+  // Every kernel, scenario and command line is checked before anything is resolved or booted.
+  const profile = await loadProfile('default');
+  for (const k of split(values.kernels)) parseKernelSpec(k);
+  for (const name of split(values.scenarios)) {
+    const sc = await resolveScenario(name);
+    checkScenarioFits(sc, profile);
+    for (const c of cmdlines ?? ['']) checkCmdline(profile, [...(sc.cmdline ?? []), ...c.split(/\s+/).filter(Boolean)]);
+  }
   const all = matrixCells(split(values.kernels), cmdlines ?? [''], split(values.scenarios));
   const cells = shardCells(all, values.shard ? parseShard(values.shard) : undefined);
   const out = resolve(values.out);

@@ -28,11 +28,26 @@ async function loadReport(path: string): Promise<Report> {
   const p = resolve(path);
   const isDir = (await stat(p).catch(() => undefined))?.isDirectory();
   if (isDir) return (await rebuildReport(p)).report;
-  const r = await readJsonIfExists<Report>(p);
-  if (!r || typeof r !== 'object' || (r as { schema?: string }).schema !== 'devmem-lab/report@1') {
-    throw inputError('E_NO_REPORT', `${path} is not a devmem-lab report`, 'give a report.json or a run directory');
+  const r = await readJsonIfExists<Report>(p).catch(() => undefined);
+  if (!r || typeof r !== 'object' || (r as { schema?: string }).schema !== 'devmem-lab/report@1' || !Array.isArray(r.steps)) {
+    throw inputError('E_NO_REPORT', `${path} is not a devmem-lab report (missing, cut short or another file)`, 'give a report.json or a run directory (a run directory is rebuilt from events.jsonl)');
   }
   return r;
+}
+
+/** compare needs something to compare: a report with no probes would make every difference vanish. */
+function comparable(r: Report, path: string): Report {
+  if (r.steps.length === 0 || r.steps.every((s) => s.probes.length === 0)) {
+    throw inputError('E_NO_REPORT', `${path} has no probes to compare (${r.steps.length} steps, status ${r.status})`, 'compare two runs that got past their boot step');
+  }
+  return r;
+}
+
+/** Writes an output file the user named; a path that cannot be written is bad input, not a stack. */
+async function writeOutput(option: string, path: string, text: string): Promise<void> {
+  await writeFileAtomic(resolve(path), text).catch((e: NodeJS.ErrnoException) => {
+    throw inputError('E_OUT_UNWRITABLE', `cannot write ${option} ${path}: ${e.code === 'ENOENT' ? 'its directory does not exist' : (e.code ?? e.message)}`, 'give a file in a directory that exists and that you can write to');
+  });
 }
 
 export async function cmdReport(argv: string[]): Promise<number> {
@@ -46,10 +61,10 @@ export async function cmdReport(argv: string[]): Promise<number> {
   if (!dir || parsed.positionals.length > 1) throw inputError('E_USAGE', 'report takes one run directory', REPORT_USAGE);
   const { report, rebuilt } = await rebuildReport(resolve(dir));
   if (rebuilt) await writeFileAtomic(join(resolve(dir), 'report.json'), JSON.stringify(report, null, 2) + '\n');
-  if (parsed.values.junit) await writeFileAtomic(resolve(parsed.values.junit), toJUnit(report));
+  if (parsed.values.junit) await writeOutput('--junit', parsed.values.junit, toJUnit(report));
   if (parsed.values.html) {
     const { toHtml } = await import('../report/html.js');
-    await writeFileAtomic(resolve(parsed.values.html), toHtml(report));
+    await writeOutput('--html', parsed.values.html, toHtml(report));
   }
   process.stdout.write(`${rebuilt ? 'rebuilt from events.jsonl: ' : ''}${report.status}\n${renderSummary(report)}\n`);
   return reportExitCode(report);
@@ -63,7 +78,7 @@ export async function cmdCompare(argv: string[]): Promise<number> {
     throw inputError('E_USAGE', (e as Error).message, REPORT_USAGE);
   }
   if (parsed.positionals.length !== 2) throw inputError('E_USAGE', 'compare takes two reports or run directories', REPORT_USAGE);
-  const [a, b] = await Promise.all(parsed.positionals.map(loadReport));
+  const [a, b] = await Promise.all(parsed.positionals.map(async (p) => comparable(await loadReport(p), p)));
   const diff = compareReports(a, b);
   process.stdout.write(parsed.values.json ? JSON.stringify(diff, null, 2) + '\n' : renderCompareText(diff) + '\n');
   return hasRegressions(diff) ? EXIT.findings : EXIT.ok;

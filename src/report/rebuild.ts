@@ -8,7 +8,7 @@ import type { ProbeRecord } from '../probe/types.js';
 import { readJsonIfExists } from '../util/cache.js';
 import { inputError } from '../util/errors.js';
 import type { RunEvent } from '../format/events.js';
-import { summarize, type Report, type StepReport } from '../format/types.js';
+import { REPORT_SCHEMA, summarize, type Report, type StepReport } from '../format/types.js';
 
 export async function readEvents(dir: string): Promise<(RunEvent & { t: number })[]> {
   const text = await readFile(join(dir, 'events.jsonl'), 'utf8').catch(() => '');
@@ -24,11 +24,37 @@ export async function readEvents(dir: string): Promise<(RunEvent & { t: number }
   return out;
 }
 
+/** report.json, or undefined when it is missing; a damaged one (cut short, not a report) is `null`. */
+async function readReportFile(path: string): Promise<Report | undefined | null> {
+  const r = await readJsonIfExists<Report>(path).catch(() => null);
+  if (r === undefined || r === null) return r;
+  return typeof r === 'object' && (r as { schema?: string }).schema === REPORT_SCHEMA && Array.isArray(r.steps) ? r : null;
+}
+
+/** The report's frame from the run's first event, when report.json itself cannot be read. */
+function skeleton(events: (RunEvent & { t: number })[]): Report | undefined {
+  const start = events.find((e) => e.type === 'run-start') as (RunEvent & { t: number; runId?: string; scenario?: string }) | undefined;
+  if (!start) return undefined;
+  return {
+    schema: REPORT_SCHEMA,
+    status: 'running',
+    environment: { runId: start.runId ?? '?', startedAt: new Date(start.t).toISOString(), scenario: start.scenario ?? '?' } as Report['environment'],
+    steps: [],
+    findings: [],
+    safety: [],
+    summary: summarize([], 0),
+  };
+}
+
 export async function rebuildReport(dir: string): Promise<{ report: Report; rebuilt: boolean }> {
-  const report = await readJsonIfExists<Report>(join(dir, 'report.json'));
-  if (!report) throw inputError('E_NO_REPORT', `${dir} has no report.json`, 'give the --out directory of a devmem-lab run');
-  if (report.status !== 'running') return { report, rebuilt: false };
+  const file = await readReportFile(join(dir, 'report.json'));
+  if (file === undefined) throw inputError('E_NO_REPORT', `${dir} has no report.json`, 'give the --out directory of a devmem-lab run');
+  if (file && file.status !== 'running') return { report: file, rebuilt: false };
   const events = await readEvents(dir);
+  // A report.json cut short (the disk filled, the file was copied mid-write) is rebuilt from the events alone.
+  const report = file ?? skeleton(events);
+  if (!report) throw inputError('E_NO_REPORT', `${dir}/report.json is damaged and events.jsonl has no run in it`, 'give the --out directory of a devmem-lab run; this one cannot be read');
+  const ended = new Set(events.filter((e) => e.type === 'step-end').map((e) => (e as { step: string }).step));
   const have = new Set(report.steps.map((s) => s.name));
   const partial = new Map<string, StepReport>();
   for (const e of events) {
@@ -40,7 +66,7 @@ export async function rebuildReport(dir: string): Promise<{ report: Report; rebu
         durationMs: 0,
         observations: { iomem: '', dmesg: [], memoryDevices: [], virtioMemBound: false, virtioMemLoaded: false, highMemoryEnd: null, action: {} },
         probes: [],
-        error: { code: 'E_LAB_ENDED', message: 'the lab process ended during this step' },
+        ...(ended.has(e.step) ? {} : { error: { code: 'E_LAB_ENDED', message: 'the lab process ended during this step' } }),
       });
     }
     if (e.type === 'probe') partial.get(e.step)?.probes.push(e.probe as ProbeRecord);

@@ -13,7 +13,11 @@ import type { Scenario } from './types.js';
 const moduleName = z.string().regex(/^[a-z0-9_]+$/, 'a module name such as virtio_mem');
 const heldTarget = z.union([
   z.object({ deviceOffsetMiB: z.number().int().nonnegative() }).strict(),
-  z.object({ addr: z.string().regex(/^0x[0-9a-f]+$/, 'a hex address such as "0x100000"') }).strict(),
+  z
+    .object({ addr: z.string().regex(/^0x[0-9a-f]+$/, 'a hex address such as "0x100000"') })
+    .strict()
+    // mmap() takes page-aligned offsets only; refused here, before anything boots.
+    .refine((t) => parseInt(t.addr, 16) % 4096 === 0, 'a page-aligned address (a multiple of 0x1000)'),
   z.object({ mmioHole: z.literal(true) }).strict(),
 ]);
 

@@ -9,6 +9,9 @@ import { pkgPath } from '../../src/util/paths.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'devmem-lab-bad-'));
 writeFileSync(join(dir, 'a-file'), 'not a directory');
+// A finished run's directory (any report will do for the report command's own checks).
+mkdirSync(join(dir, 'rundir'));
+writeFileSync(join(dir, 'rundir', 'report.json'), readFileSync(new URL('../fixtures/reports/6.1-lifecycle.json', import.meta.url), 'utf8'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
@@ -45,6 +48,11 @@ describe('bad input exits 2 with its error code and a message that says what to 
     ['an --out two levels into /proc (used to hang)', ['run', '--out', '/proc/devmem-lab-x/y'], {}, /choose a directory you can write to/, 'E_OUT_UNWRITABLE'],
     ['an --out that is a file', ['run', '--out', join(dir, 'a-file')], {}, /not a directory/, 'E_OUT_UNWRITABLE'],
     ['a --cmdline word that overrides the lab\'s panic=-1', ['run', '--cmdline', 'panic=0', '--out', join(dir, 'o11')], {}, /panic=0 would override the lab's own kernel parameters/, 'E_CMDLINE_OWNED'],
+    ['an unaligned hold address', ['run', '--scenario', scenario('unaligned', { name: 'x', description: '', steps: [boot, { name: 'h', action: { kind: 'hold', mappings: [{ name: 'm', target: { addr: '0x100001' } }] } }] }), '--out', join(dir, 'o13')], {}, /page-aligned address/, 'E_SCENARIO'],
+    ['a matrix with an unknown scenario among good ones (refused before any cell boots)', ['matrix', '--kernels', 'debian:bookworm', '--scenarios', 'lifecycle,nosuch', '--jobs', '1', '--out', join(dir, 'm1')], {}, /unknown scenario "nosuch"/, 'E_SCENARIO'],
+    ['compare against /dev/null', ['compare', '/dev/null', '/dev/null'], {}, /not a devmem-lab report/, 'E_NO_REPORT'],
+    ['compare against a report with no probes', ['compare', scenario('empty-report', { schema: 'devmem-lab/report@1', status: 'failed', steps: [] }), scenario('empty-report2', { schema: 'devmem-lab/report@1', status: 'failed', steps: [] })], {}, /no probes to compare/, 'E_NO_REPORT'],
+    ['report --junit into a missing directory', ['report', join(dir, 'rundir'), '--junit', join(dir, 'no-such-dir', 'j.xml')], {}, /its directory does not exist/, 'E_OUT_UNWRITABLE'],
     ['rdinit= that would bypass the lab\'s init', ['run', '--cmdline', 'rdinit=/bin/sh', '--out', join(dir, 'o12')], {}, /rdinit=\/bin\/sh would override/, 'E_CMDLINE_OWNED'],
   ])('%s', async (_what, args, env, hint, code) => {
     const r = await cli(args as string[], env as Record<string, string>);
@@ -82,4 +90,27 @@ describe('bad input loses nothing', () => {
       expect(r.code, args.join(' ')).toBe(255);
     }
   }, 120_000);
+});
+
+describe('report reads a damaged run directory', () => {
+  it('a report.json cut short is rebuilt from events.jsonl, not a stack trace', async () => {
+    const run = join(dir, 'cut');
+    mkdirSync(run);
+    writeFileSync(join(run, 'report.json'), '{"schema":"devmem-lab/report@1","status":"comp');
+    const t = Date.now();
+    const ev = [
+      { t, type: 'run-start', runId: 'r1', kernel: 'debian:bookworm', scenario: 'lifecycle', out: run },
+      { t: t + 1, type: 'step-start', step: 'boot', index: 0, total: 2 },
+      { t: t + 2, type: 'probe', step: 'boot', probe: { id: 1, op: 'read', addr: '0x0', len: 4096, why: 'x', observed: { result: 'ok', bytes: 4096, zero: true }, verdict: 'match' } },
+      { t: t + 3, type: 'step-end', step: 'boot', probes: 1, ms: 2 },
+      { t: t + 4, type: 'step-start', step: 'driver-loaded', index: 1, total: 2 },
+    ];
+    writeFileSync(join(run, 'events.jsonl'), ev.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    const r = await cli(['report', run]);
+    expect(r.stderr).not.toMatch(/SyntaxError|TypeError/);
+    const rebuilt = JSON.parse(readFileSync(join(run, 'report.json'), 'utf8'));
+    expect(rebuilt).toMatchObject({ status: 'interrupted', environment: { runId: 'r1', scenario: 'lifecycle' } });
+    expect(rebuilt.steps.map((s: { name: string; error?: unknown }) => [s.name, s.error === undefined])).toEqual([['boot', true], ['driver-loaded', false]]);
+    expect(rebuilt.steps[0].probes).toHaveLength(1);
+  }, 60_000);
 });
