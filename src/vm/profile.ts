@@ -1,5 +1,7 @@
-// Machine profiles from qemu-config/*.json, validated at the edge.
+// Machine profiles from qemu-config/*.json, validated at the edge with zod:
+// numbers in range, and no free strings that could carry QEMU options.
 import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
 import { inputError } from '../util/errors.js';
 import { pkgPath } from '../util/paths.js';
 
@@ -21,26 +23,41 @@ export interface MachineProfile {
   cmdline: string[];
 }
 
-const isPosInt = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v > 0;
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+/** One QEMU option value: no comma (QEMU would read the rest as more properties), no space, no '='. */
+const qemuWord = (example: string) => z.string().regex(/^[A-Za-z0-9._-]+$/, `letters, digits, '.', '_' or '-' only (e.g. "${example}"): a comma would add QEMU properties`);
+
+const profileSchema = z
+  .object({
+    $comment: z.string().optional(),
+    machine: qemuWord('q35'),
+    cpu: qemuWord('qemu64'),
+    smp: int(1, 64),
+    bootMemMiB: int(64, 1 << 20),
+    virtioMem: z
+      .object({
+        id: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'an identifier such as "vm0"'),
+        sizeMiB: int(1, 1 << 20),
+        blockSizeMiB: int(1, 1 << 10).refine((n) => (n & (n - 1)) === 0, 'a power of two'),
+        requestedSizeMiB: int(0, 1 << 20),
+        unpluggedInaccessible: z.enum(['on', 'off']).optional(),
+      })
+      .strict()
+      .refine((v) => v.sizeMiB % v.blockSizeMiB === 0, { message: 'sizeMiB must be a multiple of the block size', path: ['sizeMiB'] })
+      .refine((v) => v.requestedSizeMiB % v.blockSizeMiB === 0 && v.requestedSizeMiB <= v.sizeMiB, { message: 'requestedSizeMiB must be a multiple of the block size, at most sizeMiB', path: ['requestedSizeMiB'] }),
+    // Kernel words, one per entry: a space or a quote would split or join them behind the lab's back.
+    cmdline: z.array(z.string().regex(/^[^\s"]+$/, 'one kernel parameter per entry, no spaces or quotes')),
+  })
+  .strict();
 
 export function validateProfile(raw: unknown, source: string): MachineProfile {
-  const bad = (what: string) =>
-    inputError('E_PROFILE', `${source}: ${what}`, 'see qemu-config/default.json for a valid profile');
-  const p = raw as Partial<MachineProfile>;
-  if (!p || typeof p !== 'object') throw bad('not a JSON object');
-  if (typeof p.machine !== 'string') throw bad('"machine" must be a string such as "q35"');
-  if (typeof p.cpu !== 'string') throw bad('"cpu" must be a string such as "qemu64"');
-  if (!isPosInt(p.smp)) throw bad('"smp" must be a positive integer');
-  if (!isPosInt(p.bootMemMiB)) throw bad('"bootMemMiB" must be a positive integer');
-  const v = p.virtioMem as Partial<VirtioMemProfile> | undefined;
-  if (!v || typeof v.id !== 'string' || !/^[a-z][a-z0-9_-]*$/.test(v.id)) throw bad('"virtioMem.id" must be an identifier');
-  if (!isPosInt(v.blockSizeMiB) || (v.blockSizeMiB! & (v.blockSizeMiB! - 1)) !== 0) throw bad('"virtioMem.blockSizeMiB" must be a power of two');
-  if (!isPosInt(v.sizeMiB) || v.sizeMiB! % v.blockSizeMiB! !== 0) throw bad('"virtioMem.sizeMiB" must be a multiple of the block size');
-  if (typeof v.requestedSizeMiB !== 'number' || v.requestedSizeMiB % v.blockSizeMiB! !== 0 || v.requestedSizeMiB > v.sizeMiB!) {
-    throw bad('"virtioMem.requestedSizeMiB" must be a multiple of the block size, at most sizeMiB');
+  const r = profileSchema.safeParse(raw);
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ');
+    throw inputError('E_PROFILE', `${source}: ${issues}`, 'see qemu-config/default.json for a valid profile');
   }
-  if (!Array.isArray(p.cmdline) || !p.cmdline.every((s) => typeof s === 'string')) throw bad('"cmdline" must be a list of strings');
-  return p as MachineProfile;
+  const { $comment: _c, ...p } = r.data;
+  return p;
 }
 
 export async function loadProfile(name = 'default'): Promise<MachineProfile> {

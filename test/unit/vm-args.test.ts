@@ -69,6 +69,13 @@ describe('validateProfile', () => {
     ['a block size that is not a power of two', { virtioMem: { ...profile.virtioMem, blockSizeMiB: 3 } }],
     ['a requested size beyond the device', { virtioMem: { ...profile.virtioMem, requestedSizeMiB: 2048 } }],
     ['a missing machine', { machine: undefined }],
+    // Strings that would reach QEMU's arguments as extra options or kernel words.
+    ['a cpu string carrying QEMU properties', { cpu: 'qemu64,x-foo=1' }],
+    ['a machine string with a comma', { machine: 'q35,accel=kvm' }],
+    ['a virtio-mem id with a comma', { virtioMem: { ...profile.virtioMem, id: 'vm0,x-foo=1' } }],
+    ['a cmdline entry with a space', { cmdline: ['console=ttyS0 init=/bin/sh'] }],
+    ['an unknown key', { extraDevice: 'virtio-net' }],
+    ['an smp count out of range', { smp: 1000 }],
   ])('rejects %s with E_PROFILE', (_what, patch) => {
     expect(() => validateProfile({ ...profile, ...patch }, 'p')).toThrow(expect.objectContaining({ code: 'E_PROFILE', kind: 'input' }));
   });
