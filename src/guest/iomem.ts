@@ -59,15 +59,19 @@ export function parseIomem(text: string): IomemNode[] {
 }
 
 /** Every node, parents before children, in address order. */
-export function flattenIomem(roots: IomemNode[]): IomemNode[] {
-  const out: IomemNode[] = [];
-  const walk = (n: IomemNode) => {
-    out.push(n);
-    n.children.forEach(walk);
-  };
-  roots.forEach(walk);
-  return out;
+/**
+ * The one walk of a resource tree: every node, parents first, in the order
+ * /proc/iomem lists them; `enter` false skips a node and its children.
+ */
+export function* preorder<T extends { children: T[] }>(roots: T[], enter: (n: T) => boolean = () => true): Generator<T> {
+  for (const n of roots) {
+    if (!enter(n)) continue;
+    yield n;
+    yield* preorder(n.children, enter);
+  }
 }
+
+export const flattenIomem = (roots: IomemNode[]): IomemNode[] => [...preorder(roots)];
 
 /** Nodes whose range overlaps [start, end] (inclusive), at any depth. */
 export function overlapping(roots: IomemNode[], start: number, end: number): IomemNode[] {

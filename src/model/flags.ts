@@ -2,7 +2,7 @@
 // ("Flags /proc/iomem does not show", kernel-model.md). Every answer says it
 // was inferred and from what, so a report can show how sure the model was.
 
-import type { IomemNode } from '../guest/iomem.js';
+import { preorder, type IomemNode } from '../guest/iomem.js';
 import type { Features } from './versions.js';
 
 export interface ResourceFlags {
@@ -139,12 +139,4 @@ export function annotateIomem(roots: IomemNode[], features: Features): ResourceN
 }
 
 /** Every node, parents first, in address order. */
-export function flattenResources(roots: ResourceNode[]): ResourceNode[] {
-  const out: ResourceNode[] = [];
-  const walk = (n: ResourceNode) => {
-    out.push(n);
-    n.children.forEach(walk);
-  };
-  roots.forEach(walk);
-  return out;
-}
+export const flattenResources = (roots: ResourceNode[]): ResourceNode[] => [...preorder(roots)];

@@ -2,6 +2,7 @@
 // region_intersects() (devmem_is_allowed(), memremap()) and walk_mem_res()
 // (ioremap()'s "ioremap on RAM" refusal). Pure functions over ResourceNode.
 
+import { preorder } from '../guest/iomem.js';
 import { isSystemRam, type ResourceFlags, type ResourceNode } from './flags.js';
 
 export type RegionIntersection = 'disjoint' | 'intersects' | 'mixed';
@@ -96,16 +97,7 @@ export function walkMemRes(roots: ResourceNode[], start: number, end: number, de
 }
 
 /** Every node overlapping [start, end], any depth, parents first. */
-export function overlappingNodes(roots: ResourceNode[], start: number, end: number): ResourceNode[] {
-  const out: ResourceNode[] = [];
-  const walk = (n: ResourceNode) => {
-    if (!overlaps(n, start, end)) return;
-    out.push(n);
-    n.children.forEach(walk);
-  };
-  roots.forEach(walk);
-  return out;
-}
+export const overlappingNodes = (roots: ResourceNode[], start: number, end: number): ResourceNode[] => [...preorder(roots, (n) => overlaps(n, start, end))];
 
 /** The innermost node containing addr, for "why" strings. */
 export function innermostAt(roots: ResourceNode[], addr: number): ResourceNode | undefined {

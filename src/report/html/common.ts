@@ -1,6 +1,6 @@
 // Shared pieces of the HTML report: escaping, sizes, the colours of outcome
 // kinds and address classes, and what a step's map is drawn from.
-import type { IomemNode } from '../../guest/iomem.js';
+import { preorder, type IomemNode } from '../../guest/iomem.js';
 import type { ProbeRecord } from '../../probe/types.js';
 import type { AddressClass, AddressMap, OutcomeKind } from '../../format/classes.js';
 import type { StepReport } from '../../format/types.js';
@@ -53,12 +53,7 @@ export interface StepView {
   classOf: Map<string, AddressClass>;
 }
 
-export function* nodes(roots: IomemNode[]): Generator<IomemNode> {
-  for (const n of roots) {
-    yield n;
-    yield* nodes(n.children);
-  }
-}
+export const nodes = (roots: IomemNode[]): Generator<IomemNode> => preorder(roots);
 
 export const probeAddr = (p: ProbeRecord): number => Number.parseInt(p.addr, 16);
 
