@@ -39,6 +39,8 @@
  *     anonymous pages), then pread /proc/self/mem at the mapping (the ptrace
  *     path, generic_access_phys(), on the COW pages), munmap. Answers like a
  *     read (bytes, zero, fnv) or with the errno of open|mmap|pread
+ *   cow-write <addr> <len>: the same mapping and stores, then munmap, with no
+ *     read: answers "ok" (bytes = len) or the errno of open|mmap
  *   kcore <addr> <len>: read physical addr through /proc/kcore's direct-map
  *     file offset (syscall "kcore" when no direct-map segment is found)
  *   <id> highmem <lo> <hi>
@@ -137,6 +139,7 @@ enum op {
 	OP_COW_PROCMEM,
 	OP_RELEASE_SPLIT_SHARED,
 	OP_RELEASE_SPLIT_PRIVATE,
+	OP_COW_WRITE,
 	OP_COUNT
 };
 
@@ -153,6 +156,7 @@ static const char *const op_names[OP_COUNT] = {
 	"release-shared", "release-private",
 	"cow-procmem",
 	"release-split-shared", "release-split-private",
+	"cow-write",
 };
 
 static const char *device = "/dev/mem";
@@ -638,6 +642,14 @@ static void do_cow_procmem(const struct probe *p)
 	}
 	for (size_t off = 0; off < p->len; off += page_size)
 		*(volatile uint64_t *)(map + off) = 0x636f770a636f770aULL; /* "cow\ncow\n" */
+	if (p->op == OP_COW_WRITE) {
+		munmap(map, p->len);
+		struct line l = { .n = 0 };
+		put_head(&l, p, "ok");
+		put(&l, ",\"bytes\":%zu", p->len);
+		emit(&l);
+		return;
+	}
 	static int mem_fd = -1;
 	if (mem_fd < 0 && (mem_fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC)) < 0) {
 		emit_errno(p, errno, "open");
@@ -941,7 +953,7 @@ static void handle_line(char *s, size_t n)
 			do_hold(&p);
 		else if (op == OP_RELEASE_SHARED || op == OP_RELEASE_PRIVATE || op == OP_RELEASE_SPLIT_SHARED || op == OP_RELEASE_SPLIT_PRIVATE)
 			do_release(&p);
-		else if (op == OP_COW_PROCMEM)
+		else if (op == OP_COW_PROCMEM || op == OP_COW_WRITE)
 			do_cow_procmem(&p);
 		else if ((op >= OP_HELD_TOUCH_SHARED && op <= OP_HELD_VMREADV_PRIVATE) ||
 			 op == OP_HELD_PROCMEM_WRITE_SHARED || op == OP_HELD_PROCMEM_WRITE_PRIVATE)

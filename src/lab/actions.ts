@@ -13,7 +13,7 @@ import { resizeDevice, type ResizeRecord } from '../scenario/resize.js';
 import type { ScenarioStep, StepAction } from '../scenario/types.js';
 import { LabError } from '../util/errors.js';
 import type { RunContext, StepHistory } from './context.js';
-import { holdSpecs, releaseSpecs, resolveHeld, syncMapSpecs, type Held } from './held.js';
+import { firstMmioHole, holdSpecs, releaseSpecs, resolveHeld, syncMapSpecs, type Held } from './held.js';
 import { deviceInfo, type DeviceInfo } from './hostview.js';
 import { ProbeIds } from './probe-ids.js';
 
@@ -64,7 +64,7 @@ export async function runAction(ctx: RunContext, hist: StepHistory, step: Scenar
       return done({ kind: 'resize', ...r });
     }
     case 'access': {
-      const addr = a.addr !== undefined ? parseInt(a.addr, 16) : (await device(ctx)).memaddr + (a.deviceOffsetMiB ?? 0) * 1024 * 1024;
+      const addr = a.addr !== undefined ? parseInt(a.addr, 16) : a.mmioHole ? await mmioHole(ctx) : (await device(ctx)).memaddr + (a.deviceOffsetMiB ?? 0) * 1024 * 1024;
       const spec: ProbeSpec = { id: 0, op: a.op, addr, len: PAGE, why: `scenario access${a.withoutRawio ? ' without CAP_SYS_RAWIO' : ''}` };
       const [r] = await runProbes(ctx.ch, [spec], { timeoutMs: ctx.t.probes, withoutRawio: a.withoutRawio });
       say(`${a.op} ${r.addr}: ${r.observed.result}${r.observed.errno ? ` ${r.observed.errno}` : ''}`);
@@ -95,6 +95,12 @@ export async function runAction(ctx: RunContext, hist: StepHistory, step: Scenar
       return done({ kind: 'guest-command', command: a.command, exitCode: r.code, stdout: r.stdout.slice(-4000), stderr: r.stderr.slice(-4000) });
     }
   }
+}
+
+async function mmioHole(ctx: RunContext): Promise<number> {
+  const at = firstMmioHole(parseIomem((await readSections(ctx.ch, { iomem: 'cat /proc/iomem' }, ctx.t.observe)).iomem));
+  if (at === undefined) throw new LabError('E_NO_MMIO_HOLE', 'run', 'no unclaimed page in a PCI window');
+  return at;
 }
 
 async function device(ctx: RunContext): Promise<DeviceInfo> {

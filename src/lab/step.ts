@@ -11,7 +11,7 @@ import { describeAction, type ScenarioStep } from '../scenario/types.js';
 import { errorMessage } from '../util/errors.js';
 import { actionObservation, runAction, type ActionDone } from './actions.js';
 import type { RunContext, StepHistory } from './context.js';
-import { labMappings, stepClaims, withReservations } from './held.js';
+import { labMappings, stepClaims, withReservations, type Held } from './held.js';
 import { checkS4, checkS5, hostView } from './hostview.js';
 import { stepChecks } from './judge.js';
 import { lseekChecks, lseekRequests } from './lseek.js';
@@ -47,7 +47,7 @@ export async function runStep(ctx: RunContext, hist: StepHistory, step: Scenario
     ctx.onDmesg(obs.dmesgDelta, step.name);
     const claims = [...hist.claims, stepClaims(hist.index, hist.iomem, obs.state)];
     const held = withReservations(ctx.facts, obs.state, done.holding, hist.index);
-    const released = withReservations(ctx.facts, obs.state, done.released, hist.index);
+    const released = withReservations(ctx.facts, obs.state, [...done.released, ...transient(done, hist.index)], hist.index);
     const state: StepState = { ...obs.state, labMappings: labMappings(ctx.facts, held, claims) };
     checkS6(step.name, obs.memtypes?.entries, state.labMappings!, labMappings(ctx.facts, released, claims)).forEach(ctx.onSafety);
 
@@ -79,6 +79,17 @@ export async function runStep(ctx: RunContext, hist: StepHistory, step: Scenario
     rep.durationMs = Date.now() - t0;
     throw new StepFailed(rep, e);
   }
+}
+
+/**
+ * The scenario's own mapping that it unmapped again within the step
+ * (cow-write): for S6 it was made and released here, so its reservation
+ * must be gone by the observation.
+ */
+function transient(done: ActionDone, stepIndex: number): Held[] {
+  const a = done.access;
+  if (!a || a.spec.op !== 'cow-write' || a.rec.observed.result !== 'ok') return [];
+  return [{ name: `${a.spec.op} ${a.rec.addr}`, start: a.spec.addr, end: a.spec.addr + a.spec.len - 1, private: true, stepIndex, ptraceWrite: false }];
 }
 
 /** A step that failed, with what it had observed and probed until then. */

@@ -46,6 +46,9 @@ export function predict(facts: KernelFacts, state: StepState, spec: ProbeSpec, o
     case 'hold-shared':
     case 'hold-private':
       return predictMmap(ctx, spec.addr, spec.len, { private: spec.op === 'hold-private', oSync });
+    case 'cow-write':
+      // A private mapping stored into and unmapped: only the mapping can fail.
+      return predictMmap(ctx, spec.addr, spec.len, { private: true, oSync });
     case 'cow-procmem': {
       // The private mapping first (R-MMAP-*), then /proc/self/mem on the
       // copy-on-write pages: ordinary RAM, which generic_access_phys()'s

@@ -31,13 +31,14 @@ const SYSCALLS_BY_OP: Record<ProbeOp, readonly string[]> = {
   'release-split-shared': ['hold', 'mprotect', 'munmap'],
   'release-split-private': ['hold', 'mprotect', 'munmap'],
   'cow-procmem': ['open', 'mmap', 'pread'],
+  'cow-write': ['open', 'mmap'],
   kcore: ['open', 'pread', 'kcore'],
 };
 
 /** Ops whose success answer is only "ok" (a mapping was made). */
 const MAP_ONLY: readonly ProbeOp[] = ['mmap-shared', 'mmap-private', 'mmap-sync-shared', 'mmap-sync-private', 'hold-shared', 'hold-private', 'release-shared', 'release-private', 'release-split-shared', 'release-split-private'];
 /** Ops whose success answer is the bytes written. */
-const WRITES: readonly ProbeOp[] = ['write', 'held-procmem-write-shared', 'held-procmem-write-private'];
+const WRITES: readonly ProbeOp[] = ['write', 'held-procmem-write-shared', 'held-procmem-write-private', 'cow-write'];
 /** Ops that touch a mapping and may fault. */
 const TOUCHES: readonly ProbeOp[] = ['touch-shared', 'touch-private', 'held-touch-shared', 'held-touch-private'];
 

@@ -28,6 +28,7 @@ export type ProbeOp =
   | 'release-split-shared' // mprotect the held mapping's last page PROT_NONE (a VMA split), then munmap it all
   | 'release-split-private'
   | 'cow-procmem' // mmap MAP_PRIVATE rw, write each page (COW), pread /proc/self/mem there (generic_access_phys on anon pages)
+  | 'cow-write' // the same mapping and stores, then munmap: a COW mapping's PAT reservation must go with it (S6)
   | 'kcore'; // read the physical address through /proc/kcore's direct-map offset
 
 export const PROBE_OPS: readonly ProbeOp[] = [
@@ -54,6 +55,7 @@ export const PROBE_OPS: readonly ProbeOp[] = [
   'release-split-shared',
   'release-split-private',
   'cow-procmem',
+  'cow-write',
   'kcore',
 ];
 

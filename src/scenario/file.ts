@@ -29,14 +29,16 @@ const action = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('access'),
-      op: z.enum(['read', 'write', 'mmap-shared', 'mmap-private', 'mmap-sync-shared', 'mmap-sync-private', 'touch-shared', 'touch-private', 'cow-procmem', 'kcore']),
+      op: z.enum(['read', 'write', 'mmap-shared', 'mmap-private', 'mmap-sync-shared', 'mmap-sync-private', 'touch-shared', 'touch-private', 'cow-procmem', 'cow-write', 'kcore']),
       deviceOffsetMiB: z.number().int().nonnegative().optional(),
       addr: z.string().regex(/^0x[0-9a-f]+$/, 'a hex address such as "0x1000"').optional(),
+      /** The first unclaimed page of a PCI window (as for a hold). */
+      mmioHole: z.literal(true).optional(),
       /** Run the agent without CAP_SYS_RAWIO (root otherwise). */
       withoutRawio: z.boolean().optional(),
     })
     .strict()
-    .refine((a) => (a.deviceOffsetMiB === undefined) !== (a.addr === undefined), 'give exactly one of deviceOffsetMiB (into the device region) and addr (a physical address)'),
+    .refine((a) => [a.deviceOffsetMiB, a.addr, a.mmioHole].filter((x) => x !== undefined).length === 1, 'give exactly one of deviceOffsetMiB (into the device region), addr (a physical address) and mmioHole'),
   z.object({ kind: z.literal('guest-command'), command: z.string().min(1) }).strict(),
   z.object({ kind: z.literal('host-pattern'), deviceOffsetMiB: z.number().int().nonnegative() }).strict(),
   z

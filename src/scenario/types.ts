@@ -9,7 +9,7 @@ export type StepAction =
   | { kind: 'rmmod'; module: string }
   | { kind: 'resize'; sizeMiB: number }
   /** One /dev/mem access at an offset into the virtio-mem device's region (whatever the kernel allows). */
-  | { kind: 'access'; op: ProbeOp; deviceOffsetMiB?: number; addr?: string; withoutRawio?: boolean }
+  | { kind: 'access'; op: ProbeOp; deviceOffsetMiB?: number; addr?: string; mmioHole?: true; withoutRawio?: boolean }
   /** A command for the guest's /bin/sh (as root); its exit code is recorded. */
   | { kind: 'guest-command'; command: string }
   /**
@@ -64,7 +64,7 @@ export const describeAction = (a: StepAction): string => {
     case 'resize':
       return `resize to ${a.sizeMiB} MiB`;
     case 'access':
-      return a.addr !== undefined ? `${a.op} at ${a.addr}` : `${a.op} of the device region at +${a.deviceOffsetMiB} MiB`;
+      return a.addr !== undefined ? `${a.op} at ${a.addr}` : a.mmioHole ? `${a.op} of an unclaimed MMIO page` : `${a.op} of the device region at +${a.deviceOffsetMiB} MiB`;
     case 'guest-command':
       return `guest: ${a.command}`;
     case 'host-pattern':
