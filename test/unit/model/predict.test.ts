@@ -92,3 +92,17 @@ describe('predict() details', () => {
     }
   });
 });
+
+describe('copy-on-write probes', () => {
+  const f = facts('6.1');
+  it('cow-write: only the private mapping can fail (R-MMAP-*); the store and the munmap cannot', () => {
+    // 0x140110000: unclaimed space in the 64-bit PCI window, allowed.
+    expect(predict(f, STEPS.beforeDriver, spec('cow-write', 0x140110000))).toMatchObject({ outcome: 'ok', rule: 'R-MMAP-OK' });
+    // System RAM above 1 MiB: devmem_is_allowed() 0 → EPERM.
+    expect(predict(f, STEPS.beforeDriver, spec('cow-write', 0x100000))).toMatchObject({ errno: 'EPERM', syscall: 'mmap', rule: 'R-MMAP-DENY' });
+  });
+  it('cow-procmem: the mapping of low-MiB RAM is allowed (dia 2), then the COW page is ordinary RAM: EIO (R-PTRACE-RAM)', () => {
+    expect(predict(f, STEPS.beforeDriver, spec('cow-procmem', 0x1000))).toMatchObject({ errno: 'EIO', syscall: 'pread', rule: 'R-PTRACE-RAM' });
+    expect(predict(f, STEPS.beforeDriver, spec('cow-procmem', 0x100000))).toMatchObject({ errno: 'EPERM', rule: 'R-MMAP-DENY' });
+  });
+});
