@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { generateRunKey } from '../guest/ssh.js';
 import { runCpio } from '../image/build.js';
 import { moduleSigned } from '../kernel/module-files.js';
-import { emptySafetyReport, foldSafety, SAFETY_IDS, SAFETY_TEXT, type KernelFacts, type SafetyReport } from '../model/index.js';
+import { emptySafetyReport, foldSafety, SAFETY_IDS, SAFETY_TEXT, type KernelFacts, type SafetyEvidence, type SafetyReport } from '../model/index.js';
 import { ruleCoverage } from '../format/coverage.js';
 import { REPORT_SCHEMA, summarize, type Report, type SafetyEntry } from '../format/types.js';
 import { writeFileAtomic } from '../util/cache.js';
@@ -58,7 +58,8 @@ export async function runLab(opts: RunOptions): Promise<Report> {
   await save();
 
   let currentStep: string | undefined;
-  const kernelLog = new KernelLog((f) => report.findings.push(f), (e) => (safety = foldSafety(safety, e)));
+  const onSafety = (e: SafetyEvidence) => (safety = foldSafety(safety, e));
+  const kernelLog = new KernelLog((f) => report.findings.push(f), onSafety);
   const onConsoleLine = (line: string) => {
     kernelLog.feed(line, currentStep);
     ev.emit({ type: 'console', line });
@@ -105,7 +106,7 @@ export async function runLab(opts: RunOptions): Promise<Report> {
       const ctx: RunContext = {
         ...g, events: ev, signal: opts.signal, t, profile: prepared.profile, facts, kcore: !!opts.scenario.kcore,
         agent: () => guest.agentSession(heldWrites),
-        onSafety: (e) => (safety = foldSafety(safety, e)),
+        onSafety,
         onDmesg: (lines, step) => kernelLog.dmesg(lines, step),
       };
       let hist = firstHistory();
@@ -127,7 +128,7 @@ export async function runLab(opts: RunOptions): Promise<Report> {
       }
       // S7 held if the whole run logged nothing the kernel counts as a bug.
       kernelLog.close();
-      safety = foldSafety(safety, { property: 'S7', exercised: true, violated: false, evidence: `${steps.length} steps: no WARN, BUG, Oops or panic on the console, no memtype bookkeeping line in dmesg` });
+      onSafety({ property: 'S7', exercised: true, violated: false, evidence: `${steps.length} steps: no WARN, BUG, Oops or panic on the console, no memtype bookkeeping line in dmesg` });
       report.status = 'completed';
     } catch (e) {
       report.status = opts.signal?.aborted ? 'interrupted' : 'failed';
