@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compareReports, hasRegressions, renderCompareText } from '../compare/index.js';
 import { bundle } from '../report/bundle.js';
-import { toJUnit } from '../report/junit.js';
+import { RENDERERS } from '../report/renderers.js';
 import { rebuildReport } from '../report/rebuild.js';
 import { reportExitCode } from '../format/findings.js';
 import type { Report } from '../format/types.js';
@@ -13,12 +13,15 @@ import { inputError } from '../util/errors.js';
 import { EXIT } from './common.js';
 import { renderSummary } from './summary.js';
 
-export const REPORT_USAGE = `usage: devmem-lab report DIR [--junit FILE] [--html FILE]
+const RENDER_OPTIONS = RENDERERS.map((r) => `[--${r.option} FILE]`).join(' ');
+
+export const REPORT_USAGE = `usage: devmem-lab report DIR ${RENDER_OPTIONS}
        devmem-lab compare A B [--json]
        devmem-lab bundle DIR [--out FILE.tar.gz]
 
   report: prints a run's summary; a run that was killed is rebuilt from
-  events.jsonl into a valid report.json. --junit/--html write those formats.
+  events.jsonl into a valid report.json.
+${RENDERERS.map((r) => `  --${r.option}: ${r.describe}.`).join('\n')}
   compare: the behaviour diff of two runs (report files or run directories),
   regressions first; exit 1 when there are regressions.
   bundle: one .tar.gz of a run's or a matrix's reports, events, console
@@ -53,7 +56,7 @@ async function writeOutput(option: string, path: string, text: string): Promise<
 export async function cmdReport(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: { junit: { type: 'string' }, html: { type: 'string' } }, strict: true, allowPositionals: true });
+    parsed = parseArgs({ args: argv, options: Object.fromEntries(RENDERERS.map((r) => [r.option, { type: 'string' as const }])), strict: true, allowPositionals: true });
   } catch (e) {
     throw inputError('E_USAGE', (e as Error).message, REPORT_USAGE);
   }
@@ -61,10 +64,9 @@ export async function cmdReport(argv: string[]): Promise<number> {
   if (!dir || parsed.positionals.length > 1) throw inputError('E_USAGE', 'report takes one run directory', REPORT_USAGE);
   const { report, rebuilt } = await rebuildReport(resolve(dir));
   if (rebuilt) await writeFileAtomic(join(resolve(dir), 'report.json'), JSON.stringify(report, null, 2) + '\n');
-  if (parsed.values.junit) await writeOutput('--junit', parsed.values.junit, toJUnit(report));
-  if (parsed.values.html) {
-    const { toHtml } = await import('../report/html.js');
-    await writeOutput('--html', parsed.values.html, toHtml(report));
+  for (const r of RENDERERS) {
+    const file = parsed.values[r.option];
+    if (typeof file === 'string') await writeOutput(`--${r.option}`, file, r.render(report));
   }
   process.stdout.write(`${rebuilt ? 'rebuilt from events.jsonl: ' : ''}${report.status}\n${renderSummary(report)}\n`);
   return reportExitCode(report);

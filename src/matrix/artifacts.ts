@@ -2,7 +2,7 @@
 // report and an index page linking each cell's HTML report.
 import { join } from 'node:path';
 import type { Report } from '../format/types.js';
-import { toJUnit } from '../report/junit.js';
+import { RENDERERS } from '../report/renderers.js';
 import { readJsonIfExists, writeFileAtomic } from '../util/cache.js';
 import type { MatrixSummary } from './summary.js';
 
@@ -32,6 +32,6 @@ export async function writeMatrixArtifacts(dir: string, m: MatrixSummary): Promi
     const r = await readJsonIfExists<Report>(c.report.startsWith('/') ? c.report : join(dir, c.report));
     if (r) reports.push(r);
   }
-  if (reports.length) await writeFileAtomic(join(dir, 'junit.xml'), toJUnit(reports));
+  if (reports.length) for (const r of RENDERERS) if (r.renderMany) await writeFileAtomic(join(dir, r.file), r.renderMany(reports));
   await writeFileAtomic(join(dir, 'index.html'), matrixIndexHtml(m));
 }

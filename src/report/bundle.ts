@@ -3,14 +3,15 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { create } from 'tar';
+import { rendererFiles } from './renderers.js';
 
-const WANTED = /^(report\.json|events\.jsonl|console\.log|matrix\.json|junit\.xml|report\.html|index\.html)$/;
+const WANTED = new Set(['report.json', 'events.jsonl', 'console.log', 'matrix.json', 'index.html', ...rendererFiles()]);
 
 async function collect(root: string, dir: string, out: string[]): Promise<void> {
   for (const e of await readdir(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     if (e.isDirectory()) await collect(root, p, out);
-    else if (WANTED.test(e.name)) out.push(relative(dirname(root), p));
+    else if (WANTED.has(e.name)) out.push(relative(dirname(root), p));
   }
 }
 

@@ -13,6 +13,7 @@ import { axisPoints, buildScale, legend, stepSvg, type MapContext } from './html
 import { CSS, JS } from './html/style.js';
 import { html, trusted, type Html } from './html/template.js';
 import type { Report, StepReport } from '../format/types.js';
+import type { Renderer } from './renderer.js';
 
 export { OUTCOME_COLOUR } from './html/common.js';
 
@@ -219,3 +220,10 @@ ${opts.compare ? compareSection(opts.compare) : ''}
 </body></html>
 `.text;
 }
+
+export const htmlRenderer: Renderer = {
+  option: 'html',
+  file: 'report.html',
+  describe: 'the self-contained HTML report',
+  render: (r) => toHtml(r),
+};

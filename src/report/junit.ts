@@ -7,6 +7,7 @@
 import { PROBE_OPS, type ProbeRecord } from '../probe/types.js';
 import { ADDRESS_CLASSES, CLASS_LABEL, describeExpected, describeObserved, groupName, isBad, probeOutcome, readableReport, runName, stepClassifier, type AddressClass } from '../format/classes.js';
 import type { Report, StepReport } from '../format/types.js';
+import type { Renderer } from './renderer.js';
 
 export interface JUnitOptions {
   /** The <testsuites> name. */
@@ -224,3 +225,11 @@ export function toJUnit(input: Report | Report[], opts: JUnitOptions = {}): stri
     '',
   ].join('\n');
 }
+
+export const junitRenderer: Renderer = {
+  option: 'junit',
+  file: 'junit.xml',
+  describe: 'JUnit XML for CI dashboards',
+  render: (r) => toJUnit(r),
+  renderMany: (rs) => toJUnit(rs),
+};

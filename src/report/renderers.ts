@@ -1,0 +1,17 @@
+// The renderers: every format a run is written in besides report.json. A
+// renderer is one module that turns a Report into text, listed once here; the
+// run writes each one's file into its --out, `devmem-lab report DIR
+// --<option> FILE` writes it anywhere, a matrix writes the ones that take many
+// reports over all its cells, and the bundle carries the files.
+import type { Renderer } from './renderer.js';
+import { htmlRenderer } from './html.js';
+import { junitRenderer } from './junit.js';
+
+export type { Renderer };
+
+export const RENDERERS: readonly Renderer[] = [
+  junitRenderer,
+  htmlRenderer,
+];
+
+export const rendererFiles = (): string[] => RENDERERS.map((r) => r.file);
