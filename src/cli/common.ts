@@ -1,5 +1,5 @@
 // Pieces every command shares: the output directory and Ctrl-C.
-import { rendererFiles } from '../report/renderers.js';
+import { RUN_FILES } from '../report/renderers.js';
 import { access, constants, mkdir, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LabError, inputError } from '../util/errors.js';
@@ -43,9 +43,6 @@ export async function ensureOutDir(out: string): Promise<void> {
     throw unwritable('no write permission');
   });
 }
-
-/** The files a run writes in its --out. */
-export const RUN_FILES = ['report.json', 'events.jsonl', 'console.log', ...rendererFiles()];
 
 /**
  * A run never replaces another run's files: with a report.json already in

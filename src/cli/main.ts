@@ -12,7 +12,7 @@ import { LabError, inputError } from '../util/errors.js';
 import { renderEvent } from './render.js';
 import { renderSummary } from './summary.js';
 import { writeRunArtifacts } from '../report/artifacts.js';
-import { rendererFiles } from '../report/renderers.js';
+import { rendererFiles, RUN_FILES } from '../report/renderers.js';
 import { checkScenarioFits } from '../scenario/file.js';
 import { loadProfile } from '../vm/profile.js';
 import { checkCmdline } from '../lab/prepare.js';
@@ -37,7 +37,7 @@ const USAGE = `usage: devmem-lab run [--kernel SPEC] [--scenario NAME|FILE] [--o
   --scenario  a built-in (lifecycle (default), revoke, unclean-unload, touch-unplugged, capabilities,
               pat-leak, pat-split, pat-cow, cow-ptrace)
               or a path to a scenario file (docs/scenarios.md)
-  --out       output directory for report.json, events.jsonl, console.log, ${rendererFiles().join(', ')}
+  --out       output directory for ${RUN_FILES.join(', ')}
               (a directory that already holds a run is refused: choose another, or --force to replace it)
               (default ./lab-out)
   --accel     tcg (default), kvm, or auto (KVM only if it proves it boots)

@@ -3,9 +3,9 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { create } from 'tar';
-import { rendererFiles } from './renderers.js';
+import { RUN_FILES } from './renderers.js';
 
-const WANTED = new Set(['report.json', 'events.jsonl', 'console.log', 'matrix.json', 'index.html', ...rendererFiles()]);
+const WANTED = new Set([...RUN_FILES, 'matrix.json', 'index.html']);
 
 async function collect(root: string, dir: string, out: string[]): Promise<void> {
   for (const e of await readdir(dir, { withFileTypes: true })) {

@@ -15,3 +15,6 @@ export const RENDERERS: readonly Renderer[] = [
 ];
 
 export const rendererFiles = (): string[] => RENDERERS.map((r) => r.file);
+
+/** The files a run writes in its --out: the report, its event log, the console and each renderer's file. */
+export const RUN_FILES: readonly string[] = ['report.json', 'events.jsonl', 'console.log', ...rendererFiles()];
