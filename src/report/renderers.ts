@@ -6,12 +6,14 @@
 import type { Renderer } from './renderer.js';
 import { htmlRenderer } from './html.js';
 import { junitRenderer } from './junit.js';
+import { ktapRenderer } from './ktap.js';
 
 export type { Renderer };
 
 export const RENDERERS: readonly Renderer[] = [
   junitRenderer,
   htmlRenderer,
+  ktapRenderer,
 ];
 
 export const rendererFiles = (): string[] => RENDERERS.map((r) => r.file);
