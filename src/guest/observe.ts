@@ -2,7 +2,7 @@
 // and the state after each step. One command per read, split into sections,
 // so a step costs one round trip.
 
-import { parseLockdown, parsePatMemtypeList, parsePhysBits, type LockdownLevel, type MemtypeEntry } from './parse.js';
+import { parseLockdown, parsePatMemtypeList, parsePhysBits, parseProcMtrr, type LockdownLevel, type MemtypeEntry, type MtrrRange } from './parse.js';
 import type { GuestChannel } from './ssh.js';
 
 const MARK = '@@devmem-lab@@';
@@ -34,6 +34,8 @@ export function splitSections(out: string): Record<string, string> {
   return res;
 }
 
+const NO_MTRR = 'no-proc-mtrr';
+
 export interface GuestBootFacts {
   release: string;
   procVersion: string;
@@ -41,6 +43,11 @@ export interface GuestBootFacts {
   physBits: number;
   lockdown: LockdownLevel;
   memoryBlockSize: number;
+  /**
+   * The enabled variable-range MTRRs (/proc/mtrr). Absent when the guest has
+   * no /proc/mtrr: mtrr_if_init() creates it only while MTRRs are enabled.
+   */
+  mtrr?: MtrrRange[];
 }
 
 export async function readBootFacts(ch: GuestChannel): Promise<GuestBootFacts> {
@@ -51,6 +58,7 @@ export async function readBootFacts(ch: GuestChannel): Promise<GuestBootFacts> {
     cpuinfo: "grep -m1 'address sizes' /proc/cpuinfo",
     lockdown: 'cat /sys/kernel/security/lockdown',
     blocksize: 'cat /sys/devices/system/memory/block_size_bytes',
+    mtrr: `test -e /proc/mtrr && cat /proc/mtrr || echo ${NO_MTRR}`,
   });
   return {
     release: s.release.trim(),
@@ -60,6 +68,7 @@ export async function readBootFacts(ch: GuestChannel): Promise<GuestBootFacts> {
     // No securityfs file: no lockdown LSM, so nothing is locked down.
     lockdown: s.lockdown?.trim() ? parseLockdown(s.lockdown) : 'none',
     memoryBlockSize: parseInt(s.blocksize.trim() || '0', 16),
+    mtrr: s.mtrr?.trim() === NO_MTRR ? undefined : parseProcMtrr(s.mtrr ?? ''),
   };
 }
 

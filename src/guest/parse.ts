@@ -49,3 +49,32 @@ export function parsePatMemtypeList(text: string): MemtypeEntry[] {
   }
   return out;
 }
+
+/** An MTRR type as /proc/mtrr names it (mtrr_attrib_to_str(), arch/x86/kernel/cpu/mtrr/mtrr.c). */
+export type MtrrType = 'uncachable' | 'write-combining' | 'write-through' | 'write-protect' | 'write-back';
+
+/** One enabled variable-range MTRR. */
+export interface MtrrRange {
+  base: number;
+  size: number;
+  type: MtrrType;
+}
+
+const MTRR_LINE = /^reg\d+: base=0x([0-9a-f]+) \(\s*\d+MB\), size=\s*(\d+)([MK])B, count=\d+: (uncachable|write-combining|write-through|write-protect|write-back)$/;
+
+/**
+ * Parses /proc/mtrr (mtrr_seq_show(), arch/x86/kernel/cpu/mtrr/if.c): one
+ * line per enabled variable range, "reg00: base=0x0c0000000 ( 3072MB),
+ * size= 1024MB, count=1: uncachable"; sizes under 1 MiB are in KB. A line of
+ * another shape is an error, not a range silently dropped.
+ */
+export function parseProcMtrr(text: string): MtrrRange[] {
+  return text
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((line) => {
+      const m = MTRR_LINE.exec(line.trim());
+      if (!m) throw new FactsParseError('not a /proc/mtrr line', '/proc/mtrr', line);
+      return { base: parseInt(m[1], 16), size: Number(m[2]) * (m[3] === 'M' ? 0x100000 : 0x400), type: m[4] as MtrrType };
+    });
+}

@@ -21,7 +21,7 @@ import {
   type KcorePage,
   type KernelFacts,
   type LabMapping,
-  type MemtypeEntry,
+  type ModelReservation,
   type SafetyEvidence,
   type StepState,
 } from '../model/index.js';
@@ -39,7 +39,7 @@ export interface Held extends HeldMapping {
   /** Write it through /proc/self/mem too. */
   ptraceWrite: boolean;
   /** The PAT reservation its mmap made (memtypes.ts; null: none), known from the step it was made at. */
-  reservation?: MemtypeEntry | null;
+  reservation?: ModelReservation | null;
 }
 
 /** Claims between two steps' iomem, stamped with the later step. */
@@ -94,6 +94,9 @@ export function resolveHeld(specs: HeldSpec[], iomem: IomemNode[], dev: DeviceIn
     if ('deviceOffsetMiB' in s.target) {
       if (!dev) throw new LabError('E_NO_DEVICE', 'run', `hold ${s.name}: the machine has no virtio-mem device`);
       start = dev.memaddr + s.target.deviceOffsetMiB * 1024 * 1024;
+    } else if ('deviceEdge' in s.target) {
+      if (!dev) throw new LabError('E_NO_DEVICE', 'run', `hold ${s.name}: the machine has no virtio-mem device`);
+      start = s.target.deviceEdge === 'last' ? dev.memaddr + dev.maxSize - PAGE : dev.memaddr - ((s.pages ?? 1) - 1) * PAGE;
     } else if ('addr' in s.target) start = parseInt(s.target.addr, 16);
     else start = firstMmioHole(iomem, s.pages ?? 1);
     if (start === undefined) throw new LabError('E_NO_MMIO_HOLE', 'run', `hold ${s.name}: no unclaimed page in a PCI window`);

@@ -5,6 +5,7 @@
 import type { IomemNode } from '../guest/iomem.js';
 import type { GuestBootFacts } from '../guest/observe.js';
 import {
+  seabiosMtrr,
   checkHighMemory,
   checkVirtioMemShape,
   predictKcore,
@@ -34,6 +35,8 @@ export function kernelFacts(boot: GuestBootFacts, configText: string): KernelFac
     config: parseKernelConfig(configText),
     cmdline: parseCmdline(boot.cmdline),
     physBits: boot.physBits,
+    // The lab's x86 guests boot QEMU's SeaBIOS; /proc/mtrr gives the rest.
+    mtrr: boot.mtrr ? seabiosMtrr(boot.mtrr) : undefined,
   };
 }
 

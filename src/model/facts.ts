@@ -4,9 +4,9 @@
 // gives us, so the orchestrator never interprets kernel output itself.
 
 import type { IomemNode } from '../guest/iomem.js';
-import { FactsParseError, type LockdownLevel, type MemtypeEntry } from '../guest/parse.js';
+import { FactsParseError, type LockdownLevel, type MemtypeEntry, type MtrrRange, type MtrrType } from '../guest/parse.js';
 
-export { FactsParseError, parseLockdown, parsePatMemtypeList, parsePhysBits, type LockdownLevel, type MemtypeEntry } from '../guest/parse.js';
+export { FactsParseError, parseLockdown, parsePatMemtypeList, parsePhysBits, parseProcMtrr, type LockdownLevel, type MemtypeEntry, type MtrrRange, type MtrrType } from '../guest/parse.js';
 import { parseConfigText } from '../kernel/config.js';
 
 export const PAGE_SIZE = 4096;
@@ -201,6 +201,24 @@ export interface KernelFacts {
    * guest. Absent when the lab could not tell (then no prediction leans on it).
    */
   virtioMemSigned?: boolean;
+  /**
+   * The MTRRs (mtrr.ts): what pat_x_mtrr_type() answers a write-back
+   * /dev/mem mapping with. Absent when the lab could not read them (then
+   * no prediction leans on them).
+   */
+  mtrr?: MtrrFacts;
+}
+
+/** The guest's MTRRs: the variable ranges it reports, the rest from the firmware. */
+export interface MtrrFacts {
+  /** Enabled variable ranges (/proc/mtrr). */
+  variable: MtrrRange[];
+  /** MTRRdefType's type: what an address no variable range covers gets. */
+  defaultType: MtrrType;
+  /** The fixed ranges below 1 MiB, [start, endExcl). */
+  fixed: { start: number; endExcl: number; type: MtrrType }[];
+  /** Where defaultType and fixed come from. */
+  source: string;
 }
 
 export interface VirtioMemState {
@@ -237,6 +255,13 @@ export interface StepState {
 export const pfnOf = (addr: number): number => Math.floor(addr / PAGE_SIZE);
 export const pageStart = (addr: number): number => pfnOf(addr) * PAGE_SIZE;
 
+/**
+ * A reservation the model predicts. With typeUnknown set the type is
+ * write-back or uncached-minus (pat_x_mtrr_type()) and the model cannot
+ * tell which; typeUnknown names the missing input.
+ */
+export type ModelReservation = MemtypeEntry & { typeUnknown?: string };
+
 /** A /dev/mem mapping the lab holds, as the model needs it. */
 export interface LabMapping {
   name: string;
@@ -244,7 +269,7 @@ export interface LabMapping {
   /** Exclusive end. */
   endExcl: number;
   /** The reservation its mmap made (memtypes.ts mappingReservation(), at the step it was made), if any. */
-  reservation?: MemtypeEntry;
+  reservation?: ModelReservation;
   /**
    * Zapped by a claim (R-REVOKE). What the zap did to the reservation is
    * the kernel's business: untrack_pfn() frees it up to 6.x unless the

@@ -12,6 +12,7 @@ export { DEFAULT_OPEN, predictOpen, type OpenContext } from './open.js';
 export { mapChunk, predictReadWrite, validPhysAddrRange, type ChunkMapping } from './rw.js';
 export { DEFAULT_MMAP, predictMmap, type MmapOptions } from './mmap.js';
 export { mappingReservation, patConflict, patEnabled, type LabMapping, type PatAnswer } from './memtypes.js';
+export { seabiosMtrr, writeBackAnswer, type WriteBackAnswer } from './mtrr.js';
 export { claimRevokes, claimsFromIomemDiff, predictHeldTouch, predictTouch, type Claim, type ClaimEvent, type HeldMapping, type RevokeDecision } from './touch.js';
 export {
   addedBlocks,

@@ -9,7 +9,8 @@
 // a range is `unknown` (naming the missing input), never a guess.
 
 import type { ModelContext } from './context.js';
-import { PAGE_SIZE, type MemtypeEntry } from './facts.js';
+import { PAGE_SIZE, type MemtypeEntry, type ModelReservation } from './facts.js';
+import { writeBackAnswer } from './mtrr.js';
 
 export type { LabMapping } from './facts.js';
 import { isSystemRam } from './flags.js';
@@ -41,10 +42,16 @@ function ramPath(ctx: ModelContext, start: number, endExcl: number): boolean {
 /** x86_platform.is_untracked_pat_range(): the legacy ISA range has no entries. */
 const untracked = (start: number, endExcl: number) => start >= ISA_START && endExcl <= ISA_END;
 
-/** The tree entry track_pfn_remap() makes for a mapping of [start, endExcl), if any. */
-export function mappingReservation(ctx: ModelContext, start: number, endExcl: number, type: Pcm = 'write-back'): MemtypeEntry | undefined {
+/**
+ * The tree entry track_pfn_remap() makes for a mapping of [start, endExcl),
+ * if any. A write-back request gets the type pat_x_mtrr_type() answers
+ * (mtrr.ts); where the model cannot tell, typeUnknown says why.
+ */
+export function mappingReservation(ctx: ModelContext, start: number, endExcl: number, type: Pcm = 'write-back'): ModelReservation | undefined {
   if (!patEnabled(ctx) || ramPath(ctx, start, endExcl) || untracked(start, endExcl)) return undefined;
-  return { start, end: endExcl, type };
+  if (type !== 'write-back') return { start, end: endExcl, type };
+  const a = writeBackAnswer(ctx.facts.mtrr, start, endExcl);
+  return a.type ? { start, end: endExcl, type: a.type } : { start, end: endExcl, type: 'write-back', typeUnknown: a.missing };
 }
 
 /**
@@ -95,8 +102,10 @@ export function patConflict(ctx: ModelContext, start: number, endExcl: number, o
   const want: Pcm = oSync ? 'uncached-minus' : 'write-back';
   const observed = ctx.state.memtypes;
   const known = observed ?? (ctx.state.labMappings ?? []).flatMap((m) => (m.reservation && !m.revoked ? [m.reservation] : []));
-  const over = known.filter((m) => m.start < endExcl && m.end > start);
+  const over: ModelReservation[] = known.filter((m) => m.start < endExcl && m.end > start);
   const range = `${hex(start)}-${hex(endExcl - 1)}`;
+  const guessed = over.find((m) => m.typeUnknown);
+  if (guessed && want !== 'write-back') return { kind: 'unknown', missing: `the type of the lab's own reservation over ${range}: ${guessed.typeUnknown}` };
   if (over.length > 0) {
     const first = over[0].type;
     const other = over.find((m) => m.type !== first);

@@ -24,12 +24,14 @@ export function checkS6(step: string, observed: MemtypeEntry[] | undefined, live
   const out: SafetyEvidence[] = [];
   for (const m of live.filter((x) => x.reservation && !x.revoked)) {
     const r = m.reservation!;
-    const cover = observed.find((e) => e.start <= r.start && e.end >= r.end && e.type === r.type);
+    const typeFits = (e: MemtypeEntry) => (r.typeUnknown ? e.type === 'write-back' || e.type === 'uncached-minus' : e.type === r.type);
+    const cover = observed.find((e) => e.start <= r.start && e.end >= r.end && typeFits(e));
+    const wanted = r.typeUnknown ? 'write-back or uncached-minus' : r.type;
     out.push({
       property: 'S6',
       exercised: true,
       violated: !cover,
-      evidence: cover ? `${step}: held ${m.name} covered by ${fmt(cover)}` : `${step}: held ${m.name} (${hex(m.start)}) has live PTEs but no ${r.type} reservation covers ${hex(r.start)}-${hex(r.end - 1)}`,
+      evidence: cover ? `${step}: held ${m.name} covered by ${fmt(cover)}` : `${step}: held ${m.name} (${hex(m.start)}) has live PTEs but no ${wanted} reservation covers ${hex(r.start)}-${hex(r.end - 1)}`,
     });
   }
   for (let i = 0; i < observed.length; i++) {

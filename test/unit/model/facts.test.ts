@@ -6,6 +6,7 @@ import {
   parseKernelVersion,
   parseLockdown,
   parsePatMemtypeList,
+  parseProcMtrr,
   parsePhysBits,
   splitCmdline,
   strictIomemChecks,
@@ -130,5 +131,15 @@ describe('small guest parsers', () => {
       { start: 0xfd000000, end: 0xfe000000, type: 'write-combining' },
       { start: 0xfebc0000, end: 0xfebc1000, type: 'uncached-minus' },
     ]);
+  });
+
+  it('parses /proc/mtrr (mtrr_seq_show(): sizes in MB, or KB under 1 MiB) and refuses a line of another shape', () => {
+    const text = 'reg00: base=0x0c0000000 ( 3072MB), size= 1024MB, count=1: uncachable\nreg01: base=0x0000a0000 (    0MB), size=  128KB, count=1: write-combining\n';
+    expect(parseProcMtrr(text)).toEqual([
+      { base: 0xc0000000, size: 0x40000000, type: 'uncachable' },
+      { base: 0xa0000, size: 0x20000, type: 'write-combining' },
+    ]);
+    expect(parseProcMtrr('')).toEqual([]);
+    expect(() => parseProcMtrr('reg00: base=0xc0000000 size=1G')).toThrow(FactsParseError);
   });
 });

@@ -70,3 +70,38 @@ describe('R-MMAP-PAT predicted from the lab\'s holds (no memtype list)', () => {
     expect(e.unknown).toBeUndefined();
   });
 });
+
+// pat_x_mtrr_type(): a write-back request over non-RAM is answered from the
+// MTRRs. Under SeaBIOS (src/fw/mtrr.c mtrr_setup()) the default type is
+// write-back, 0-0x9ffff is write-back, and one uncachable variable range
+// covers 0xc0000000-0xffffffff (PROC_MTRR). Seen on 6.1.192: a hold at
+// 0xfffff000 makes "[mem 0xfffff000-0x100001000] uncached-minus".
+describe('the type of a write-back reservation follows the MTRRs (pat_x_mtrr_type())', () => {
+  const ctx = modelContext(facts('6.1'), STEPS.beforeDriver);
+  const uc = (start: number, pages = 1) => ({ start, end: start + pages * 0x1000, type: 'uncached-minus' as const });
+  it('under the uncachable variable range: uncached-minus', () => {
+    expect(mappingReservation(ctx, 0xfffff000, 0x100000000)).toEqual(uc(0xfffff000));
+    expect(mappingReservation(ctx, BAR, BAR + 0x1000)).toEqual(uc(BAR));
+  });
+  it('a range with any uncachable part: uncached-minus (uncachable wins MTRR precedence)', () => {
+    expect(mappingReservation(ctx, 0xfffff000, 0x100001000)).toEqual(uc(0xfffff000, 2));
+  });
+  it('above 4 GiB and below 3 GiB no variable range applies: the default, write-back', () => {
+    expect(mappingReservation(ctx, HOLE, HOLE + 0x1000)).toEqual(wb(HOLE));
+    expect(mappingReservation(ctx, 0x40000000, 0x40001000)).toEqual(wb(0x40000000));
+  });
+  it('below 1 MiB the fixed ranges decide; a range leaving one fixed range is not predicted', () => {
+    expect(mappingReservation(ctx, 0x1000, 0x2000)).toEqual(wb(0x1000));
+    expect(mappingReservation(ctx, 0x9f000, 0xa1000)?.typeUnknown).toMatch(/fixed MTRRs/);
+  });
+  it('no /proc/mtrr (MTRRs disabled, where 6.1 and later kernels answer differently): the type is unknown', () => {
+    const none = modelContext(facts('6.1', { mtrr: null }), STEPS.beforeDriver);
+    expect(mappingReservation(none, HOLE, HOLE + 0x1000)?.typeUnknown).toMatch(/no \/proc\/mtrr/);
+  });
+  it('O_SYNC over the lab\'s own uncached-minus hold is answered (UC- over UC-); over a hold of unknown type it is unknown', () => {
+    const edge: LabMapping = { name: 'edge', start: 0xfffff000, endExcl: 0x100000000, reservation: uc(0xfffff000), revoked: false };
+    expect(mm(facts('6.1'), withHolds(STEPS.beforeDriver, [edge]), 0xfffff000, 4096, true)).toMatchObject({ outcome: 'ok' });
+    const guess: LabMapping = { ...hold('hole', HOLE), reservation: { ...wb(HOLE), typeUnknown: 'the guest\'s MTRRs' } };
+    expect(mm(facts('6.1', { mtrr: null }), withHolds(STEPS.beforeDriver, [guess]), HOLE, 4096, true).unknown).toMatch(/type of the lab's own reservation/);
+  });
+});

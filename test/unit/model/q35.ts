@@ -5,6 +5,8 @@
 
 import { parseIomem } from '../../../src/guest/iomem.js';
 import {
+  parseProcMtrr,
+  seabiosMtrr,
   parseCmdline,
   parseKernelConfig,
   parseKernelVersion,
@@ -120,12 +122,18 @@ const UNAME = { '5.10': '5.10.0-32-amd64', '6.1': '6.1.0-47-amd64', '6.1-old': '
 
 export type Kernel = keyof typeof UNAME;
 
-export function facts(kernel: Kernel, opts: { config?: Partial<KernelConfig>; cmdline?: string; physBits?: number } = {}): KernelFacts {
+/** /proc/mtrr of a q35 guest under SeaBIOS: its one variable range, the PCI window below 4 GiB. */
+export const PROC_MTRR = 'reg00: base=0x0c0000000 ( 3072MB), size= 1024MB, count=1: uncachable\n';
+
+/** opts.mtrr: /proc/mtrr's text (default PROC_MTRR), or null for a guest without it. */
+export function facts(kernel: Kernel, opts: { config?: Partial<KernelConfig>; cmdline?: string; physBits?: number; mtrr?: string | null } = {}): KernelFacts {
+  const mtrr = opts.mtrr === undefined ? PROC_MTRR : opts.mtrr;
   return {
     version: parseKernelVersion(UNAME[kernel], PROC_VERSION[kernel]),
     config: { ...DEBIAN_CONFIG, ...opts.config },
     cmdline: parseCmdline(opts.cmdline ?? 'console=ttyS0 panic=-1 memhp_default_state=online_movable'),
     physBits: opts.physBits ?? 40,
+    mtrr: mtrr === null ? undefined : seabiosMtrr(parseProcMtrr(mtrr)),
   };
 }
 

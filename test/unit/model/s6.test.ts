@@ -30,6 +30,14 @@ describe('checkS6', () => {
     const uc: MemtypeEntry = { start: 0xfebf8000, end: 0xfebf9000, type: 'uncached-minus' };
     expect(violated(checkS6('boot', [wb(0xfebf8000), uc], [], []))).toEqual(['boot: conflicting reservations [mem 0xfebf8000-0xfebf8fff] write-back and [mem 0xfebf8000-0xfebf8fff] uncached-minus overlap']);
   });
+  it('a reservation whose type the model cannot tell (no MTRRs seen) is covered by write-back or uncached-minus, nothing else', () => {
+    const guess: LabMapping = { ...m('hole', 0x140110000), reservation: { ...wb(0x140110000), typeUnknown: "the guest's MTRRs" } };
+    const ucm: MemtypeEntry = { start: 0x140110000, end: 0x140111000, type: 'uncached-minus' };
+    expect(violated(checkS6('hold', [ucm], [guess], []))).toEqual([]);
+    expect(violated(checkS6('hold', [{ ...ucm, type: 'write-combining' }], [guess], []))).toEqual([
+      'hold: held hole (0x140110000) has live PTEs but no write-back or uncached-minus reservation covers 0x140110000-0x140110fff',
+    ]);
+  });
   it('no list, nothing judged', () => {
     expect(checkS6('boot', undefined, [m('dev', 0x120000000)], [])).toMatchObject([{ exercised: false }]);
   });
