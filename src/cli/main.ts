@@ -18,6 +18,7 @@ import { loadProfile } from '../vm/profile.js';
 import { checkCmdline } from '../lab/prepare.js';
 import { parseKernelSpec } from '../kernel/spec.js';
 import { claimRunDir, EXIT, ensureOutDir, withSignals } from './common.js';
+import { cmdExplore, EXPLORE_USAGE } from './explore-cmd.js';
 import { cmdMatrix, cmdMerge, MATRIX_USAGE } from './matrix-cmd.js';
 import { cmdBundle, cmdCompare, cmdReport, REPORT_USAGE } from './report-cmd.js';
 
@@ -142,6 +143,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdRun(rest);
       case 'matrix':
         return await cmdMatrix(rest);
+      case 'explore':
+        return await cmdExplore(rest);
       case 'merge':
         return await cmdMerge(rest);
       case 'report':
@@ -154,7 +157,7 @@ export async function main(argv: string[]): Promise<number> {
       case '-h':
       case '--help':
       case 'help':
-        process.stdout.write(`${USAGE}\n\n${MATRIX_USAGE}\n\n${REPORT_USAGE}\n`);
+        process.stdout.write(`${USAGE}\n\n${MATRIX_USAGE}\n\n${EXPLORE_USAGE}\n\n${REPORT_USAGE}\n`);
         return cmd === undefined ? EXIT.input : EXIT.ok;
       default:
         throw inputError('E_USAGE', `unknown command ${JSON.stringify(cmd)}`, USAGE);

@@ -19,6 +19,7 @@ const heldTarget = z.union([
     // mmap() takes page-aligned offsets only; refused here, before anything boots.
     .refine((t) => parseInt(t.addr, 16) % 4096 === 0, 'a page-aligned address (a multiple of 0x1000)'),
   z.object({ mmioHole: z.literal(true) }).strict(),
+  z.object({ deviceEdge: z.enum(['first', 'last']) }).strict(),
 ]);
 
 const action = z.discriminatedUnion('kind', [

@@ -25,8 +25,13 @@ export type StepAction =
 
 export interface HeldSpec {
   name: string;
-  /** A device-region offset, an absolute physical address, or the first unclaimed page of a PCI window. */
-  target: { deviceOffsetMiB: number } | { addr: string } | { mmioHole: true };
+  /**
+   * A device-region offset, an absolute physical address, the first unclaimed
+   * page of a PCI window, or an edge of the device region: `last` starts at
+   * its last page (more pages run past its end), `first` ends at its first
+   * page (more pages start below it).
+   */
+  target: { deviceOffsetMiB: number } | { addr: string } | { mmioHole: true } | { deviceEdge: 'first' | 'last' };
   /** Pages mapped (default 1); an mmio hole is then the first run of that many unclaimed pages. */
   pages?: number;
   private?: boolean;

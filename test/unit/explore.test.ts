@@ -1,0 +1,107 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseDuration } from '../../src/cli/explore-cmd.js';
+import { exploreCommands, stepsOf } from '../../src/explore/grammar.js';
+import { kernelFunctions, observedAgainstExpected, signature } from '../../src/explore/finding.js';
+import type { Report } from '../../src/format/types.js';
+import { checkScenarioFits, parseScenario } from '../../src/scenario/file.js';
+import type { ScenarioStep } from '../../src/scenario/types.js';
+import { loadProfile } from '../../src/vm/profile.js';
+
+const dev = { sizeMiB: 1024, blockSizeMiB: 2 };
+const sequences = (seed: number, n: number): ScenarioStep[][] =>
+  fc.sample(fc.commands(exploreCommands(dev), { maxCommands: 8 }), { seed, numRuns: n }).map((c) => stepsOf(c));
+
+describe('explore grammar', () => {
+  it('every generated sequence is a scenario file the lab accepts and that fits the default machine', async () => {
+    const profile = await loadProfile('default');
+    for (const steps of sequences(42, 300)) {
+      const s = parseScenario({ name: 'explore-x', description: 'd', steps }, 'generated');
+      checkScenarioFits(s, profile);
+    }
+  });
+
+  it('keeps the preconditions: a resize or host pattern only while the driver is bound, a release only of a mapping held', () => {
+    for (const steps of sequences(7, 300)) {
+      let bound = false;
+      const held = new Set<string>();
+      for (const { action: a } of steps) {
+        if (a.kind === 'modprobe') bound = true;
+        if (a.kind === 'rmmod') bound = false;
+        if (a.kind === 'resize' || a.kind === 'host-pattern') expect(bound).toBe(true);
+        if (a.kind === 'hold') a.mappings.forEach((m) => held.add(m.name));
+        if (a.kind === 'release') for (const n of a.mappings) expect(held.delete(n)).toBe(true);
+        // Nothing writes guest memory through /dev/mem.
+        if (a.kind === 'access') expect(['write', 'cow-write', 'cow-procmem']).not.toContain(a.op);
+        if (a.kind === 'hold') expect(a.mappings.some((m) => m.ptraceWrite)).toBe(false);
+        expect(a.kind).not.toBe('guest-command');
+      }
+    }
+  });
+
+  it('a seed gives the same sequences every time; another seed other ones', () => {
+    expect(sequences(123, 30)).toEqual(sequences(123, 30));
+    expect(sequences(124, 30)).not.toEqual(sequences(123, 30));
+  });
+
+  it('reaches a straddling hold made before the driver is loaded and released after it (the revoke leak), and split releases', () => {
+    const all = sequences(1, 2000);
+    const revokeThenRelease = all.some((steps) => {
+      const hold = steps.findIndex((s) => s.action.kind === 'hold' && s.action.mappings.some((m) => 'deviceEdge' in m.target && m.target.deviceEdge === 'last' && (m.pages ?? 1) > 1));
+      const load = steps.findIndex((s, i) => i > hold && s.action.kind === 'modprobe');
+      const name = hold >= 0 && steps[hold].action.kind === 'hold' ? steps[hold].action.mappings[0].name : '';
+      return hold >= 0 && load > hold && steps.some((s, i) => i > load && s.action.kind === 'release' && s.action.mappings.includes(name));
+    });
+    expect(revokeThenRelease).toBe(true);
+    expect(all.some((steps) => steps.some((s) => s.action.kind === 'release' && s.action.split))).toBe(true);
+    expect(all.some((steps) => steps.some((s) => s.action.kind === 'hold' && s.action.mappings.some((m) => 'deviceEdge' in m.target && m.target.deviceEdge === 'first')))).toBe(true);
+  });
+});
+
+describe('explore findings', () => {
+  const report = {
+    environment: { guest: { version: 'Linux version 6.1.0-44-amd64', cmdline: 'console=ttyS0', physBits: 40, lockdown: 'none' } },
+    status: 'completed',
+    steps: [
+      {
+        name: 's3-release-h1',
+        action: 'release h1',
+        probes: [],
+        checks: [{ rule: 'R-VMEM-PARENT', verdict: 'mismatch', message: 'no virtio0 resource' }],
+      },
+    ],
+    safety: [
+      { id: 'S6', text: 'memtype coherence', status: 'violated', checks: 2, evidence: ['s3-release-h1: released h1 (0x13ffff000, revoked before its release) left [mem 0x13ffff000-0x140000fff] write-back: the reservation outlived its mapping'] },
+      { id: 'S7', text: 'a clean kernel log', status: 'holds', checks: 1, evidence: ['ok'] },
+    ],
+    findings: [{ kind: 'warning', step: 's3-release-h1', line: 'WARNING: CPU: 0 PID: 80 at arch/x86/mm/ioremap.c:209 __ioremap_caller+0x2c6/0x330', message: 'ioremap on RAM at 0x1000 - 0x1fff', trace: [' <TASK>', ' ? __warn+0x7d/0xc0', ' generic_access_phys+0x11a/0x230', ' __access_remote_vm+0x1f1/0x300'] }],
+  } as unknown as Report;
+
+  it('names what failed, stably and without addresses', () => {
+    expect(signature(report)).toBe('S6 + check:R-VMEM-PARENT + log:warning:ioremap on RAM at -');
+    // Numbers inside names (x86) stay; a pid after a colon goes.
+    const pat = { ...report, findings: [{ kind: 'bookkeeping', step: 's2', line: '[    6.151044] x86/PAT: devmem-agent:128 freeing invalid memtype [mem 0x40000000-0x40000fff]' }] } as unknown as Report;
+    expect(signature(pat)).toBe('S6 + check:R-VMEM-PARENT + log:bookkeeping:x86/PAT: devmem-agent freeing invalid memtype');
+  });
+
+  it('writes observed against expected and the kernel code involved', () => {
+    expect(observedAgainstExpected(report)).toEqual([
+      'step s3-release-h1: check R-VMEM-PARENT: no virtio0 resource',
+      'S6 (memtype coherence) violated:',
+      '  s3-release-h1: released h1 (0x13ffff000, revoked before its release) left [mem 0x13ffff000-0x140000fff] write-back: the reservation outlived its mapping',
+      'kernel log (warning, step s3-release-h1): ioremap on RAM at 0x1000 - 0x1fff / WARNING: CPU: 0 PID: 80 at arch/x86/mm/ioremap.c:209 __ioremap_caller+0x2c6/0x330',
+    ]);
+    expect(kernelFunctions(report)).toEqual([
+      'R-VMEM-PARENT: drivers/virtio/virtio_mem.c virtio_mem_create_resource()',
+      'S6: arch/x86/mm/pat/memtype.c track_pfn_remap()/untrack_pfn() → reserve_pfn_range()/free_pfn_range() → memtype_reserve()/memtype_free()',
+      'stack (warning): generic_access_phys ← __access_remote_vm',
+    ]);
+  });
+
+  it('reads durations', () => {
+    expect(parseDuration('30m', '--budget')).toBe(1_800_000);
+    expect(parseDuration('90s', '--budget')).toBe(90_000);
+    expect(parseDuration('1h', '--budget')).toBe(3_600_000);
+    expect(() => parseDuration('30', '--budget')).toThrow(/not a duration/);
+  });
+});
