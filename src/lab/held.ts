@@ -127,16 +127,39 @@ export const releaseSpecs = (held: Held[], firstId: number, split = false): Prob
 /** A fresh mapping of the held page on an O_SYNC fd, made while the hold keeps its reservation. */
 export const syncMapSpecs = (held: Held[], firstId: number): ProbeSpec[] => held.map((h, i) => useSpec(h, `mmap-sync-${kind(h)}`, firstId + i));
 
-/** The uses of one held mapping at a later step, in order. */
-export function heldUseOps(h: Held): ProbeOp[] {
+/** The uses of one held mapping at a later step, in order; `withheld` (readsWithheld()): only the O_SYNC mapping. */
+export function heldUseOps(h: Held, withheld = false): ProbeOp[] {
   const k = kind(h);
+  if (withheld) return [`mmap-sync-${k}`] as ProbeOp[];
   return [`held-touch-${k}`, `held-procmem-${k}`, `held-vmreadv-${k}`, ...(h.ptraceWrite ? [`held-procmem-write-${k}`] : []), `mmap-sync-${k}`] as ProbeOp[];
 }
 
-/** Every held mapping's uses (heldUseOps), mapping by mapping. */
-export function useHeldSpecs(held: Held[], firstId: number): ProbeSpec[] {
+/** Every held mapping's uses (heldUseOps), mapping by mapping; `withheld` names the mappings whose reads wait. */
+export function useHeldSpecs(held: Held[], firstId: number, withheld: Set<string> = new Set()): ProbeSpec[] {
   let id = firstId;
-  return held.flatMap((h) => heldUseOps(h).map((op) => useSpec(h, op, id++)));
+  return held.flatMap((h) => heldUseOps(h, withheld.has(h.name)).map((op) => useSpec(h, op, id++)));
+}
+
+/**
+ * Why the lab does not read a held mapping at this step, if it does not:
+ * the mapping covers unplugged device memory, no driver is bound, and the
+ * model predicts the mapping is not revoked, so a touch would read
+ * unplugged memory. The kernel allows that (the touch-unplugged scenario
+ * shows it and S4 flags it), the virtio-mem spec forbids it, and the lab
+ * does not do it on its own account (probes.ts plans only mmaps there). The
+ * reads resume at a step where the driver is bound or the mapping is
+ * predicted revoked: a touch then faults, and one that does not is S2's.
+ */
+export function readsWithheld(facts: KernelFacts, state: StepState, h: Held, claims: StepClaims[]): string | undefined {
+  const vm = state.virtioMem;
+  if (vm.bound || !vm.region || h.end < vm.region.start || h.start > vm.region.end) return undefined;
+  if (predictHeldTouch(facts, h, claimsSince(h, claims)).outcome === 'signal') return undefined;
+  for (let a = Math.max(h.start, vm.region.start); a <= Math.min(h.end, vm.region.end); a += PAGE) {
+    if (!vm.plugged.some((p) => p.start <= a && p.end >= a)) {
+      return `held ${h.name} covers unplugged device memory at 0x${a.toString(16)} with no driver bound: reading it would populate the backend (S4); only its O_SYNC mapping is probed`;
+    }
+  }
+  return undefined;
 }
 
 const ramNames = /^(System RAM|Kernel (code|rodata|data|bss))/;
@@ -153,11 +176,16 @@ function isRam(iomem: IomemNode[], addr: number): boolean {
 export function judgeHeldUses(facts: KernelFacts, state: StepState, h: Held, claims: StepClaims[], uses: { spec: ProbeSpec; rec: ProbeRecord }[]): SafetyEvidence[] {
   const events = claimsSince(h, claims);
   const byUse = (re: RegExp) => uses.find((u) => re.test(u.spec.op));
+  const sync = byUse(/^mmap-sync-/);
+  const withheld = readsWithheld(facts, state, h, claims);
+  if (withheld) {
+    const none = (property: 'S2' | 'S3'): SafetyEvidence => ({ property, exercised: false, violated: false, evidence: withheld });
+    return [none('S2'), none('S3'), ...(sync ? [judgeProbe(facts, state, sync.spec, sync.rec)] : [])];
+  }
   const touch = byUse(/^held-touch-/)!.rec;
   const procmem = byUse(/^held-procmem-(shared|private)$/)!.rec;
   const vmreadv = byUse(/^held-vmreadv-/)!.rec;
   const pokemem = byUse(/^held-procmem-write-/)?.rec;
-  const sync = byUse(/^mmap-sync-/);
   const touchExp = predictHeldTouch(facts, h, events);
   const revokedObserved = touch.observed.result === 'signal';
   const target = !isRam(state.iomem, h.start) ? 'mmio' : h.start < 0x100000 ? 'reserved-ram' : 'ram';

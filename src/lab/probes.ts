@@ -8,7 +8,7 @@ import { runProbes } from '../probe/run-agent.js';
 import type { ProbeRecord, ProbeSpec } from '../probe/types.js';
 import type { ActionDone } from './actions.js';
 import type { RunContext } from './context.js';
-import { heldUseOps, judgeHeldUses, judgeKcore, kcorePage, kcoreSpecs, useHeldSpecs, type Held, type StepClaims } from './held.js';
+import { heldUseOps, judgeHeldUses, judgeKcore, kcorePage, kcoreSpecs, readsWithheld, useHeldSpecs, type Held, type StepClaims } from './held.js';
 import { judgeProbe } from './judge.js';
 import type { Observation } from './observe.js';
 import { ProbeIds } from './probe-ids.js';
@@ -76,12 +76,13 @@ export async function runStepProbes(ctx: RunContext, stepName: string, x: ProbeI
 
 /** Every held mapping touched, read through /proc/self/mem and process_vm_readv, and mapped again O_SYNC. */
 async function heldUses(ctx: RunContext, state: StepState, x: ProbeInputs, ids: ProbeIds, record: (p: ProbeRecord) => void): Promise<void> {
-  const n = x.usable.reduce((a, h) => a + heldUseOps(h).length, 0);
-  const uses: ProbeSpec[] = useHeldSpecs(x.usable, ids.take(n));
+  const withheld = new Set(x.usable.filter((h) => readsWithheld(ctx.facts, state, h, x.claims)).map((h) => h.name));
+  const n = x.usable.reduce((a, h) => a + heldUseOps(h, withheld.has(h.name)).length, 0);
+  const uses: ProbeSpec[] = useHeldSpecs(x.usable, ids.take(n), withheld);
   const recs = await (await ctx.agent()).run(uses, ctx.t.probes);
   let at = 0;
   for (const h of x.usable) {
-    const k = heldUseOps(h).length;
+    const k = heldUseOps(h, withheld.has(h.name)).length;
     const mine = uses.slice(at, at + k).map((spec, i) => ({ spec, rec: recs[at + i] }));
     at += k;
     judgeHeldUses(ctx.facts, state, h, x.claims, mine).forEach(ctx.onSafety);

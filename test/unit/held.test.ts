@@ -4,7 +4,7 @@
 // over a hold's write-back PAT reservation (R-MMAP-PAT).
 import { describe, expect, it } from 'vitest';
 import { parseMemtypesAnswer } from '../../src/guest/observe.js';
-import { heldUseOps, judgeHeldUses, stepClaims, useHeldSpecs, type Held } from '../../src/lab/held.js';
+import { heldUseOps, judgeHeldUses, readsWithheld, stepClaims, useHeldSpecs, type Held } from '../../src/lab/held.js';
 import type { ProbeObserved, ProbeRecord, ProbeSpec } from '../../src/probe/types.js';
 import { facts, IOMEM, STEPS, step, BOOT_HIGH_MEMORY_END } from './model/q35.js';
 
@@ -71,6 +71,34 @@ describe('held mapping uses', () => {
     const u = uses(hole, { 'held-procmem-write': { result: 'refused', reason: 'write probes need -w' } });
     judgeHeldUses(facts('6.1'), STEPS.beforeDriver, hole, [], u);
     expect(u.find((x) => x.spec.op === 'held-procmem-write-shared')!.rec.verdict).toBe('skipped');
+  });
+});
+
+// With no driver bound the kernel lets a /dev/mem mapping of the device
+// region read unplugged memory (touch-unplugged); the virtio-mem spec
+// forbids it and S4 flags it, so the lab's own held uses do not read it.
+describe('held reads of unplugged device memory', () => {
+  const unbound = (plugged: { start: number; end: number }[]) => step(IOMEM.beforeDriver, false, plugged, BOOT_HIGH_MEMORY_END);
+  it('waits while no driver is bound and the page is unplugged; only the O_SYNC mapping is probed', () => {
+    expect(readsWithheld(facts('6.1'), unbound([]), device, [])).toMatch(/unplugged device memory at 0x100000000 with no driver bound/);
+    expect(heldUseOps(device, true)).toEqual(['mmap-sync-shared']);
+    expect(useHeldSpecs([device, hole], 1, new Set(['device-first'])).map((s) => s.op)).toEqual([
+      'mmap-sync-shared',
+      'held-touch-shared',
+      'held-procmem-shared',
+      'held-vmreadv-shared',
+      'held-procmem-write-shared',
+      'mmap-sync-shared',
+    ]);
+    const ev = judgeHeldUses(facts('6.1'), unbound([]), device, [], uses(device, {}).filter((u) => u.spec.op === 'mmap-sync-shared'));
+    expect(ev.filter((e) => e.property === 'S2' || e.property === 'S3')).toMatchObject([{ exercised: false }, { exercised: false }]);
+  });
+  it('reads a plugged page, any page once the driver is bound, and a mapping a claim revoked (the touch must fault: S2)', () => {
+    expect(readsWithheld(facts('6.1'), unbound([{ start: 0x100000000, end: 0x107ffffff }]), device, [])).toBeUndefined();
+    expect(readsWithheld(facts('6.1'), STEPS.boundUnplugged, device, [])).toBeUndefined();
+    const claims = [stepClaims(2, STEPS.beforeDriver.iomem, STEPS.boundUnplugged)];
+    expect(readsWithheld(facts('6.1'), unbound([]), device, claims)).toBeUndefined();
+    expect(readsWithheld(facts('6.1'), unbound([]), hole, [])).toBeUndefined();
   });
 });
 
