@@ -175,12 +175,26 @@ export function compareStep(name: string, sa: StepReport, sb: StepReport): { dif
   const addrsA = addrs(sa.probes);
   const addrsB = addrs(sb.probes);
 
-  // Exact comparisons, filed under B's class of the address.
-  const byAddrA = new Map(sa.probes.map((p) => [`${p.addr}\u0000${p.op}`, p]));
+  // Exact comparisons, filed under B's class of the address. A step can
+  // probe one (address, op) twice (a planned probe and the scenario's own
+  // access there, e.g. without CAP_SYS_RAWIO): the n-th of A pairs with the
+  // n-th of B.
+  const exactKeys = (probes: ProbeRecord[]) => {
+    const seen = new Map<string, number>();
+    return probes.map((p) => {
+      const k = `${p.addr}\u0000${p.op}`;
+      const n = seen.get(k) ?? 0;
+      seen.set(k, n + 1);
+      return `${k}\u0000${n}`;
+    });
+  };
+  const keysA = exactKeys(sa.probes);
+  const byAddrA = new Map(sa.probes.map((p, i) => [keysA[i], p]));
+  const keysB = exactKeys(sb.probes);
   const exact = new Map<string, ProbeChange[]>();
   let shared = 0;
-  for (const pb of sb.probes) {
-    const pa = byAddrA.get(`${pb.addr}\u0000${pb.op}`);
+  for (const [i, pb] of sb.probes.entries()) {
+    const pa = byAddrA.get(keysB[i]);
     if (!pa) continue;
     shared++;
     const change = compareProbe(pa, pb, classA(pa), classB(pb));

@@ -37,6 +37,25 @@ describe('two runs of one kernel', () => {
   });
 });
 
+describe('one (address, op) probed twice in a step', () => {
+  // The capabilities scenario's access without CAP_SYS_RAWIO (open: EPERM)
+  // lands on a page the step's own plan also maps (with CAP_SYS_RAWIO: ok).
+  it('pairs the first with the first and the second with the second', () => {
+    const a = load('6.1-lifecycle');
+    const twice = (r: Report, order: 'planned-first' | 'access-first') => {
+      const c = structuredClone(r);
+      const s = c.steps[0];
+      const planned = s.probes.find((p) => p.op === 'mmap-shared')!;
+      const access = { ...structuredClone(planned), observed: { result: 'errno' as const, errno: 'EPERM', syscall: 'open' }, expected: { ...planned.expected!, outcome: 'errno' as const, errno: 'EPERM', syscall: 'open', rule: 'R-OPEN-CAP' } };
+      s.probes = order === 'planned-first' ? [...s.probes, access] : [access, ...s.probes];
+      return c;
+    };
+    expect(compareReports(twice(a, 'planned-first'), twice(a, 'planned-first')).differences).toEqual([]);
+    // Paired the other way round, each side's EPERM meets the other's mapping: a change.
+    expect(compareReports(twice(a, 'planned-first'), twice(a, 'access-first')).counts.change).toBeGreaterThan(0);
+  });
+});
+
 describe('6.1 against 6.12: same behaviour, checks only in A', () => {
   // The 6.12 report was written before step checks were recorded; 6.1 has 21
   // (summary.checks.match). Both kernels have the region_intersects() fix and
