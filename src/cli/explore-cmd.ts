@@ -14,11 +14,12 @@ import { renderEvent } from './render.js';
 
 export const EXPLORE_USAGE = `usage: devmem-lab explore [--kernel SPEC] [--seed N] [--runs N | --budget DURATION]
                           [--shrink-budget DURATION] [--max-steps N] [--cmdline ARGS] [--out DIR]
-                          [--accel auto|tcg|kvm] [--profile NAME] [--force] [--verbose]
+                          [--accel auto|tcg|kvm] [--profile NAME] [--fresh-boot] [--force] [--verbose]
 
   Runs random sequences of scenario actions (modprobe/rmmod virtio_mem, resizes, /dev/mem holds
   inside and across the device region's edges, releases with and without a VMA split, accesses,
-  host patterns), each in a fresh guest, judged by the model and the safety properties S1-S7.
+  host patterns), each in its own guest restored from the kernel's saved post-boot state
+  (--fresh-boot: booted each time), judged by the model and the safety properties S1-S7.
   A failing sequence is shrunk to a minimal one and written to DIR/finding-N/ as scenario.json
   (replay: devmem-lab run --scenario DIR/finding-N/scenario.json), finding.md and run/.
   --seed         the same seed gives the same sequences (default: from the clock, printed)
@@ -57,6 +58,7 @@ export async function cmdExplore(argv: string[]): Promise<number> {
         accel: { type: 'string', default: 'tcg' },
         profile: { type: 'string', default: 'default' },
         force: { type: 'boolean', default: false },
+        'fresh-boot': { type: 'boolean', default: false },
         verbose: { type: 'boolean', short: 'v', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -90,7 +92,7 @@ export async function cmdExplore(argv: string[]): Promise<number> {
   say(`kernel ${values.kernel}, seed ${seed}, ${runs !== undefined ? `${runs} sequences` : `budget ${values.budget}`}, up to ${maxCommands} actions each → ${out}`);
   const r = await withSignals((signal) =>
     explore({
-      kernel: values.kernel, seed, runs, budgetMs, shrinkMs, maxCommands, cmdline, accel: values.accel as AccelMode, profile: values.profile,
+      kernel: values.kernel, seed, runs, budgetMs, shrinkMs, maxCommands, cmdline, accel: values.accel as AccelMode, profile: values.profile, freshBoot: values['fresh-boot'],
       device: profile.virtioMem, out, signal, say,
       onEvent: values.verbose ? (e) => renderEvent(e, (s) => process.stderr.write(`  ${s}\n`), false) : undefined,
     }),

@@ -27,7 +27,7 @@ export { EXIT } from './common.js';
 
 const USAGE = `usage: devmem-lab run [--kernel SPEC] [--scenario NAME|FILE] [--out DIR] [--accel auto|tcg|kvm]
                       [--cmdline ARGS] [--profile NAME] [--modules DIR] [--config FILE]
-                      [--config-fragment FILE] [--bisect] [--force] [--verbose]
+                      [--config-fragment FILE] [--fresh-boot] [--bisect] [--force] [--verbose]
 
   --kernel    debian:<suite> (default ${DEFAULT_KERNEL}), debian:<suite>@<x.y>, debian:newest, debian:<package>,
               debian:<suite>/<package>, path:<bzImage> (with --modules/--config),
@@ -44,6 +44,8 @@ const USAGE = `usage: devmem-lab run [--kernel SPEC] [--scenario NAME|FILE] [--o
   --accel     tcg (default), kvm, or auto (KVM only if it proves it boots)
   --cmdline   extra kernel command line, e.g. "iomem=relaxed"
   --profile   machine profile from qemu-config/ (default: default)
+  --fresh-boot  boot the guest even when a saved one exists, and save none (by default the first
+              boot of a kernel, command line and profile is saved in the cache and later runs restore it)
   --bisect    exit codes for git bisect run: 0 good, 1 bad, 125 the run failed (skip), 255 bad input (stop)`;
 
 /**
@@ -77,6 +79,7 @@ async function cmdRun(argv: string[]): Promise<number> {
         config: { type: 'string' },
         'config-fragment': { type: 'string' },
         force: { type: 'boolean', default: false },
+        'fresh-boot': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -118,6 +121,7 @@ async function cmdRun(argv: string[]): Promise<number> {
           configFragment: values['config-fragment'] && resolve(values['config-fragment']),
         },
         extraCmdline: cmdline,
+        freshBoot: values['fresh-boot'],
         signal,
         events,
       }),

@@ -19,14 +19,16 @@ import { loadProfile } from '../vm/profile.js';
 export const DEFAULT_MATRIX_KERNELS = `${DEFAULT_KERNEL},debian:newest`;
 
 export const MATRIX_USAGE = `usage: devmem-lab matrix [--kernels A,B,…] [--cmdlines '' 'iomem=relaxed' …] [--scenarios lifecycle,…]
-                         --out DIR [--jobs N] [--shard i/n] [--accel tcg|kvm|auto]
+                         --out DIR [--jobs N] [--shard i/n] [--accel tcg|kvm|auto] [--fresh-boot]
        devmem-lab merge --out DIR SHARD_DIR…
 
   --kernels defaults to ${DEFAULT_MATRIX_KERNELS}.
   Every kernel × command line × scenario is a cell with its own report in
   DIR/cells/<id>/; DIR/matrix.json summarises them. A re-run skips cells
   that completed. --shard i/n runs the cells whose index mod n is i-1, for
-  spreading one matrix over machines; merge combines their DIRs.`;
+  spreading one matrix over machines; merge combines their DIRs. Cells of one
+  kernel and command line restore one saved post-boot guest (--fresh-boot:
+  every cell boots).`;
 
 /** `--cmdlines a b c` takes every following word that is not an option. */
 export function takeListOption(argv: string[], name: string): { values: string[] | undefined; rest: string[] } {
@@ -50,6 +52,7 @@ export async function cmdMatrix(argv: string[]): Promise<number> {
         jobs: { type: 'string' },
         shard: { type: 'string' },
         accel: { type: 'string', default: 'tcg' },
+        'fresh-boot': { type: 'boolean', default: false },
       },
       strict: true,
       allowPositionals: false,
@@ -78,7 +81,7 @@ export async function cmdMatrix(argv: string[]): Promise<number> {
   const view = new LiveView(cells);
   try {
     const summary = await withSignals((signal) =>
-      runMatrix({ cells, out, jobs, accel: values.accel as AccelMode, signal, onEvent: (c, e) => view.event(c, e), onCellDone: (r, reused) => view.done(r, reused) }),
+      runMatrix({ cells, out, jobs, accel: values.accel as AccelMode, freshBoot: values['fresh-boot'], signal, onEvent: (c, e) => view.event(c, e), onCellDone: (r, reused) => view.done(r, reused) }),
     );
     view.close();
     process.stdout.write(renderMatrix(summary) + `${out}/matrix.json\n`);

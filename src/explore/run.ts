@@ -30,6 +30,8 @@ export interface ExploreOptions {
   maxCommands: number;
   cmdline: string[];
   accel: AccelMode;
+  /** Boot every sequence's guest instead of restoring the saved one (the baseline). */
+  freshBoot?: boolean;
   profile: string;
   device: DeviceShape;
   out: string;
@@ -134,7 +136,7 @@ async function runSequence(o: ExploreOptions, steps: ScenarioStep[], name: strin
   try {
     const scenario: Scenario = { name, description: 'a sequence explore generated', steps };
     await writeFile(join(dir, 'scenario.json'), JSON.stringify(scenario, null, 2) + '\n');
-    return await runLab({ kernel: o.kernel, scenario, out: dir, accel: o.accel, profile: o.profile, extraCmdline: o.cmdline, signal: o.signal, events });
+    return await runLab({ kernel: o.kernel, scenario, out: dir, accel: o.accel, profile: o.profile, extraCmdline: o.cmdline, freshBoot: o.freshBoot, signal: o.signal, events });
   } finally {
     events.close();
   }

@@ -4,6 +4,13 @@ import type { ProbeRecord } from '../probe/types.js';
 
 export const REPORT_SCHEMA = 'devmem-lab/report@1';
 
+/** How a run's guest came up (lab/saved.ts: boot once, run many). */
+export type GuestOrigin =
+  | { mode: 'booted' }
+  | { mode: 'booted-and-saved'; state: string; stateBytes: number; saveMs: number }
+  | { mode: 'restored'; state: string; savedAt: string; restoreMs: number }
+  | { mode: 'booted-after-failed-restore'; state: string; error: string; resaved: boolean };
+
 export interface StepObservations {
   /** /proc/iomem as the guest printed it (read as root: real addresses). */
   iomem: string;
@@ -65,6 +72,12 @@ export interface Environment {
    * each failed boot's error and its last console lines.
    */
   bootRetries?: { code: string; message: string; consoleTail: string[] }[];
+  /**
+   * How the guest came up: booted, booted and saved for later runs, restored
+   * from a saved guest (which one, saved when), or booted because restoring
+   * failed (lab/saved.ts).
+   */
+  origin?: GuestOrigin;
 }
 
 export interface Report {

@@ -4,17 +4,19 @@
 // by [Symbol.asyncDispose] (`await using`). It owns the relaunch policy: a
 // guest whose init says "ready" but that never serves an SSH session is
 // booted once more, and the failed boot is reported through onRetry.
-import { access, constants } from 'node:fs/promises';
+import { access, appendFile, constants, rm } from 'node:fs/promises';
 import { readBootFacts, type GuestBootFacts } from '../guest/observe.js';
 import { GuestChannel, type RunKey } from '../guest/ssh.js';
 import { AgentSession } from '../probe/session.js';
 import { QmpClient } from '../qmp/client.js';
 import type { EventLog } from '../format/events.js';
+import type { GuestOrigin } from '../format/types.js';
 import { ShmBackend } from '../shm/backend.js';
 import { LabError, errorMessage } from '../util/errors.js';
-import { pollUntil } from '../util/wait.js';
+import { pollUntil, sleep } from '../util/wait.js';
 import type { MachineProfile } from '../vm/profile.js';
 import { Vm } from '../vm/qemu.js';
+import { refreshCommand, restoreGuest, saveGuest, type SavedGuest } from './saved.js';
 import type { Timeouts } from './timeouts.js';
 
 /** Boots of one run when a guest comes up but never serves SSH (see bootRetries in the report). */
@@ -42,7 +44,16 @@ export interface BootOptions {
   onRetry?: (failed: { code: string; message: string; consoleTail: string[] }) => Promise<void> | void;
   /** QMP answered: QEMU's version is known. */
   onQmp?: (qmp: QmpClient, vm: Vm) => void;
+  /** The run's id, written into a restored guest. */
+  runId: string;
+  /**
+   * Boot once, run many (saved.ts): restore this saved guest, or boot and
+   * save one under this key the moment init is ready.
+   */
+  saved?: { restore: SavedGuest } | { saveKey: string; argv: string[] };
 }
+
+
 
 /** The parts of a booted guest a run uses. */
 export interface BootedGuest {
@@ -51,6 +62,7 @@ export interface BootedGuest {
   shm: ShmBackend;
   ch: GuestChannel;
   boot: GuestBootFacts;
+  origin: GuestOrigin;
 }
 
 /**
@@ -67,8 +79,27 @@ export class LabGuest implements AsyncDisposable {
   private agentOpening?: Promise<AgentSession>;
 
   async boot(o: BootOptions): Promise<BootedGuest> {
+    let failedRestore: Extract<GuestOrigin, { mode: 'booted-after-failed-restore' }> | undefined;
+    if (o.saved && 'restore' in o.saved) {
+      const saved = o.saved.restore;
+      try {
+        return await this.restore(o, saved);
+      } catch (e) {
+        if (o.signal?.aborted) throw e;
+        // A state this QEMU cannot load (or a guest that does not answer
+        // after it) is dropped; this run boots and saves a new one.
+        await this[Symbol.asyncDispose]();
+        await rm(saved.dir, { recursive: true, force: true });
+        failedRestore = { mode: 'booted-after-failed-restore', state: saved.meta.key, error: errorMessage(e), resaved: false };
+        o.events.emit({ type: 'progress', message: `restoring saved guest ${saved.meta.key} failed (${errorMessage(e)}); booting` });
+        o = { ...o, saved: { saveKey: saved.meta.key, argv: saved.meta.argv } };
+      }
+    }
+    const saveKey = o.saved && 'saveKey' in o.saved ? o.saved : undefined;
     for (let attempt = 1; ; attempt++) {
-      const vm = (this.vm = await startVm(o));
+      const bootConsole: string[] = [];
+      const tLaunch = Date.now();
+      const vm = (this.vm = await startVm({ ...o, onConsoleLine: (l) => (bootConsole.push(l), o.onConsoleLine?.(l)) }));
       o.events.emit({ type: 'vm-start', argv: vm.argv, accel: vm.accel, sshPort: vm.sshPort, pid: vm.proc.pid ?? -1, dir: vm.paths.dir });
       await pollUntil('QMP socket', () => access(vm.paths.qmpSocket, constants.F_OK).then(() => true, () => undefined), {
         timeoutMs: o.t.qmpConnect, intervalMs: 20, signal: o.signal, check: () => vm.checkAlive(),
@@ -81,9 +112,20 @@ export class LabGuest implements AsyncDisposable {
       await vm.detachFiles();
       o.onQmp?.(qmp, vm);
       await vm.waitForConsole('guest init "ready" on the console', /devmem-lab-init: ready/, o.t.guestReady, o.signal);
+      let origin: GuestOrigin = failedRestore ?? { mode: 'booted' };
+      if (saveKey && attempt === 1) {
+        const tSave = Date.now();
+        const bootMs = tSave - tLaunch;
+        const s = await saveGuest({ qmp, vm, key: saveKey.saveKey, runKey: o.key, bootConsole: [...bootConsole], argv: saveKey.argv, bootMs, timeoutMs: o.t.guestReady }).catch((e: unknown) => {
+          // Not saving costs the next run a boot, nothing else.
+          o.events.emit({ type: 'progress', message: `could not save the booted guest: ${errorMessage(e)}` });
+          return undefined;
+        });
+        if (s) origin = failedRestore ? { ...failedRestore, resaved: true } : { mode: 'booted-and-saved', state: s.meta.key, stateBytes: s.meta.stateBytes, saveMs: Date.now() - tSave };
+      }
       try {
         const ch = (this.ch = await GuestChannel.connect({ port: vm.sshPort, key: o.key, hostKey: o.hostKey, timeoutMs: o.t.ssh, signal: o.signal, check: () => checkGuestInit(vm) }));
-        return { vm, qmp, shm, ch, boot: await readBootFacts(ch) };
+        return { vm, qmp, shm, ch, boot: await readBootFacts(ch), origin };
       } catch (e) {
         // Init said "ready" (network and sshd up) yet no session came: a
         // guest that failed to serve SSH this once. One more boot,
@@ -94,6 +136,46 @@ export class LabGuest implements AsyncDisposable {
         await this[Symbol.asyncDispose]();
       }
     }
+  }
+
+  /**
+   * A new QEMU loads the saved guest; the state's own key installs the run's
+   * key and id, and the run's session replaces that one. The saving boot's
+   * console goes first into this run's console (and its kernel-log checks),
+   * so a restored run's console reads like a booted one's.
+   */
+  private async restore(o: BootOptions, saved: SavedGuest): Promise<BootedGuest> {
+    const t0 = Date.now();
+    await appendFile(o.consoleLog, saved.meta.bootConsole.map((l) => l + '\n').join(''), { mode: 0o644 });
+    saved.meta.bootConsole.forEach((l) => o.onConsoleLine?.(l));
+    const vm = (this.vm = await Vm.launch({
+      profile: o.profile, kernelImage: o.kernelImage, initrdParts: o.initrdParts, accel: saved.meta.accel, extraCmdline: o.extraCmdline,
+      consoleLog: o.consoleLog, onConsoleLine: o.onConsoleLine, incoming: true,
+    }));
+    o.events.emit({ type: 'vm-start', argv: vm.argv, accel: vm.accel, sshPort: vm.sshPort, pid: vm.proc.pid ?? -1, dir: vm.paths.dir });
+    await pollUntil('QMP socket', () => access(vm.paths.qmpSocket, constants.F_OK).then(() => true, () => undefined), {
+      timeoutMs: o.t.qmpConnect, intervalMs: 20, signal: o.signal, check: () => vm.checkAlive(),
+    });
+    const qmp = (this.qmp = await QmpClient.connect(vm.paths.qmpSocket, { timeoutMs: o.t.qmpConnect, signal: o.signal }));
+    const shm = (this.shm = ShmBackend.open(vm.paths.backend, { writable: o.writableBackend }));
+    await qmp.execute('query-status');
+    await vm.detachFiles();
+    o.onQmp?.(qmp, vm);
+    await restoreGuest({ qmp, vm, saved, timeoutMs: o.t.guestReady }).catch(async (e: unknown) => {
+      // QEMU exits when it cannot load a state: its own words say why.
+      if (!vm.exit) await Promise.race([vm.exited, sleep(500)]);
+      const said = vm.qemuStderr.trim().split('\n').filter(Boolean).pop();
+      throw new LabError('E_SAVED_STATE', 'run', `restoring the saved guest ${saved.meta.key} failed: ${said ?? errorMessage(e)}`, { cause: e });
+    });
+    const first = await GuestChannel.connect({ port: vm.sshPort, key: saved.key, hostKey: o.hostKey, timeoutMs: o.t.ssh, signal: o.signal, check: () => vm.checkAlive() });
+    try {
+      const r = await first.exec(refreshCommand(o.runId, o.key.publicKey), { timeoutMs: o.t.ssh });
+      if (r.code !== 0) throw new LabError('E_SAVED_STATE', 'run', `the restored guest did not take the run's key: ${r.stderr.trim() || `exit ${r.code}`}`);
+    } finally {
+      first.close();
+    }
+    const ch = (this.ch = await GuestChannel.connect({ port: vm.sshPort, key: o.key, hostKey: o.hostKey, timeoutMs: o.t.ssh, signal: o.signal, check: () => vm.checkAlive() }));
+    return { vm, qmp, shm, ch, boot: await readBootFacts(ch), origin: { mode: 'restored', state: saved.meta.key, savedAt: saved.meta.savedAt, restoreMs: Date.now() - t0 } };
   }
 
   /** The long-lived probe agent (held mappings), opened on first use and closed with the guest. */

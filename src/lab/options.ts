@@ -18,4 +18,6 @@ export interface RunOptions {
   timeouts?: Partial<Timeouts>;
   /** --modules/--config (path: kernels) and --config-fragment (build: kernels). */
   kernelOptions?: Pick<ResolveOptions, 'modules' | 'config' | 'configFragment'>;
+  /** Boot even when a saved guest exists (and save none): --fresh-boot. */
+  freshBoot?: boolean;
 }

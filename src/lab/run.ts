@@ -14,13 +14,15 @@ import { REPORT_SCHEMA, summarize, type Report, type SafetyEntry } from '../form
 import { writeFileAtomic } from '../util/cache.js';
 import { LabError, errorMessage } from '../util/errors.js';
 import { sleep } from '../util/wait.js';
-import { LabGuest } from './boot.js';
+import { qemuArgv } from '../vm/args.js';
+import { LabGuest, type BootOptions } from './boot.js';
+import { ARGV_PLACEHOLDERS, findSaved, savedKey } from './saved.js';
 import { firstHistory, type RunContext } from './context.js';
 import { classifyFault } from './faults.js';
 import { KernelLog } from './kernel-log.js';
 import { kernelFacts } from './judge.js';
 import { driverPrecondition } from './precondition.js';
-import { prepareRun } from './prepare.js';
+import { prepareRun, type Prepared } from './prepare.js';
 import { runStep, StepFailed } from './step.js';
 import type { RunOptions } from './options.js';
 import { TIMEOUTS, type Timeouts } from './timeouts.js';
@@ -29,6 +31,16 @@ export type { RunOptions } from './options.js';
 
 export { TIMEOUTS, type Timeouts } from './timeouts.js';
 export type { AccelMode } from './boot.js';
+
+/** Boot once, run many: the saved guest to restore, or the key to save one under (none with --fresh-boot). */
+async function savedOption(opts: RunOptions, prepared: Prepared): Promise<BootOptions['saved']> {
+  if (opts.freshBoot) return undefined;
+  const paths = { dir: ARGV_PLACEHOLDERS.dir, backend: `${ARGV_PLACEHOLDERS.dir}/backend`, qmpSocket: `${ARGV_PLACEHOLDERS.dir}/qmp.sock`, kernel: prepared.kernel.image, initrd: `${ARGV_PLACEHOLDERS.dir}/initrd.cpio` };
+  const argv = qemuArgv({ profile: prepared.profile, accel: opts.accel === 'kvm' ? 'kvm' : 'tcg', paths, sshPort: ARGV_PLACEHOLDERS.port, extraCmdline: opts.extraCmdline });
+  const key = await savedKey({ kernelImageSha256: prepared.kernel.imageSha256, imageKey: prepared.image.key, argv, accel: opts.accel });
+  const found = await findSaved(key);
+  return found ? { restore: found } : { saveKey: key, argv };
+}
 
 const safetyEntries = (r: SafetyReport): SafetyEntry[] =>
   SAFETY_IDS.map((id) => ({ id, text: SAFETY_TEXT[id], status: r[id].status, checks: r[id].checks, evidence: r[id].evidence.slice(0, 20) }));
@@ -71,8 +83,11 @@ export async function runLab(opts: RunOptions): Promise<Report> {
     try {
       const prepared = await prepareRun(opts, report);
       const key = generateRunKey();
+      const saved = await savedOption(opts, prepared);
       const tBoot = Date.now();
       const g = await guest.boot({
+        runId,
+        saved,
         profile: prepared.profile,
         kernelImage: prepared.kernel.image,
         initrdParts: [prepared.image.cpio, runCpio(runId, key.publicKey)],
@@ -96,6 +111,7 @@ export async function runLab(opts: RunOptions): Promise<Report> {
         },
       });
       ev.emit({ type: 'guest-ready', ms: Date.now() - tBoot });
+      report.environment.origin = g.origin;
       report.environment.guest = { version: g.boot.procVersion, cmdline: g.boot.cmdline, physBits: g.boot.physBits, lockdown: g.boot.lockdown };
       facts = { ...kernelFacts(g.boot, prepared.configText), virtioMemSigned: await moduleSigned(prepared.kernel.modulesDir, 'virtio_mem') };
       report.environment.model = { version: facts.version, config: facts.config, cmdline: facts.cmdline, virtioMemSigned: facts.virtioMemSigned, flagsInferred: true };

@@ -26,6 +26,8 @@ export interface MatrixOptions {
   out: string;
   jobs: number;
   accel: AccelMode;
+  /** Every cell boots (no saved guest restored or saved). */
+  freshBoot?: boolean;
   signal?: AbortSignal;
   onEvent?: (cell: Cell, e: RunEvent & { t: number }) => void;
   onCellDone?: (r: CellResult, reused: boolean) => void;
@@ -78,6 +80,7 @@ export async function runMatrix(opts: MatrixOptions): Promise<MatrixSummary> {
           scenario,
           out: dir,
           accel: opts.accel,
+          freshBoot: opts.freshBoot,
           extraCmdline: [...(scenario.cmdline ?? []), ...c.cmdline.split(/\s+/).filter(Boolean)],
           signal: opts.signal,
           events,

@@ -94,6 +94,8 @@ export function qemuArgv(opts: {
   paths: LaunchPaths;
   sshPort: number;
   extraCmdline?: string[];
+  /** Wait for a saved state (migrate-incoming) instead of booting. */
+  incoming?: boolean;
 }): string[] {
   const { profile, accel, paths, sshPort } = opts;
   return [
@@ -105,6 +107,8 @@ export function qemuArgv(opts: {
     ...qmpArgs(paths.qmpSocket),
     ...consoleArgs(),
     ...kernelArgs(paths, [...profile.cmdline, ...(opts.extraCmdline ?? [])]),
+    // A restore: the same machine, its RAM and devices loaded from the state.
+    ...(opts.incoming ? ['-incoming', 'defer'] : []),
   ];
 }
 

@@ -49,6 +49,8 @@ export interface LaunchOptions {
   extraCmdline?: string[];
   consoleLog: string;
   onConsoleLine?: (line: string) => void;
+  /** Started to restore a saved state (qemuArgv's incoming). */
+  incoming?: boolean;
 }
 
 export class Vm {
@@ -115,7 +117,7 @@ export class Vm {
       const parts = await Promise.all(opts.initrdParts.map((p) => (typeof p === 'string' ? readFile(p) : p)));
       await writeFile(paths.initrd, Buffer.concat(parts), { mode: 0o600 });
       const sshPort = await freeLoopbackPort();
-      const argv = qemuArgv({ profile: opts.profile, accel: opts.accel, paths, sshPort, extraCmdline: opts.extraCmdline });
+      const argv = qemuArgv({ profile: opts.profile, accel: opts.accel, paths, sshPort, extraCmdline: opts.extraCmdline, incoming: opts.incoming });
       // O_NOFOLLOW: a symlink planted in a shared --out must not redirect the console.
       // Opened before QEMU starts: a refusal then leaves no process behind.
       const log = createWriteStream('', { fd: openSync(opts.consoleLog, fsc.O_WRONLY | fsc.O_APPEND | fsc.O_CREAT | fsc.O_NOFOLLOW, 0o644) });

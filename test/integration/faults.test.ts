@@ -36,7 +36,7 @@ async function gone(pid: number, ms = 5000): Promise<boolean> {
 }
 
 /** Runs a lab in-process; `inject` sees every event and may break things. */
-const runWith = (scenario: Scenario, inject: (e: RunEvent, qemuPid: number) => void, extra: { timeouts?: RunOptions['timeouts'] } = {}) =>
+const runWith = (scenario: Scenario, inject: (e: RunEvent, qemuPid: number) => void, extra: { timeouts?: RunOptions['timeouts']; freshBoot?: boolean } = {}) =>
   labRun(scenario, { onEvent: inject, ...extra });
 
 /** The QEMU process is gone and so is its private /dev/shm directory. */
@@ -115,7 +115,8 @@ describe('faults on real guests', () => {
         // Freeze the first guest the moment init says it is ready.
         if (e.type === 'console' && /devmem-lab-init: ready/.test(e.line) && starts.length === 1) process.kill(qemu, 'SIGSTOP');
       },
-      { timeouts: { ssh: 10_000 } },
+      // The boot path's retry: a restored guest has no boot to relaunch.
+      { timeouts: { ssh: 10_000 }, freshBoot: true },
     );
     expect(report.error).toBeUndefined();
     expect(report.status).toBe('completed');

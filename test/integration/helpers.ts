@@ -34,7 +34,7 @@ export interface LabRun {
 /** Runs a scenario (name or object) on a kernel; `onEvent` sees every event (fault injection). */
 export async function labRun(
   scenario: string | Scenario,
-  opts: { kernel?: string; extraCmdline?: string[]; onEvent?: (e: RunEvent, qemuPid: number) => void } & Partial<Pick<RunOptions, 'timeouts' | 'kernelOptions'>> = {},
+  opts: { kernel?: string; extraCmdline?: string[]; onEvent?: (e: RunEvent, qemuPid: number) => void } & Partial<Pick<RunOptions, 'timeouts' | 'kernelOptions' | 'freshBoot'>> = {},
 ): Promise<LabRun> {
   const s = typeof scenario === 'string' ? await resolveScenario(scenario) : scenario;
   const out = scratch();
@@ -55,6 +55,7 @@ export async function labRun(
       extraCmdline: [...(s.cmdline ?? []), ...(opts.extraCmdline ?? [])],
       timeouts: opts.timeouts,
       kernelOptions: opts.kernelOptions,
+      freshBoot: opts.freshBoot,
     });
     return { report, out, pid, dir };
   } finally {
