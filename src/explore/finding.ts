@@ -52,6 +52,22 @@ export function kernelFunctions(report: Report): string[] {
   return out;
 }
 
+/**
+ * The kinds of S6 violation in its evidence (model/s6.ts words it): a live
+ * mapping with no reservation, two conflicting reservations, a reservation
+ * left after its mapping's release, and the same after a revocation (the
+ * revoke leak is another bug than the VMA-split one).
+ */
+function s6Kinds(evidence: string[]): string[] {
+  const kinds = new Set<string>();
+  for (const e of evidence) {
+    if (/has live PTEs but no .* reservation covers/.test(e)) kinds.add('uncovered');
+    if (/conflicting reservations/.test(e)) kinds.add('conflict');
+    if (/outlived its mapping/.test(e)) kinds.add(/revoked before its release/.test(e) ? 'leak-after-revoke' : 'leak');
+  }
+  return [...kinds].sort();
+}
+
 /** A short, stable name for what failed, to tell one finding from another. */
 export const signature = (report: Report): string => [...findingParts(report)].sort().join(' + ') || 'none';
 
@@ -60,7 +76,11 @@ export function findingParts(report: Report): Set<string> {
   const parts = new Set<string>();
   for (const st of report.steps) for (const p of st.probes.filter((x) => isBad(x.verdict))) parts.add(`${p.expected?.rule ?? 'unpredicted'}:${p.op}`);
   for (const st of report.steps) for (const c of (st.checks ?? []).filter((x) => x.verdict === 'mismatch')) parts.add(`check:${c.rule}`);
-  for (const s of report.safety.filter((x) => x.status === 'violated')) parts.add(s.id);
+  for (const s of report.safety.filter((x) => x.status === 'violated')) {
+    const kinds = s.id === 'S6' ? s6Kinds(s.evidence) : [];
+    if (kinds.length) kinds.forEach((k) => parts.add(`S6:${k}`));
+    else parts.add(s.id);
+  }
   for (const f of report.findings) parts.add(`log:${f.kind}:${(f.message ?? f.line).replace(/\[[^\]]*\]|\b0x[0-9a-f]+\b|:\d+\b|\b\d+\b/g, '').replace(/\s+/g, ' ').trim().slice(0, 60)}`);
   return parts;
 }

@@ -78,10 +78,13 @@ describe('explore findings', () => {
   } as unknown as Report;
 
   it('names what failed, stably and without addresses', () => {
-    expect(signature(report)).toBe('S6 + check:R-VMEM-PARENT + log:warning:ioremap on RAM at -');
+    expect(signature(report)).toBe('S6:leak-after-revoke + check:R-VMEM-PARENT + log:warning:ioremap on RAM at -');
     // Numbers inside names (x86) stay; a pid after a colon goes.
     const pat = { ...report, findings: [{ kind: 'bookkeeping', step: 's2', line: '[    6.151044] x86/PAT: devmem-agent:128 freeing invalid memtype [mem 0x40000000-0x40000fff]' }] } as unknown as Report;
-    expect(signature(pat)).toBe('S6 + check:R-VMEM-PARENT + log:bookkeeping:x86/PAT: devmem-agent freeing invalid memtype');
+    // The split leak (no revocation) is another kind than the revoke leak.
+    const split = { ...report, steps: [], findings: [], safety: [{ id: 'S6', text: '', status: 'violated', checks: 1, evidence: ['s2-release-h1: released h1 (0x40000000) left [mem 0x40000000-0x40000fff] write-back: the reservation outlived its mapping'] }] } as unknown as Report;
+    expect(signature(split)).toBe('S6:leak');
+    expect(signature(pat)).toBe('S6:leak-after-revoke + check:R-VMEM-PARENT + log:bookkeeping:x86/PAT: devmem-agent freeing invalid memtype');
   });
 
   it('writes observed against expected and the kernel code involved', () => {
