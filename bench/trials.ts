@@ -6,6 +6,7 @@ import { runProbesTrial } from './trial-probes.js';
 import { runQmpTrial } from './trial-qmp.js';
 import { runShmTrial } from './trial-shm.js';
 import { runMatrixTrial } from './trial-matrix.js';
+import { runExploreTrial } from './trial-explore.js';
 import type { Trial } from './types.js';
 
 export const TRIALS: readonly Trial[] = [
@@ -38,6 +39,12 @@ export const TRIALS: readonly Trial[] = [
     title: 'Matrix throughput: the same four lifecycle cells with --jobs 1 and --jobs 2',
     rounds: 2,
     run: runMatrixTrial,
+  },
+  {
+    name: 'explore',
+    title: 'Explore throughput: the same seeded sequences, every guest restored from the saved post-boot state vs booted (--fresh-boot)',
+    rounds: 2,
+    run: runExploreTrial,
   },
 ];
 
