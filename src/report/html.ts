@@ -113,6 +113,18 @@ function coverageSection(r: Report): Html {
   return html`<section id="coverage"><h2>Rule coverage <small>${ex} of ${r.coverage.length} rules exercised</small></h2><table>${th(['rule', 'exercised', 'probes', 'checks', 'via', 'bad', 'why not'])}<tbody>${rows}</tbody></table></section>`;
 }
 
+/** How the guest came up (boot once, run many). */
+function originLine(r: Report): Html | '' {
+  const o = r.environment.origin;
+  if (!o) return '';
+  const text =
+    o.mode === 'restored' ? `guest restored from saved state ${o.state} (saved ${o.savedAt}) in ${o.restoreMs} ms`
+    : o.mode === 'booted-and-saved' ? `guest booted and saved as ${o.state} for later runs`
+    : o.mode === 'booted-after-failed-restore' ? `guest booted: restoring saved state ${o.state} failed (${o.error})`
+    : 'guest booted (no saved state used)';
+  return html`<p class="muted origin">${text}</p>`;
+}
+
 function faultSection(r: Report): Html | '' {
   const f = r.fault;
   if (!f && !r.error) return '';
@@ -167,7 +179,7 @@ function summarySection(report: Report): Html {
     card('step checks match', s.checks?.match ?? 0), card('step checks mismatch', s.checks?.mismatch ?? 0, s.checks?.mismatch ? 'bad' : ''),
     card('safety violated', violated, violated ? 'bad' : ''), card('seconds', ((s.durationMs ?? 0) / 1000).toFixed(1)),
   ];
-  return html`<section id="summary"><h2>Summary</h2><div class="cards">${cards}</div><p class="muted guest">${report.environment.guest?.version ?? ''}</p></section>`;
+  return html`<section id="summary"><h2>Summary</h2><div class="cards">${cards}</div><p class="muted guest">${report.environment.guest?.version ?? ''}</p>${originLine(report)}</section>`;
 }
 
 function header(report: Report, files: Required<NonNullable<HtmlOptions['files']>>, compare: boolean): Html {

@@ -186,3 +186,14 @@ describe('a crafted report cannot put markup into the page', () => {
     expect(page.match(/<script>/g)).toHaveLength(1);
   });
 });
+
+describe('how the guest came up', () => {
+  it('says which saved state a restored run came from, and why a run booted after a failed restore', () => {
+    const base = JSON.parse(readFileSync(new URL('../fixtures/reports/6.1-lifecycle.json', import.meta.url), 'utf8')) as Report;
+    const restored = { ...base, environment: { ...base.environment, origin: { mode: 'restored' as const, state: 'd26b98', savedAt: '2026-12-03T11:16:49Z', restoreMs: 1222 } } };
+    expect(toHtml(restored)).toContain('guest restored from saved state d26b98 (saved 2026-12-03T11:16:49Z) in 1222 ms');
+    const failed = { ...base, environment: { ...base.environment, origin: { mode: 'booted-after-failed-restore' as const, state: 'd26b98', error: 'load of migration failed', resaved: true } } };
+    expect(toHtml(failed)).toContain('restoring saved state d26b98 failed (load of migration failed)');
+    expect(toHtml(base)).not.toContain('class="muted origin"');
+  });
+});
