@@ -1,5 +1,5 @@
 // devmem-lab matrix and devmem-lab merge.
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { matrixCells, parseShard, shardCells } from '../matrix/cells.js';
 import { defaultJobs, readMatrix, runMatrix } from '../matrix/run.js';
@@ -14,12 +14,14 @@ import { DEFAULT_KERNEL, parseKernelSpec } from '../kernel/spec.js';
 import { checkCmdline } from '../lab/prepare.js';
 import { checkScenarioFits, resolveScenario } from '../scenario/file.js';
 import { loadProfile } from '../vm/profile.js';
+import { LAB_FILE, loadLabFile } from '../matrix/labfile.js';
 
 /** The kernels of a matrix when --kernels is not given: the host suite's and the newest Debian has. */
 export const DEFAULT_MATRIX_KERNELS = `${DEFAULT_KERNEL},debian:newest`;
 
 export const MATRIX_USAGE = `usage: devmem-lab matrix [--kernels A,B,…] [--cmdlines '' 'iomem=relaxed' …] [--scenarios lifecycle,…]
                          --out DIR [--jobs N] [--shard i/n] [--accel tcg|kvm|auto] [--fresh-boot]
+       devmem-lab matrix [--lab FILE]      (no arguments: ./devmem-lab.json)
        devmem-lab merge --out DIR SHARD_DIR…
 
   --kernels defaults to ${DEFAULT_MATRIX_KERNELS}.
@@ -39,7 +41,19 @@ export function takeListOption(argv: string[], name: string): { values: string[]
   return { values: argv.slice(i + 1, j), rest: [...argv.slice(0, i), ...argv.slice(j)] };
 }
 
-export async function cmdMatrix(argv: string[]): Promise<number> {
+/** One matrix, from the command line or from a lab file. */
+interface MatrixRequest {
+  kernels: string[];
+  cmdlines: string[];
+  scenarios: string[];
+  out: string;
+  jobs?: number;
+  shard?: string;
+  accel: AccelMode;
+  freshBoot: boolean;
+}
+
+function requestFromArgs(argv: string[]): MatrixRequest {
   const { values: cmdlines, rest } = takeListOption(argv, '--cmdlines');
   let values;
   try {
@@ -60,28 +74,45 @@ export async function cmdMatrix(argv: string[]): Promise<number> {
   } catch (e) {
     throw inputError('E_USAGE', (e as Error).message, MATRIX_USAGE);
   }
-  if (!values.out) throw inputError('E_USAGE', '--out is required', MATRIX_USAGE);
+  if (!values.out) throw inputError('E_USAGE', '--out is required', `${MATRIX_USAGE}\n(or write a ${LAB_FILE} and run \`devmem-lab matrix\` with no arguments)`);
   if (!['auto', 'tcg', 'kvm'].includes(values.accel)) throw inputError('E_USAGE', `--accel ${values.accel} is not one of auto, tcg, kvm`, MATRIX_USAGE);
-  const jobs = values.jobs === undefined ? defaultJobs() : Number(values.jobs);
-  if (!Number.isInteger(jobs) || jobs < 1) throw inputError('E_USAGE', `--jobs ${values.jobs} is not a positive integer`, MATRIX_USAGE);
+  const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
+  if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) throw inputError('E_USAGE', `--jobs ${values.jobs} is not a positive integer`, MATRIX_USAGE);
   const split = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+  return {
+    kernels: split(values.kernels), cmdlines: cmdlines ?? [''], scenarios: split(values.scenarios), out: resolve(values.out),
+    jobs, shard: values.shard, accel: values.accel as AccelMode, freshBoot: values['fresh-boot'],
+  };
+}
+
+/** `matrix` with no arguments: ./devmem-lab.json; `matrix --lab FILE`: that file. Its `out` is relative to the file. */
+async function requestFromLabFile(argv: string[]): Promise<MatrixRequest> {
+  if (argv.length > 0 && (argv[0] !== '--lab' || argv.length !== 2)) throw inputError('E_USAGE', '--lab takes one file and no other option', MATRIX_USAGE);
+  const path = resolve(argv[1] ?? LAB_FILE);
+  const f = await loadLabFile(path);
+  return { ...f, out: resolve(dirname(path), f.out) };
+}
+
+export async function cmdMatrix(argv: string[]): Promise<number> {
+  const req = argv.length === 0 || argv[0] === '--lab' ? await requestFromLabFile(argv) : requestFromArgs(argv);
+  const jobs = req.jobs ?? defaultJobs();
   // Every kernel, scenario and command line is checked before anything is resolved or booted.
   const profile = await loadProfile('default');
-  for (const k of split(values.kernels)) parseKernelSpec(k);
-  for (const name of split(values.scenarios)) {
+  for (const k of req.kernels) parseKernelSpec(k);
+  for (const name of req.scenarios) {
     const sc = await resolveScenario(name);
     checkScenarioFits(sc, profile);
-    for (const c of cmdlines ?? ['']) checkCmdline(profile, [...(sc.cmdline ?? []), ...c.split(/\s+/).filter(Boolean)]);
+    for (const c of req.cmdlines) checkCmdline(profile, [...(sc.cmdline ?? []), ...c.split(/\s+/).filter(Boolean)]);
   }
-  const all = matrixCells(split(values.kernels), cmdlines ?? [''], split(values.scenarios));
-  const cells = shardCells(all, values.shard ? parseShard(values.shard) : undefined);
-  const out = resolve(values.out);
+  const all = matrixCells(req.kernels, req.cmdlines, req.scenarios);
+  const cells = shardCells(all, req.shard ? parseShard(req.shard) : undefined);
+  const out = req.out;
   await ensureOutDir(out);
 
   const view = new LiveView(cells);
   try {
     const summary = await withSignals((signal) =>
-      runMatrix({ cells, out, jobs, accel: values.accel as AccelMode, freshBoot: values['fresh-boot'], signal, onEvent: (c, e) => view.event(c, e), onCellDone: (r, reused) => view.done(r, reused) }),
+      runMatrix({ cells, out, jobs, accel: req.accel, freshBoot: req.freshBoot, signal, onEvent: (c, e) => view.event(c, e), onCellDone: (r, reused) => view.done(r, reused) }),
     );
     view.close();
     process.stdout.write(renderMatrix(summary) + `${out}/matrix.json\n`);
