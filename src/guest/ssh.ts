@@ -13,10 +13,30 @@ export interface RunKey {
   publicKey: string;
 }
 
-/** A fresh ed25519 key for one run; it never touches the disk. */
-export function generateRunKey(): RunKey {
-  const k = utils.generateKeyPairSync('ed25519', { comment: 'devmem-lab-run' });
-  return { privateKey: k.private, publicKey: k.public };
+type KeyPair = { private: string; public: string };
+
+const ed25519 = (): KeyPair => utils.generateKeyPairSync('ed25519', { comment: 'devmem-lab-run' });
+
+/** Whether ssh2 can use the private key (see generateRunKey()). */
+export const keyUsable = (privateKey: string): boolean => !(utils.parseKey(privateKey) instanceof Error);
+
+/**
+ * A fresh ed25519 key for one run; it never touches the disk.
+ *
+ * ssh2 1.17's generateKeyPairSync() (lib/keygen.js) strips every leading
+ * zero byte of the public key's BIT STRING, meaning to drop the unused-bits
+ * byte. When the 32-byte key itself starts with 0x00 (1 key in 256) it
+ * writes a 31-byte key, which its own parser then refuses ("Malformed
+ * OpenSSH private key"): the guest booted, and no SSH session ever came
+ * (the connect retries until its timeout, the relaunch used the same key).
+ * Such a key is thrown away and another drawn.
+ */
+export function generateRunKey(generate: () => KeyPair = ed25519): RunKey {
+  for (let i = 0; i < 8; i++) {
+    const k = generate();
+    if (keyUsable(k.private)) return { privateKey: k.private, publicKey: k.public };
+  }
+  throw new LabError('E_SSH_KEY', 'environment', 'could not generate a usable ed25519 key in 8 tries', { hint: 'check the ssh2 package (npm ci)' });
 }
 
 const errorText = (e: unknown): string => {

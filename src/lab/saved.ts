@@ -18,7 +18,7 @@
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { RunKey } from '../guest/ssh.js';
+import { keyUsable, type RunKey } from '../guest/ssh.js';
 import type { QmpClient } from '../qmp/client.js';
 import { cacheRoot, sha256 } from '../util/cache.js';
 import { LabError } from '../util/errors.js';
@@ -79,7 +79,8 @@ export async function findSaved(key: string, root = cacheRoot()): Promise<SavedG
     const k = JSON.parse(await readFile(join(dir, 'key.json'), 'utf8')) as RunKey;
     const statePath = join(dir, 'state');
     const s = await stat(statePath);
-    if (meta.key !== key || s.size !== meta.stateBytes) return undefined;
+    // A state saved with a key ssh2 cannot use (generateRunKey()) can never be entered.
+    if (meta.key !== key || s.size !== meta.stateBytes || !keyUsable(k.privateKey)) return undefined;
     // Last use, for pruneSaved().
     const now = new Date();
     await utimes(join(dir, 'meta.json'), now, now);

@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { generateRunKey } from '../../src/guest/ssh.js';
 import { findSaved, pruneSaved, refreshCommand, savedKey, type SavedKeyParts } from '../../src/lab/saved.js';
 import { qemuArgv } from '../../src/vm/args.js';
 import { loadProfile } from '../../src/vm/profile.js';
@@ -19,11 +20,13 @@ const root = async () => {
 
 const PARTS: SavedKeyParts = { kernelImageSha256: 'a'.repeat(64), imageKey: 'img1', argv: ['-m', '1024M', '-append', 'console=ttyS0'], accel: 'tcg' };
 
-async function writeState(r: string, key: string, bytes: number, recordedBytes = bytes): Promise<string> {
+const KEY = generateRunKey();
+
+async function writeState(r: string, key: string, bytes: number, recordedBytes = bytes, runKey: { privateKey: string; publicKey: string } = KEY): Promise<string> {
   const dir = join(r, 'saved', key);
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'state'), Buffer.alloc(bytes));
-  await writeFile(join(dir, 'key.json'), JSON.stringify({ privateKey: 'p', publicKey: 'ssh-ed25519 AAAA' }));
+  await writeFile(join(dir, 'key.json'), JSON.stringify(runKey));
   await writeFile(join(dir, 'meta.json'), JSON.stringify({ key, savedAt: '2026-12-03T00:00:00Z', accel: 'tcg', bootConsole: [], argv: [], bootMs: 1, stateBytes: recordedBytes }));
   return dir;
 }
@@ -45,6 +48,8 @@ describe('saved guests', () => {
     expect((await findSaved('abc', r))?.meta.stateBytes).toBe(100);
     await writeState(r, 'def', 100, 200); // a state cut short
     expect(await findSaved('def', r)).toBeUndefined();
+    await writeState(r, 'fed', 100, 100, { privateKey: 'not a key', publicKey: 'ssh-ed25519 AAAA' }); // a key ssh2 cannot use
+    expect(await findSaved('fed', r)).toBeUndefined();
   });
 
   it('prunes the least recently used beyond the limit', async () => {
