@@ -6,6 +6,7 @@
 import type { Renderer } from './renderer.js';
 import { htmlRenderer } from './html.js';
 import { junitRenderer } from './junit.js';
+import { kcidbRenderer } from './kcidb.js';
 import { ktapRenderer } from './ktap.js';
 
 export type { Renderer };
@@ -14,6 +15,7 @@ export const RENDERERS: readonly Renderer[] = [
   junitRenderer,
   htmlRenderer,
   ktapRenderer,
+  kcidbRenderer,
 ];
 
 export const rendererFiles = (): string[] => RENDERERS.map((r) => r.file);
