@@ -98,9 +98,15 @@ class Release implements Cmd {
 /** Read-only probe operations: whatever they do, guest memory stays as the model knows it. */
 export const ACCESS_OPS = ['read', 'mmap-shared', 'mmap-private', 'mmap-sync-shared', 'mmap-sync-private', 'touch-shared', 'touch-private', 'kcore'] as const;
 
+/** Access ops that read the page itself (a mapping alone touches nothing; /proc/kcore reads only what the kernel has added). */
+const READING_OPS: ReadonlySet<string> = new Set(['read', 'touch-shared', 'touch-private']);
+
 class Access implements Cmd {
   constructor(readonly op: (typeof ACCESS_OPS)[number], readonly where: { deviceOffsetMiB: number } | { mmioHole: true } | { addr: string }) {}
-  check = () => true;
+  // With no driver bound the kernel lets /dev/mem read unplugged device
+  // memory: the touch-unplugged scenario shows it and S4 flags it every
+  // time, so a sequence that does it again finds nothing new.
+  check = (m: Readonly<ExploreModel>) => m.driver || !('deviceOffsetMiB' in this.where) || !READING_OPS.has(this.op);
   run(_m: ExploreModel, r: ExploreReal) {
     push(r, `access-${this.op}`, { kind: 'access', op: this.op, ...this.where });
   }

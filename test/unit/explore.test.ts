@@ -34,6 +34,8 @@ describe('explore grammar', () => {
         // Nothing writes guest memory through /dev/mem.
         if (a.kind === 'access') expect(['write', 'cow-write', 'cow-procmem']).not.toContain(a.op);
         if (a.kind === 'hold') expect(a.mappings.some((m) => m.ptraceWrite)).toBe(false);
+        // No read of device memory while no driver is bound (the touch-unplugged class).
+        if (a.kind === 'access' && a.deviceOffsetMiB !== undefined && !bound) expect(['read', 'touch-shared', 'touch-private']).not.toContain(a.op);
         expect(a.kind).not.toBe('guest-command');
       }
     }
