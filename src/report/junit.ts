@@ -3,10 +3,16 @@
 // safety property, and one for the run itself when it did not complete.
 // The shape follows the common Ant/Jenkins JUnit schema
 // (test/fixtures/junit.xsd): required attributes everywhere, timestamps
-// without a zone, at most one failure/error/skipped per testcase.
-import { PROBE_OPS, type ProbeRecord } from '../probe/types.js';
-import { ADDRESS_CLASSES, CLASS_LABEL, describeExpected, describeObserved, groupName, isBad, probeOutcome, readableReport, runName, stepClassifier, type AddressClass } from '../format/classes.js';
+// without a zone, at most one failure/error/skipped per testcase. xmlbuilder2
+// writes the document, so every attribute and text is escaped by the XML
+// library; characters XML 1.0 cannot carry at all (console lines can hold
+// anything) are written as visible \xNN.
+import { create } from 'xmlbuilder2';
+import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
+import type { ProbeRecord } from '../probe/types.js';
+import { CLASS_LABEL, describeExpected, describeObserved, groupName, isBad, probeOutcome, readableReport, runName, type AddressClass } from '../format/classes.js';
 import type { Report, StepReport } from '../format/types.js';
+import { countBy, probeGroups } from './ktap.js';
 import type { Renderer } from './renderer.js';
 
 export interface JUnitOptions {
@@ -24,14 +30,6 @@ interface Case {
   error?: { type: string; message: string; body: string };
   failure?: { type: string; message: string; body: string };
 }
-
-// XML 1.0 allows tab, LF, CR and code points from 0x20 up (no lone surrogates,
-// no U+FFFE/U+FFFF); console lines can carry anything.
-// eslint-disable-next-line no-control-regex
-const INVALID_XML = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
-const clean = (s: string): string => s.replace(INVALID_XML, (c) => `\\x${c.codePointAt(0)!.toString(16).padStart(2, '0')}`);
-export const xmlText = (s: string): string => clean(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-export const xmlAttr = (s: string): string => xmlText(s).replace(/"/g, '&quot;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;').replace(/\t/g, '&#9;');
 
 /** "2026-11-22T03:30:24.865Z" → "2026-11-22T03:30:24" (the schema wants no zone; the lab writes UTC). */
 function timestamp(iso: string | undefined): string {
@@ -54,12 +52,6 @@ function probeLines(p: ProbeRecord): string[] {
   return lines;
 }
 
-function countBy<T>(xs: T[], key: (x: T) => string): string {
-  const m = new Map<string, number>();
-  for (const x of xs) m.set(key(x), (m.get(key(x)) ?? 0) + 1);
-  return [...m].map(([k, n]) => `${k} x${n}`).join(', ');
-}
-
 function probeCase(classname: string, step: string, cls: AddressClass, op: string, probes: ProbeRecord[], max: number): Case {
   const c: Case = { classname, name: groupName(step, cls, op), time: 0 };
   const bad = probes.filter((p) => isBad(p.verdict));
@@ -78,22 +70,7 @@ function probeCase(classname: string, step: string, cls: AddressClass, op: strin
 
 function stepCases(suite: string, step: StepReport, max: number): Case[] {
   const classname = `${suite}.${slug(step.name)}`;
-  const cases: Case[] = [];
-  const classOf = stepClassifier(step);
-  const groups = new Map<string, ProbeRecord[]>();
-  for (const p of step.probes) {
-    const k = `${classOf(p)}\u0000${p.op}`;
-    const g = groups.get(k);
-    if (g) g.push(p);
-    else groups.set(k, [p]);
-  }
-  const ops = [...PROBE_OPS, ...new Set(step.probes.map((p) => p.op).filter((op) => !PROBE_OPS.includes(op)))];
-  for (const cls of ADDRESS_CLASSES) {
-    for (const op of ops) {
-      const probes = groups.get(`${cls}\u0000${op}`);
-      if (probes) cases.push(probeCase(classname, step.name, cls, op, probes, max));
-    }
-  }
+  const cases = probeGroups(step).map((g) => probeCase(classname, step.name, g.cls, g.op, g.probes, max));
   (step.checks ?? []).forEach((chk) => {
     const c: Case = { classname, name: `${step.name} / check / ${chk.rule}`, time: 0 };
     if (chk.verdict === 'mismatch') c.failure = { type: 'mismatch', message: `${chk.rule}: ${chk.message}`, body: `step ${step.name} (${step.action})\nrule: ${chk.rule}\n${chk.message}` };
@@ -147,16 +124,20 @@ function runCases(suite: string, report: Report): Case[] {
   return cases;
 }
 
-function renderCase(c: Case): string {
-  const open = `    <testcase classname="${xmlAttr(c.classname)}" name="${xmlAttr(c.name)}" time="${c.time.toFixed(3)}"`;
-  if (c.error) return `${open}>\n      <error type="${xmlAttr(c.error.type)}" message="${xmlAttr(c.error.message)}">${xmlText(c.error.body)}</error>\n    </testcase>`;
-  if (c.failure) return `${open}>\n      <failure type="${xmlAttr(c.failure.type)}" message="${xmlAttr(c.failure.message)}">${xmlText(c.failure.body)}</failure>\n    </testcase>`;
-  if (c.skipped !== undefined) return `${open}>\n      <skipped message="${xmlAttr(c.skipped)}"/>\n    </testcase>`;
-  return `${open}/>`;
+function addCase(suite: XMLBuilder, c: Case): void {
+  const tc = suite.ele('testcase', { classname: c.classname, name: c.name, time: c.time.toFixed(3) });
+  if (c.error) tc.ele('error', { type: c.error.type, message: c.error.message }).txt(c.error.body);
+  else if (c.failure) tc.ele('failure', { type: c.failure.type, message: c.failure.message }).txt(c.failure.body);
+  else if (c.skipped !== undefined) tc.ele('skipped', { message: c.skipped });
 }
 
 interface Suite {
-  xml: string;
+  name: string;
+  timestamp: string;
+  props: [string, string][];
+  cases: Case[];
+  out: string[];
+  err: string[];
   tests: number;
   failures: number;
   errors: number;
@@ -164,7 +145,7 @@ interface Suite {
   time: number;
 }
 
-function renderSuite(report: Report, id: number, max: number): Suite {
+function suite(report: Report, max: number): Suite {
   const name = runName(report);
   const prefix = `devmem-lab.${slug(name)}`;
   const cases = [...report.steps.flatMap((s) => stepCases(prefix, s, max)), ...runCases(prefix, report)];
@@ -184,46 +165,64 @@ function renderSuite(report: Report, id: number, max: number): Suite {
     ['qemu.accel', env.qemu?.accel],
   ];
   const s = report.summary;
-  const out = [
-    `${s.steps} steps, ${s.probes} probes: ${s.matches} match, ${s.mismatches} mismatch, ${s.violations} violation, ${s.skipped} skipped${s.unknown ? `, ${s.unknown} unknown` : ''}`,
-    `step checks: ${s.checks?.match ?? 0} match, ${s.checks?.mismatch ?? 0} mismatch`,
-    `safety: ${report.safety.map((e) => `${e.id} ${e.status}`).join(', ')}`,
-    'files: report.json, events.jsonl, console.log',
-  ];
-  const err = (report.findings ?? []).map((f) => `[${f.kind}]${f.step ? ` ${f.step}:` : ''} ${f.line}`);
-  const counts = {
+  return {
+    name,
+    timestamp: timestamp(env.startedAt),
+    props: props.filter((p): p is [string, string] => p[1] !== undefined && p[1] !== ''),
+    cases,
+    out: [
+      `${s.steps} steps, ${s.probes} probes: ${s.matches} match, ${s.mismatches} mismatch, ${s.violations} violation, ${s.skipped} skipped${s.unknown ? `, ${s.unknown} unknown` : ''}`,
+      `step checks: ${s.checks?.match ?? 0} match, ${s.checks?.mismatch ?? 0} mismatch`,
+      `safety: ${report.safety.map((e) => `${e.id} ${e.status}`).join(', ')}`,
+      'files: report.json, events.jsonl, console.log',
+    ],
+    err: (report.findings ?? []).map((f) => `[${f.kind}]${f.step ? ` ${f.step}:` : ''} ${f.line}`),
     tests: cases.length,
     failures: cases.filter((c) => c.failure).length,
     errors: cases.filter((c) => c.error).length,
     skipped: cases.filter((c) => c.skipped !== undefined).length,
     time: (s.durationMs ?? 0) / 1000,
   };
-  const xml = [
-    `  <testsuite name="${xmlAttr(name)}" tests="${counts.tests}" failures="${counts.failures}" errors="${counts.errors}" skipped="${counts.skipped}" time="${counts.time.toFixed(3)}" timestamp="${timestamp(env.startedAt)}" hostname="localhost" id="${id}" package="devmem-lab">`,
-    '    <properties>',
-    ...props.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `      <property name="${xmlAttr(k)}" value="${xmlAttr(v!)}"/>`),
-    '    </properties>',
-    ...cases.map(renderCase),
-    `    <system-out>${xmlText(out.join('\n'))}</system-out>`,
-    `    <system-err>${xmlText(err.join('\n'))}</system-err>`,
-    '  </testsuite>',
-  ].join('\n');
-  return { xml, ...counts };
 }
+
+function addSuite(root: XMLBuilder, s: Suite, id: number): void {
+  const el = root.ele('testsuite', {
+    name: s.name,
+    tests: String(s.tests),
+    failures: String(s.failures),
+    errors: String(s.errors),
+    skipped: String(s.skipped),
+    time: s.time.toFixed(3),
+    timestamp: s.timestamp,
+    hostname: 'localhost',
+    id: String(id),
+    package: 'devmem-lab',
+  });
+  const props = el.ele('properties');
+  for (const [name, value] of s.props) props.ele('property', { name, value });
+  for (const c of s.cases) addCase(el, c);
+  el.ele('system-out').txt(s.out.join('\n'));
+  el.ele('system-err').txt(s.err.join('\n'));
+}
+
+/** A character XML 1.0 cannot hold (a control character, a lone surrogate), written as visible text. */
+const visible = (c: string): string => `\\x${c.codePointAt(0)!.toString(16).padStart(2, '0')}`;
 
 /** JUnit XML for one run or several (one <testsuite> each). */
 export function toJUnit(input: Report | Report[], opts: JUnitOptions = {}): string {
   const reports = Array.isArray(input) ? input : [input];
   const max = opts.maxProbesPerFailure ?? 20;
-  const suites = reports.map((r, i) => renderSuite(readableReport(r), i, max));
+  const suites = reports.map((r) => suite(readableReport(r), max));
   const sum = (k: 'tests' | 'failures' | 'errors' | 'time') => suites.reduce((a, s) => a + s[k], 0);
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="${xmlAttr(opts.name ?? 'devmem-lab')}" tests="${sum('tests')}" failures="${sum('failures')}" errors="${sum('errors')}" time="${sum('time').toFixed(3)}">`,
-    ...suites.map((s) => s.xml),
-    '</testsuites>',
-    '',
-  ].join('\n');
+  const root = create({ version: '1.0', encoding: 'UTF-8', invalidCharReplacement: visible }).ele('testsuites', {
+    name: opts.name ?? 'devmem-lab',
+    tests: String(sum('tests')),
+    failures: String(sum('failures')),
+    errors: String(sum('errors')),
+    time: sum('time').toFixed(3),
+  });
+  suites.forEach((s, i) => addSuite(root, s, i));
+  return root.end({ prettyPrint: true, indent: '  ' }) + '\n';
 }
 
 export const junitRenderer: Renderer = {
