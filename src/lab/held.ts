@@ -190,14 +190,16 @@ export function judgeHeldUses(facts: KernelFacts, state: StepState, h: Held, cla
   const revokedObserved = touch.observed.result === 'signal';
   const target = !isRam(state.iomem, h.start) ? 'mmio' : h.start < 0x100000 ? 'reserved-ram' : 'ram';
   // PROT_READ mappings: every PTE is read-only.
-  const ptraceBase = { write: false, revoked: touchExp.outcome === 'signal', pteWritable: false, target } as const;
+  // A claim zaps only its own range: a mapping that starts before it keeps its first pages (predictHeldTouch()'s bytes).
+  const livePrefix = touchExp.outcome === 'signal' ? (touchExp.bytes ?? 0) : 0;
+  const ptraceBase = { write: false, revoked: touchExp.outcome === 'signal', pteWritable: false, target, livePrefix } as const;
   apply(touch, touchExp);
   apply(procmem, predictPtrace(facts, { ...ptraceBase, via: 'proc-mem' }));
   apply(vmreadv, predictPtrace(facts, { ...ptraceBase, via: 'process_vm_readv' }));
   if (pokemem) apply(pokemem, predictPtrace(facts, { ...ptraceBase, write: true, via: 'proc-mem' }));
   const what = `${h.name} (${kind(h)} mapping of 0x${h.start.toString(16)})`;
   const s2 = checkS2(h, events, touch.observed);
-  const s3 = checkS3(revokedObserved, procmem.observed, `/proc/self/mem read of ${what}`);
+  const s3 = checkS3(revokedObserved, procmem.observed, `/proc/self/mem read of ${what}`, livePrefix);
   const checked: [ProbeRecord, SafetyEvidence][] = [
     [touch, s2],
     [procmem, s3],

@@ -20,6 +20,12 @@ export interface PtraceAccess {
   target: 'ram' | 'reserved-ram' | 'cow' | 'mmio';
   /** process_vm_readv() instead of ptrace or /proc/PID/mem. */
   via?: 'ptrace' | 'proc-mem' | 'process_vm_readv';
+  /**
+   * With `revoked`: the bytes at the mapping's start that the revocation
+   * left mapped (a mapping that straddles the claimed range's start; the
+   * claim zaps only its own range).
+   */
+  livePrefix?: number;
 }
 
 /**
@@ -42,6 +48,15 @@ export function predictPtrace(facts: Pick<KernelFacts, 'version' | 'measured' | 
     return fail('process_vm_readv', 'EFAULT', 'R-PTRACE-VMREADV', 'process_vm_readv pins pages with GUP, which refuses VM_IO|VM_PFNMAP');
   }
   const recheck = resolveFeatures(facts).genericAccessPhysRecheck;
+  if (a.revoked && a.livePrefix && !a.write) {
+    // fs/proc/base.c mem_rw() copies one page at a time and returns what it
+    // copied before the first access_remote_vm() that copies nothing: the
+    // live pages before the claimed range are read, the first zapped one
+    // ends the read (follow_pte() finds no PTE).
+    const prefix = predictPtrace(facts, { ...a, revoked: false, livePrefix: undefined });
+    if (prefix.outcome !== 'data') return prefix;
+    return { ...prefix, bytes: a.livePrefix, rule: 'R-PTRACE-REVOKED', via: ['R-PTRACE-REVOKED', ...prefix.via], why: `mem_rw() copies the ${a.livePrefix} bytes before the first revoked page (${prefix.why}), then follow_pte() finds no PTE and the read ends` };
+  }
   if (a.revoked) {
     return fail(sys, 'EIO', 'R-PTRACE-REVOKED', `follow_pte() finds no PTE after revocation${recheck.enabled ? '' : ' (5.10: no re-check, a concurrent revoke could still be raced)'}`);
   }

@@ -174,8 +174,9 @@ export function checkS2(mapping: HeldMapping, events: ClaimEvent[], observed: Pr
 }
 
 /** S3 for ptrace or /proc/PID/mem on a mapping known to be revoked: any bytes back is a violation. */
-export function checkS3(revoked: boolean, observed: ProbeObserved, what: string): SafetyEvidence {
+/** `livePrefix`: bytes at the mapping's start the revocation left mapped; reading no more than those reaches no revoked page. */
+export function checkS3(revoked: boolean, observed: ProbeObserved, what: string, livePrefix = 0): SafetyEvidence {
   if (!revoked || observed.result === 'refused') return { property: 'S3', exercised: false, violated: false, evidence: `${what}: mapping not revoked` };
-  const reached = observed.result === 'ok';
+  const reached = observed.result === 'ok' && (livePrefix === 0 || (observed.bytes ?? Infinity) > livePrefix);
   return { property: 'S3', exercised: true, violated: reached, evidence: `${what} on a revoked mapping: ${reached ? `returned ${observed.bytes ?? '?'} bytes` : `${observed.errno ?? observed.result}`}` };
 }

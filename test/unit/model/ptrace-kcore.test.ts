@@ -15,6 +15,17 @@ describe('ptrace and /proc/PID/mem on a /dev/mem mapping', () => {
     expect(r510.why).toMatch(/no re-check/);
   });
 
+  it('a mapping that straddles the claimed range keeps its first pages: /proc/PID/mem reads those and stops at the first revoked page', () => {
+    // Seen on 6.1.192: a 2-page hold of 0xfffff000 (BIOS "Reserved") + 0x100000000 (the device's first page);
+    // after modprobe virtio_mem a pread of 8192 bytes returned 4096 (fs/proc/base.c mem_rw(), page by page).
+    const p = predictPtrace(facts('6.1'), { ...base, via: 'proc-mem', revoked: true, livePrefix: 4096 });
+    expect(p).toMatchObject({ outcome: 'data', bytes: 4096, rule: 'R-PTRACE-REVOKED' });
+    // Its first page is RAM: ioremap_prot() refuses it, nothing is copied, EIO as for a whole revocation.
+    expect(predictPtrace(facts('6.1'), { ...base, via: 'proc-mem', revoked: true, livePrefix: 4096, target: 'ram' })).toMatchObject({ errno: 'EIO' });
+    // process_vm_readv still refuses the VM_PFNMAP VMA outright.
+    expect(predictPtrace(facts('6.1'), { ...base, via: 'process_vm_readv', revoked: true, livePrefix: 4096 })).toMatchObject({ errno: 'EFAULT' });
+  });
+
   it('R-PTRACE-RO: a write through a read-only PTE → EIO', () => {
     expect(predictPtrace(facts('6.1'), { ...base, write: true, pteWritable: false })).toMatchObject({ errno: 'EIO', syscall: 'pwrite', rule: 'R-PTRACE-RO' });
     expect(predictPtrace(facts('6.1'), { ...base, write: true, pteWritable: true })).toMatchObject({ outcome: 'ok', rule: 'R-PTRACE-MMIO' });

@@ -125,4 +125,9 @@ describe('checkS2() / checkS3()', () => {
     expect(checkS3(true, obs({ result: 'errno', errno: 'EIO' }), 'PEEKDATA')).toMatchObject({ exercised: true, violated: false });
     expect(checkS3(false, obs({ bytes: 8 }), 'PEEKDATA').exercised).toBe(false);
   });
+
+  it('S3 with a live prefix: the bytes before the first revoked page hold, one byte more is a violation', () => {
+    expect(checkS3(true, obs({ bytes: 4096 }), '/proc/self/mem read', 4096)).toMatchObject({ exercised: true, violated: false });
+    expect(checkS3(true, obs({ bytes: 8192 }), '/proc/self/mem read', 4096)).toMatchObject({ exercised: true, violated: true });
+  });
 });
