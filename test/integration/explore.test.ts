@@ -32,4 +32,15 @@ describe('explore (real guests, debian:bookworm)', () => {
     expect(s6.status).toBe('violated');
     expect(s6.evidence.some((e) => /^s2-release-h1: released h1 \(0x[0-9a-f]+\) left \[mem 0x[0-9a-f]+-0x[0-9a-f]+\] write-back: the reservation outlived its mapping$/.test(e))).toBe(true);
   }, 600_000);
+
+  it('a model error explore found stays fixed: a revoked mapping straddling the claim reads its live first page', async () => {
+    const scenario = await loadScenarioFile(new URL('../fixtures/explore/straddle-revoke.json', import.meta.url).pathname);
+    const { report } = await labRun(scenario);
+    expect(report.summary.mismatches).toBe(0);
+    expect(report.safety.find((s) => s.id === 'S3')!.status).toBe('holds');
+    const read = report.steps.find((s) => s.name === 's2-modprobe')!.probes.find((p) => p.op === 'held-procmem-shared')!;
+    // fs/proc/base.c mem_rw(): the live page 0xfffff000 is copied, the zapped device page ends the read.
+    expect(read.observed).toMatchObject({ result: 'ok', bytes: 4096 });
+    expect(read.verdict).toBe('match');
+  }, 600_000);
 });
