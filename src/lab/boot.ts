@@ -100,17 +100,7 @@ export class LabGuest implements AsyncDisposable {
       const bootConsole: string[] = [];
       const tLaunch = Date.now();
       const vm = (this.vm = await startVm({ ...o, onConsoleLine: (l) => (bootConsole.push(l), o.onConsoleLine?.(l)) }));
-      o.events.emit({ type: 'vm-start', argv: vm.argv, accel: vm.accel, sshPort: vm.sshPort, pid: vm.proc.pid ?? -1, dir: vm.paths.dir });
-      await pollUntil('QMP socket', () => access(vm.paths.qmpSocket, constants.F_OK).then(() => true, () => undefined), {
-        timeoutMs: o.t.qmpConnect, intervalMs: 20, signal: o.signal, check: () => vm.checkAlive(),
-      });
-      const qmp = (this.qmp = await QmpClient.connect(vm.paths.qmpSocket, { timeoutMs: o.t.qmpConnect, signal: o.signal }));
-      // QEMU has created the backend by the time QMP answers, and loaded the
-      // kernel and initrd once the machine exists (query-status answers).
-      const shm = (this.shm = ShmBackend.open(vm.paths.backend, { writable: o.writableBackend }));
-      await qmp.execute('query-status');
-      await vm.detachFiles();
-      o.onQmp?.(qmp, vm);
+      const { qmp, shm } = await this.attach(o, vm);
       await vm.waitForConsole('guest init "ready" on the console', /devmem-lab-init: ready/, o.t.guestReady, o.signal);
       let origin: GuestOrigin = failedRestore ?? { mode: 'booted' };
       if (saveKey && attempt === 1) {
@@ -139,6 +129,25 @@ export class LabGuest implements AsyncDisposable {
   }
 
   /**
+   * A started QEMU's QMP connection and shared backend, owned from here on.
+   * QEMU has created the backend by the time QMP answers, and loaded the
+   * kernel and initrd once the machine exists (query-status answers): the
+   * private directory's files can go.
+   */
+  private async attach(o: BootOptions, vm: Vm): Promise<{ qmp: QmpClient; shm: ShmBackend }> {
+    o.events.emit({ type: 'vm-start', argv: vm.argv, accel: vm.accel, sshPort: vm.sshPort, pid: vm.proc.pid ?? -1, dir: vm.paths.dir });
+    await pollUntil('QMP socket', () => access(vm.paths.qmpSocket, constants.F_OK).then(() => true, () => undefined), {
+      timeoutMs: o.t.qmpConnect, intervalMs: 20, signal: o.signal, check: () => vm.checkAlive(),
+    });
+    const qmp = (this.qmp = await QmpClient.connect(vm.paths.qmpSocket, { timeoutMs: o.t.qmpConnect, signal: o.signal }));
+    const shm = (this.shm = ShmBackend.open(vm.paths.backend, { writable: o.writableBackend }));
+    await qmp.execute('query-status');
+    await vm.detachFiles();
+    o.onQmp?.(qmp, vm);
+    return { qmp, shm };
+  }
+
+  /**
    * A new QEMU loads the saved guest; the state's own key installs the run's
    * key and id, and the run's session replaces that one. The saving boot's
    * console goes first into this run's console (and its kernel-log checks),
@@ -152,15 +161,7 @@ export class LabGuest implements AsyncDisposable {
       profile: o.profile, kernelImage: o.kernelImage, initrdParts: o.initrdParts, accel: saved.meta.accel, extraCmdline: o.extraCmdline,
       consoleLog: o.consoleLog, onConsoleLine: o.onConsoleLine, incoming: true,
     }));
-    o.events.emit({ type: 'vm-start', argv: vm.argv, accel: vm.accel, sshPort: vm.sshPort, pid: vm.proc.pid ?? -1, dir: vm.paths.dir });
-    await pollUntil('QMP socket', () => access(vm.paths.qmpSocket, constants.F_OK).then(() => true, () => undefined), {
-      timeoutMs: o.t.qmpConnect, intervalMs: 20, signal: o.signal, check: () => vm.checkAlive(),
-    });
-    const qmp = (this.qmp = await QmpClient.connect(vm.paths.qmpSocket, { timeoutMs: o.t.qmpConnect, signal: o.signal }));
-    const shm = (this.shm = ShmBackend.open(vm.paths.backend, { writable: o.writableBackend }));
-    await qmp.execute('query-status');
-    await vm.detachFiles();
-    o.onQmp?.(qmp, vm);
+    const { qmp, shm } = await this.attach(o, vm);
     await restoreGuest({ qmp, vm, saved, timeoutMs: o.t.guestReady }).catch(async (e: unknown) => {
       // QEMU exits when it cannot load a state: its own words say why.
       if (!vm.exit) await Promise.race([vm.exited, sleep(500)]);
