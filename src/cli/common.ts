@@ -3,8 +3,15 @@ import { RUN_FILES } from '../report/renderers.js';
 import { access, constants, mkdir, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LabError, inputError } from '../util/errors.js';
+import type { AccelMode } from '../lab/boot.js';
 
 export { EXIT } from '../format/findings.js';
+
+/** --accel as run, matrix and explore take it. */
+export function parseAccel(value: string, usage: string): AccelMode {
+  if (!['auto', 'tcg', 'kvm'].includes(value)) throw inputError('E_USAGE', `--accel ${value} is not one of auto, tcg, kvm`, usage);
+  return value as AccelMode;
+}
 
 /**
  * Creates --out and the parents it lacks, one level at a time (Node's

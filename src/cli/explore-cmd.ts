@@ -5,11 +5,10 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { explore } from '../explore/run.js';
 import { DEFAULT_KERNEL, parseKernelSpec } from '../kernel/spec.js';
-import type { AccelMode } from '../lab/boot.js';
 import { checkCmdline } from '../lab/prepare.js';
 import { LabError, inputError } from '../util/errors.js';
 import { loadProfile } from '../vm/profile.js';
-import { EXIT, ensureOutDir, withSignals } from './common.js';
+import { EXIT, ensureOutDir, parseAccel, withSignals } from './common.js';
 import { renderEvent } from './render.js';
 
 export const EXPLORE_USAGE = `usage: devmem-lab explore [--kernel SPEC] [--seed N] [--runs N | --budget DURATION]
@@ -72,7 +71,7 @@ export async function cmdExplore(argv: string[]): Promise<number> {
     process.stdout.write(EXPLORE_USAGE + '\n');
     return EXIT.ok;
   }
-  if (!['auto', 'tcg', 'kvm'].includes(values.accel)) throw inputError('E_USAGE', `--accel ${values.accel} is not one of auto, tcg, kvm`, EXPLORE_USAGE);
+  const accel = parseAccel(values.accel, EXPLORE_USAGE);
   if (values.runs !== undefined && values.budget !== undefined) throw inputError('E_USAGE', '--runs and --budget both given', 'give one: a number of sequences or a wall time');
   parseKernelSpec(values.kernel);
   const seed = values.seed === undefined ? Date.now() % 2 ** 31 : positiveInt(values.seed, '--seed', 0);
@@ -92,7 +91,7 @@ export async function cmdExplore(argv: string[]): Promise<number> {
   say(`kernel ${values.kernel}, seed ${seed}, ${runs !== undefined ? `${runs} sequences` : `budget ${values.budget}`}, up to ${maxCommands} actions each → ${out}`);
   const r = await withSignals((signal) =>
     explore({
-      kernel: values.kernel, seed, runs, budgetMs, shrinkMs, maxCommands, cmdline, accel: values.accel as AccelMode, profile: values.profile, freshBoot: values['fresh-boot'],
+      kernel: values.kernel, seed, runs, budgetMs, shrinkMs, maxCommands, cmdline, accel, profile: values.profile, freshBoot: values['fresh-boot'],
       device: profile.virtioMem, out, signal, say,
       onEvent: values.verbose ? (e) => renderEvent(e, (s) => process.stderr.write(`  ${s}\n`), false) : undefined,
     }),

@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_KERNEL } from '../kernel/spec.js';
-import { runLab, type AccelMode } from '../lab/run.js';
+import { runLab } from '../lab/run.js';
 import { EventLog } from '../format/events.js';
 import { reportExitCode } from '../format/findings.js';
 import { resolveScenario } from '../scenario/file.js';
@@ -17,7 +17,7 @@ import { checkScenarioFits } from '../scenario/file.js';
 import { loadProfile } from '../vm/profile.js';
 import { checkCmdline } from '../lab/prepare.js';
 import { parseKernelSpec } from '../kernel/spec.js';
-import { claimRunDir, EXIT, ensureOutDir, withSignals } from './common.js';
+import { claimRunDir, EXIT, ensureOutDir, parseAccel, withSignals } from './common.js';
 import { cmdExplore, EXPLORE_USAGE } from './explore-cmd.js';
 import { cmdMatrix, cmdMerge, MATRIX_USAGE } from './matrix-cmd.js';
 import { cmdBundle, cmdCompare, cmdReport, REPORT_USAGE } from './report-cmd.js';
@@ -92,7 +92,7 @@ async function cmdRun(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return EXIT.ok;
   }
-  if (!['auto', 'tcg', 'kvm'].includes(values.accel)) throw inputError('E_USAGE', `--accel ${values.accel} is not one of auto, tcg, kvm`, USAGE);
+  const accel = parseAccel(values.accel, USAGE);
   // Every input is checked before --out is touched: a typo loses nothing.
   parseKernelSpec(values.kernel);
   const scenario = await resolveScenario(values.scenario);
@@ -113,7 +113,7 @@ async function cmdRun(argv: string[]): Promise<number> {
         kernel: values.kernel,
         scenario,
         out,
-        accel: values.accel as AccelMode,
+        accel,
         profile: values.profile,
         kernelOptions: {
           modules: values.modules && resolve(values.modules),

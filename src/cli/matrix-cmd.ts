@@ -9,7 +9,7 @@ import { inputError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/cache.js';
 import { writeMatrixArtifacts } from '../matrix/artifacts.js';
 import { LiveView } from './live.js';
-import { ensureOutDir, withSignals } from './common.js';
+import { ensureOutDir, parseAccel, withSignals } from './common.js';
 import { DEFAULT_KERNEL, parseKernelSpec } from '../kernel/spec.js';
 import { checkCmdline } from '../lab/prepare.js';
 import { checkScenarioFits, resolveScenario } from '../scenario/file.js';
@@ -75,13 +75,13 @@ function requestFromArgs(argv: string[]): MatrixRequest {
     throw inputError('E_USAGE', (e as Error).message, MATRIX_USAGE);
   }
   if (!values.out) throw inputError('E_USAGE', '--out is required', `${MATRIX_USAGE}\n(or write a ${LAB_FILE} and run \`devmem-lab matrix\` with no arguments)`);
-  if (!['auto', 'tcg', 'kvm'].includes(values.accel)) throw inputError('E_USAGE', `--accel ${values.accel} is not one of auto, tcg, kvm`, MATRIX_USAGE);
+  const accel = parseAccel(values.accel, MATRIX_USAGE);
   const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
   if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) throw inputError('E_USAGE', `--jobs ${values.jobs} is not a positive integer`, MATRIX_USAGE);
   const split = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
   return {
     kernels: split(values.kernels), cmdlines: cmdlines ?? [''], scenarios: split(values.scenarios), out: resolve(values.out),
-    jobs, shard: values.shard, accel: values.accel as AccelMode, freshBoot: values['fresh-boot'],
+    jobs, shard: values.shard, accel, freshBoot: values['fresh-boot'],
   };
 }
 
