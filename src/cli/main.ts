@@ -13,7 +13,7 @@ import { renderEvent } from './render.js';
 import { renderSummary } from './summary.js';
 import { writeRunArtifacts } from '../report/artifacts.js';
 import { rendererFiles, RUN_FILES } from '../report/renderers.js';
-import { checkScenarioFits } from '../scenario/file.js';
+import { checkScenarioFits } from '../lab/scenario.js';
 import { loadProfile } from '../vm/profile.js';
 import { checkCmdline } from '../lab/prepare.js';
 import { parseKernelSpec } from '../kernel/spec.js';

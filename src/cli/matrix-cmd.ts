@@ -12,7 +12,8 @@ import { LiveView } from './live.js';
 import { ensureOutDir, parseAccel, withSignals } from './common.js';
 import { DEFAULT_KERNEL, parseKernelSpec } from '../kernel/spec.js';
 import { checkCmdline } from '../lab/prepare.js';
-import { checkScenarioFits, resolveScenario } from '../scenario/file.js';
+import { checkScenarioFits } from '../lab/scenario.js';
+import { resolveScenario } from '../scenario/file.js';
 import { loadProfile } from '../vm/profile.js';
 import { LAB_FILE, loadLabFile } from '../matrix/labfile.js';
 

@@ -6,7 +6,7 @@ import { describeExpected, describeObserved, isBad } from '../format/classes.js'
 import type { Report } from '../format/types.js';
 import { RULES } from '../model/rules.js';
 import type { RuleId } from '../model/index.js';
-import { describeAction, type Scenario } from '../scenario/types.js';
+import { describeAction, type Scenario } from '../lab/scenario.js';
 
 /** Where each safety property is decided in the kernel (the functions a violation points at). */
 const SAFETY_SOURCES: Record<string, string> = {

@@ -12,7 +12,7 @@
 //   - resizes while the driver is unbound: nothing in the guest answers,
 //     the resize could only time out.
 import fc from 'fast-check';
-import type { HeldSpec, ScenarioStep, StepAction } from '../scenario/types.js';
+import type { HeldSpec, ScenarioStep, StepAction } from '../lab/scenario.js';
 
 export interface ExploreModel {
   driver: boolean;

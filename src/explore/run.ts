@@ -15,7 +15,7 @@ import type { Report } from '../format/types.js';
 import type { AccelMode } from '../lab/boot.js';
 import { runLab } from '../lab/run.js';
 import { writeRunArtifacts } from '../report/artifacts.js';
-import { describeAction, type Scenario, type ScenarioStep } from '../scenario/types.js';
+import { describeAction, type Scenario, type ScenarioStep } from '../lab/scenario.js';
 import { exploreCommands, stepsOf, type DeviceShape } from './grammar.js';
 import { findingMarkdown, findingParts, signature } from './finding.js';
 

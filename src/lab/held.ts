@@ -27,7 +27,7 @@ import {
 } from '../model/index.js';
 import type { ProbeOp, ProbeRecord, ProbeSpec } from '../probe/types.js';
 import { PAGE } from '../probe/types.js';
-import type { HeldSpec } from '../scenario/types.js';
+import type { HeldSpec } from './held-spec.js';
 import { LabError } from '../util/errors.js';
 import type { DeviceInfo } from './hostview.js';
 import { applyExpected, judgeProbe } from './judge.js';

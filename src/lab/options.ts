@@ -1,7 +1,7 @@
 // What a caller asks a run for (the CLI, the matrix, the tests).
 import type { EventLog } from '../format/events.js';
 import type { ResolveOptions } from '../kernel/resolve.js';
-import type { Scenario } from '../scenario/types.js';
+import type { Scenario } from './scenario.js';
 import type { AccelMode } from './boot.js';
 import type { Timeouts } from './timeouts.js';
 

@@ -3,7 +3,7 @@
 // step wait out its timeout (a resize with no driver bound waits for a size
 // change that never comes).
 import type { StepReport } from '../format/types.js';
-import type { ScenarioStep } from '../scenario/types.js';
+import type { ScenarioStep } from './scenario.js';
 import { LabError } from '../util/errors.js';
 
 /** Actions that need the virtio-mem driver bound to do anything. */

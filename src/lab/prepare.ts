@@ -7,7 +7,7 @@ import { parseConfigText, pick } from '../kernel/config.js';
 import { resolveKernel } from '../kernel/resolve.js';
 import type { ResolvedKernel } from '../kernel/types.js';
 import type { Report } from '../format/types.js';
-import { checkScenarioFits } from '../scenario/file.js';
+import { checkScenarioFits } from './scenario.js';
 import { inputError } from '../util/errors.js';
 import { cmdlineConflicts } from '../vm/args.js';
 import { loadProfile, type MachineProfile } from '../vm/profile.js';

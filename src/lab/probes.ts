@@ -6,7 +6,7 @@ import type { KernelFacts, StepState } from '../model/index.js';
 import { deviceAddresses, planProbes } from '../probe/plan.js';
 import { runProbes } from '../probe/run-agent.js';
 import type { ProbeRecord, ProbeSpec } from '../probe/types.js';
-import type { ActionDone } from './actions.js';
+import type { ActionDone } from './actions/index.js';
 import type { RunContext } from './context.js';
 import { heldUseOps, judgeHeldUses, judgeKcore, kcorePage, kcoreSpecs, readsWithheld, useHeldSpecs, type Held, type StepClaims } from './held.js';
 import { judgeProbe } from './judge.js';

@@ -7,9 +7,9 @@ import { checkS6, type StepState } from '../model/index.js';
 import { runLseek } from '../probe/lseek.js';
 import type { ProbeRecord } from '../probe/types.js';
 import type { StepReport } from '../format/types.js';
-import { describeAction, type ScenarioStep } from '../scenario/types.js';
+import { describeAction, type ScenarioStep } from './scenario.js';
 import { errorMessage } from '../util/errors.js';
-import { actionObservation, runAction, type ActionDone } from './actions.js';
+import { actionObservation, runAction, type ActionDone } from './actions/index.js';
 import type { RunContext, StepHistory } from './context.js';
 import { labMappings, stepClaims, withReservations, type Held } from './held.js';
 import { checkS4, checkS5, hostView } from './hostview.js';
@@ -40,7 +40,7 @@ export async function runStep(ctx: RunContext, hist: StepHistory, step: Scenario
     ctx.events.emit({ type: 'probe', step: name, probe });
   };
   try {
-    const done: ActionDone = await runAction(ctx, hist, step);
+    const done = await runAction(ctx, hist, step.name, step.action);
     rep.observations.action = actionObservation(done.record);
     const obs = await observe(ctx, hist);
     rep.observations = reportObservations(obs, rep.observations.action);

@@ -7,54 +7,11 @@ import { basename } from 'node:path';
 import { z } from 'zod';
 import { inputError } from '../util/errors.js';
 import { pkgPath } from '../util/paths.js';
-import type { MachineProfile } from '../vm/profile.js';
-import type { Scenario } from './types.js';
-
-const moduleName = z.string().regex(/^[a-z0-9_]+$/, 'a module name such as virtio_mem');
-const heldTarget = z.union([
-  z.object({ deviceOffsetMiB: z.number().int().nonnegative() }).strict(),
-  z
-    .object({ addr: z.string().regex(/^0x[0-9a-f]+$/, 'a hex address such as "0x100000"') })
-    .strict()
-    // mmap() takes page-aligned offsets only; refused here, before anything boots.
-    .refine((t) => parseInt(t.addr, 16) % 4096 === 0, 'a page-aligned address (a multiple of 0x1000)'),
-  z.object({ mmioHole: z.literal(true) }).strict(),
-  z.object({ deviceEdge: z.enum(['first', 'last']) }).strict(),
-]);
-
-const action = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('boot') }).strict(),
-  z.object({ kind: z.literal('modprobe'), module: moduleName }).strict(),
-  z.object({ kind: z.literal('rmmod'), module: moduleName }).strict(),
-  z.object({ kind: z.literal('resize'), sizeMiB: z.number().int().nonnegative() }).strict(),
-  z
-    .object({
-      kind: z.literal('access'),
-      op: z.enum(['read', 'write', 'mmap-shared', 'mmap-private', 'mmap-sync-shared', 'mmap-sync-private', 'touch-shared', 'touch-private', 'cow-procmem', 'cow-write', 'kcore']),
-      deviceOffsetMiB: z.number().int().nonnegative().optional(),
-      addr: z.string().regex(/^0x[0-9a-f]+$/, 'a hex address such as "0x1000"').optional(),
-      /** The first unclaimed page of a PCI window (as for a hold). */
-      mmioHole: z.literal(true).optional(),
-      /** Run the agent without CAP_SYS_RAWIO (root otherwise). */
-      withoutRawio: z.boolean().optional(),
-    })
-    .strict()
-    .refine((a) => [a.deviceOffsetMiB, a.addr, a.mmioHole].filter((x) => x !== undefined).length === 1, 'give exactly one of deviceOffsetMiB (into the device region), addr (a physical address) and mmioHole'),
-  z.object({ kind: z.literal('guest-command'), command: z.string().min(1) }).strict(),
-  z.object({ kind: z.literal('host-pattern'), deviceOffsetMiB: z.number().int().nonnegative() }).strict(),
-  z
-    .object({
-      kind: z.literal('hold'),
-      mappings: z
-        .array(z.object({ name: z.string().regex(/^[a-z][a-z0-9-]*$/), target: heldTarget, pages: z.number().int().min(1).max(16).optional(), private: z.boolean().optional(), ptraceWrite: z.boolean().optional() }).strict())
-        .min(1),
-    })
-    .strict(),
-  z.object({ kind: z.literal('release'), mappings: z.array(z.string().regex(/^[a-z][a-z0-9-]*$/)).min(1), split: z.boolean().optional() }).strict(),
-]);
+import { actionSchema, type StepAction } from '../lab/actions/index.js';
+import type { Scenario } from '../lab/scenario.js';
 
 /** A release must name mappings an earlier step holds and no step released yet. */
-function releasesHeld(steps: { action: z.infer<typeof action> }[]): boolean {
+function releasesHeld(steps: { action: StepAction }[]): boolean {
   const held = new Set<string>();
   for (const { action: a } of steps) {
     if (a.kind === 'hold') a.mappings.forEach((m) => held.add(m.name));
@@ -73,7 +30,7 @@ export const scenarioSchema = z
     /** Probe /proc/kcore at every step (plugged, unplugged-but-added, never-added device memory). */
     kcore: z.boolean().optional(),
     steps: z
-      .array(z.object({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, 'letters and digits joined by "-" (e.g. plug-512M)'), action }).strict())
+      .array(z.object({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, 'letters and digits joined by "-" (e.g. plug-512M)'), action: actionSchema }).strict())
       .min(1)
       .refine((s) => s[0].action.kind === 'boot', 'the first step must be { "kind": "boot" }')
       .refine((s) => new Set(s.map((x) => x.name)).size === s.length, 'step names must be unique')
@@ -121,25 +78,4 @@ export async function resolveScenario(nameOrPath: string): Promise<Scenario> {
     throw inputError('E_SCENARIO', `unknown scenario ${JSON.stringify(nameOrPath)}`, `use one of: ${names.join(', ')}, or a path to a scenario file`);
   }
   return loadScenarioFile(pkgPath('src', 'scenario', 'builtin', `${nameOrPath}.json`));
-}
-
-/**
- * Checks a scenario against the machine it will run on: resize sizes must
- * be whole device blocks and fit the device, device offsets must lie inside
- * it. Bad input, caught before anything boots.
- */
-export function checkScenarioFits(s: Scenario, profile: MachineProfile): void {
-  const v = profile.virtioMem;
-  for (const step of s.steps) {
-    const a = step.action;
-    const where = `step ${step.name}`;
-    if (a.kind === 'resize' && (a.sizeMiB % v.blockSizeMiB !== 0 || a.sizeMiB > v.sizeMiB)) {
-      throw inputError('E_SCENARIO_SIZE', `${where}: ${a.sizeMiB} MiB is not a multiple of the ${v.blockSizeMiB} MiB block size or exceeds the ${v.sizeMiB} MiB device`,
-        `use a multiple of ${v.blockSizeMiB} between 0 and ${v.sizeMiB}`);
-    }
-    const offsets = a.kind === 'host-pattern' ? [a.deviceOffsetMiB] : a.kind === 'access' ? (a.deviceOffsetMiB === undefined ? [] : [a.deviceOffsetMiB]) : a.kind === 'hold' ? a.mappings.flatMap((m) => ('deviceOffsetMiB' in m.target ? [m.target.deviceOffsetMiB] : [])) : [];
-    for (const off of offsets) {
-      if (off >= v.sizeMiB) throw inputError('E_SCENARIO_SIZE', `${where}: device offset ${off} MiB is beyond the ${v.sizeMiB} MiB device`, `use an offset below ${v.sizeMiB}`);
-    }
-  }
 }

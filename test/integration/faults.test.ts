@@ -9,7 +9,7 @@ import type { RunOptions } from '../../src/lab/run.js';
 import type { RunEvent } from '../../src/format/events.js';
 import type { Report } from '../../src/format/types.js';
 import { resolveScenario } from '../../src/scenario/file.js';
-import type { Scenario } from '../../src/scenario/types.js';
+import type { Scenario } from '../../src/lab/scenario.js';
 import { pkgPath } from '../../src/util/paths.js';
 import { labRun, removeScratch, scratch } from './helpers.js';
 

@@ -8,7 +8,7 @@ import { runLab, type RunOptions } from '../../src/lab/run.js';
 import { EventLog, type RunEvent } from '../../src/format/events.js';
 import type { Report } from '../../src/format/types.js';
 import { resolveScenario } from '../../src/scenario/file.js';
-import type { Scenario } from '../../src/scenario/types.js';
+import type { Scenario } from '../../src/lab/scenario.js';
 
 const dirs: string[] = [];
 

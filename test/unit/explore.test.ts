@@ -4,8 +4,9 @@ import { parseDuration } from '../../src/cli/explore-cmd.js';
 import { exploreCommands, stepsOf } from '../../src/explore/grammar.js';
 import { kernelFunctions, observedAgainstExpected, signature } from '../../src/explore/finding.js';
 import type { Report } from '../../src/format/types.js';
-import { checkScenarioFits, parseScenario } from '../../src/scenario/file.js';
-import type { ScenarioStep } from '../../src/scenario/types.js';
+import { checkScenarioFits } from '../../src/lab/scenario.js';
+import { parseScenario } from '../../src/scenario/file.js';
+import type { ScenarioStep } from '../../src/lab/scenario.js';
 import { loadProfile } from '../../src/vm/profile.js';
 
 const dev = { sizeMiB: 1024, blockSizeMiB: 2 };

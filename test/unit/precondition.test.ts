@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { driverPrecondition } from '../../src/lab/precondition.js';
 import type { StepReport } from '../../src/format/types.js';
-import type { ScenarioStep } from '../../src/scenario/types.js';
+import type { ScenarioStep } from '../../src/lab/scenario.js';
 
 const modprobe: ScenarioStep = { name: 'driver-loaded', action: { kind: 'modprobe', module: 'virtio_mem' } };
 const plug: ScenarioStep = { name: 'plug-512M', action: { kind: 'resize', sizeMiB: 512 } };

@@ -1,0 +1,40 @@
+// A held mapping as a scenario asks for it: the `hold` action's entries,
+// their schema (scenario files) and their type (the lab and explore).
+import { z } from 'zod';
+
+export const heldName = z.string().regex(/^[a-z][a-z0-9-]*$/, 'lower-case words joined by "-"');
+
+const heldTarget = z.union([
+  z.object({ deviceOffsetMiB: z.number().int().nonnegative() }).strict(),
+  z
+    .object({ addr: z.string().regex(/^0x[0-9a-f]+$/, 'a hex address such as "0x100000"') })
+    .strict()
+    // mmap() takes page-aligned offsets only; refused here, before anything boots.
+    .refine((t) => parseInt(t.addr, 16) % 4096 === 0, 'a page-aligned address (a multiple of 0x1000)'),
+  z.object({ mmioHole: z.literal(true) }).strict(),
+  z.object({ deviceEdge: z.enum(['first', 'last']) }).strict(),
+]);
+
+export const heldSpecSchema = z
+  .object({
+    name: heldName,
+    /**
+     * A device-region offset, an absolute physical address, the first unclaimed
+     * page of a PCI window, or an edge of the device region: `last` starts at
+     * its last page (more pages run past its end), `first` ends at its first
+     * page (more pages start below it).
+     */
+    target: heldTarget,
+    /** Pages mapped (default 1); an mmio hole is then the first run of that many unclaimed pages. */
+    pages: z.number().int().min(1).max(16).optional(),
+    private: z.boolean().optional(),
+    /**
+     * Also write the held (read-only) mapping through /proc/self/mem at every
+     * later step (R-PTRACE-RO; the kernel must refuse). The long-lived agent
+     * then runs with -w.
+     */
+    ptraceWrite: z.boolean().optional(),
+  })
+  .strict();
+
+export type HeldSpec = z.infer<typeof heldSpecSchema>;
