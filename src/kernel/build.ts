@@ -25,13 +25,11 @@ import { formatFragment, mergeOptions, parseFragmentText, unmetOptions } from '.
 import { buildToolsMissing, BUILD_PACKAGES } from './tools.js';
 import { aptGet } from './apt.js';
 import { aptContextFor, resolveDebianPackage } from './debian.js';
-import type { ConfigOption, KernelSpec, ResolvedKernel } from './types.js';
+import type { BuildSpec, ConfigOption, ResolvedKernel } from './types.js';
 
 const LAYOUT_VERSION = 1;
 /** Variables of every make call: a 64-bit kernel whatever the host's `uname -m`. */
 const MAKE_VARS = ['ARCH=x86_64', 'KBUILD_BUILD_USER=devmem-lab', 'KBUILD_BUILD_HOST=devmem-lab'];
-
-type BuildSpec = Extract<KernelSpec, { kind: 'build' }>;
 
 export interface BuildOptions {
   /** A fragment file (.config syntax) applied after the lab's fragment and before the spec's inline options. */

@@ -10,9 +10,9 @@ import { run } from '../util/exec.js';
 import { aptCache, aptGet, listsStamp, privateApt, suiteCodename, type AptContext } from './apt.js';
 import { candidateNames, defaultAbi, inSeries, isPlainAmd64, kernelAbi, pickKernelParts, type KernelPackages } from './debian-parts.js';
 import { absolutize, ensureDepmod, sha256File, writeManifest } from './entry.js';
-import type { KernelSpec, ResolvedKernel } from './types.js';
+import type { DebianPackageSpec, DebianSuiteSpec, ResolvedKernel } from './types.js';
 
-type DebianSpec = Extract<KernelSpec, { kind: 'debian-suite' | 'debian-package' }>;
+export type DebianSpec = DebianSuiteSpec | DebianPackageSpec;
 
 export interface DebianPackage {
   name: string;
@@ -72,7 +72,7 @@ const listsHint = (ctx: AptContext) =>
   ctx.kind === 'host' ? 'run `apt-get update` as root' : `the private lists of ${ctx.suite} are in ${ctx.dir}; delete its "updated" file to refetch them`;
 
 /** Resolves a debian:<package> spec to that package of the suite's apt lists. */
-export async function resolveDebianPackage(spec: Extract<KernelSpec, { kind: 'debian-package' }>, ctx: AptContext): Promise<DebianPackage> {
+export async function resolveDebianPackage(spec: DebianPackageSpec, ctx: AptContext): Promise<DebianPackage> {
   const pkgs = await aptShow(ctx, [spec.pkg]).catch(() => []);
   if (pkgs.length === 0) {
     throw inputError('E_KERNEL_NOT_FOUND', `no package ${spec.pkg} in ${whereOf(ctx)}`,

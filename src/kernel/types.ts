@@ -38,18 +38,25 @@ export interface ConfigOption {
   value: string;
 }
 
-export type KernelSpec =
-  | { kind: 'debian-suite'; suite: string; series?: string; text: string }
-  | { kind: 'debian-package'; pkg: string; suite?: string; text: string }
-  /** A bzImage on disk; modules and config come from options or sit beside it. */
-  | { kind: 'path'; image: string; text: string }
-  /** A built kernel tree: arch/x86/boot/bzImage, .config, modules.order. */
-  | { kind: 'tree'; dir: string; text: string }
-  /** A kernel built from a Debian linux-source-X.Y package or a source tree, with extra options. */
-  | {
-      kind: 'build';
-      /** A Debian linux-source-X.Y package (of the host's suite, or of `suite` via private apt), or a tree. */
-      source: { kind: 'debian'; pkg: string; series: string; suite?: string } | { kind: 'dir'; dir: string };
-      options: ConfigOption[];
-      text: string;
-    };
+export interface DebianSuiteSpec {
+  kind: 'debian-suite';
+  suite: string;
+  series?: string;
+  text: string;
+}
+
+export interface DebianPackageSpec {
+  kind: 'debian-package';
+  pkg: string;
+  suite?: string;
+  text: string;
+}
+
+/** A kernel built from a Debian linux-source-X.Y package or a source tree, with extra options. */
+export interface BuildSpec {
+  kind: 'build';
+  /** A Debian linux-source-X.Y package (of the host's suite, or of `suite` via private apt), or a tree. */
+  source: { kind: 'debian'; pkg: string; series: string; suite?: string } | { kind: 'dir'; dir: string };
+  options: ConfigOption[];
+  text: string;
+}

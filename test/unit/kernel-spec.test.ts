@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseAptShow } from '../../src/kernel/debian.js';
 import { defaultAbi, inSeries, isPlainAmd64, kernelAbi, pickKernelParts } from '../../src/kernel/debian-parts.js';
-import { parseKernelSpec } from '../../src/kernel/spec.js';
+import { KERNEL_FORMS, parseKernelSpec } from '../../src/kernel/spec.js';
+import { resolveKernel } from '../../src/kernel/resolve.js';
+import type { LabError } from '../../src/util/errors.js';
 import { parseConfigText } from '../../src/kernel/config.js';
 
 describe('kernel specs', () => {
@@ -130,5 +132,28 @@ describe('kernel config', () => {
     expect(c.get('IO_STRICT_DEVMEM')).toBe('n');
     expect(c.get('VIRTIO_MEM')).toBe('m');
     expect(c.get('LOCALVERSION')).toBe('');
+  });
+});
+
+describe('kernel sources (kernel/schemes/)', () => {
+  it('the usage text names every scheme, and an unknown one is refused with all of them', () => {
+    const schemes = KERNEL_FORMS.map((f) => f.split(':')[0]);
+    expect([...new Set(schemes)]).toEqual(['debian', 'path', 'tree', 'build']);
+    const e = (() => {
+      try {
+        parseKernelSpec('git:linux');
+      } catch (err) {
+        return err as LabError;
+      }
+    })();
+    expect(e?.code).toBe('E_KERNEL_SPEC');
+    expect(e?.hint).toMatch(/^write one of: debian:<suite> .*path:<bzImage>.*tree:<dir>.*build:/);
+  });
+
+  it('a source-specific option given to another source is refused before anything is fetched', async () => {
+    const usage = async (spec: string, opts: object) => resolveKernel(spec, opts).then(() => 'resolved', (e: LabError) => `${e.code}: ${e.message}`);
+    expect(await usage('debian:bookworm', { modules: '/tmp' })).toBe('E_USAGE: --modules and --config go with --kernel path:, not debian:');
+    expect(await usage('tree:/nonexistent', { config: '/tmp/c' })).toBe('E_USAGE: --modules and --config go with --kernel path:, not tree:');
+    expect(await usage('path:/nonexistent', { configFragment: '/tmp/f' })).toBe('E_USAGE: --config-fragment goes with --kernel build:, not path:');
   });
 });
