@@ -10,6 +10,7 @@ import { LabError } from '../util/errors.js';
 import { run } from '../util/exec.js';
 import { pkgPath } from '../util/paths.js';
 import type { ResolvedKernel } from '../kernel/types.js';
+import { AGENT_CFLAGS, agentFiles, agentSources } from './agent.js';
 import { writeCpio, type CpioEntry } from './cpio.js';
 import { formatModulesDep, moduleClosure, parseBuiltin, parseModulesDep, readModuleFile, unpackedPath } from './modules.js';
 
@@ -95,7 +96,7 @@ function dirsOf(paths: string[]): CpioEntry[] {
 async function imageKey(kernel: ResolvedKernel, dropbearLibs: string[]): Promise<string> {
   // The lab's own files by their name in the package, so every checkout of
   // the same sources shares one image; host files by their path.
-  const own = ['guest-image/init.sh', 'guest-image/agent.c'];
+  const own = ['guest-image/init.sh', ...agentFiles()];
   const host = [BUSYBOX, DROPBEAR, ...dropbearLibs];
   const files = [...own.map((f) => pkgPath(f)), ...host];
   const depText = await readFile(join(kernel.modulesDir, 'modules.dep'), 'utf8').catch(() => '');
@@ -122,7 +123,7 @@ export async function buildGuestImage(kernel: ResolvedKernel, opts: { onProgress
   opts.onProgress?.(`building guest image ${key}`);
   await buildCacheEntry(dir, async (scratch) => {
     const agent = join(scratch, 'agent');
-    await run('cc', ['-static', '-O2', '-Wall', '-o', agent, pkgPath('guest-image/agent.c')], { what: 'building the probe agent' });
+    await run('cc', [...AGENT_CFLAGS, '-o', agent, ...agentSources()], { what: 'building the probe agent' });
     await run('dropbearkey', ['-t', 'ed25519', '-f', join(scratch, 'hostkey')], { what: 'dropbearkey' });
     const pub = (await run('dropbearkey', ['-y', '-f', join(scratch, 'hostkey')])).stdout;
     const hostKey = /^(ssh-ed25519 \S+)/m.exec(pub)?.[1];

@@ -1,11 +1,11 @@
-// Builds the guest probe agent exactly as the image recipe does and runs it
-// against regular files standing in for /dev/mem (file offset = physical
-// address). The host's /dev/mem is never opened.
+// Builds the guest probe agent from the image recipe's sources and flags
+// (src/image/agent.ts; -Wextra -Werror on top) and runs it against regular
+// files standing in for /dev/mem (file offset = physical address). The
+// host's /dev/mem is never opened.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   FNV1A64_EMPTY,
@@ -17,9 +17,10 @@ import {
 } from '../../src/probe/agent-protocol.js';
 import { parseAgentLine } from '../../src/probe/agent-answers.js';
 import { formatLseekLine, parseLseekAnswer } from '../../src/probe/lseek.js';
+import { AGENT_CFLAGS, agentSources } from '../../src/image/agent.js';
 
-const SOURCE = fileURLToPath(new URL('../../guest-image/agent.c', import.meta.url));
-const CFLAGS = ['-static', '-O2', '-Wall', '-Wextra', '-Werror'];
+const SOURCES = agentSources();
+const CFLAGS = [...AGENT_CFLAGS, '-Wextra', '-Werror'];
 
 // Fault injection for highmem: a regular file cannot make pread fail with
 // EFAULT, so this build wraps pread64 to behave like read_mem(): EFAULT when
@@ -60,11 +61,11 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'devmem-agent-'));
   agent = join(dir, 'agent');
   injected = join(dir, 'agent-inject');
-  execFileSync('cc', [...CFLAGS, SOURCE, '-o', agent], { stdio: 'pipe' });
+  execFileSync('cc', [...CFLAGS, ...SOURCES, '-o', agent], { stdio: 'pipe' });
   writeFileSync(join(dir, 'inject.c'), INJECT_C);
   execFileSync(
     'cc',
-    [...CFLAGS, SOURCE, join(dir, 'inject.c'), '-Wl,--wrap=pread64', '-o', injected],
+    [...CFLAGS, ...SOURCES, join(dir, 'inject.c'), '-Wl,--wrap=pread64', '-o', injected],
     { stdio: 'pipe' },
   );
   contents = Buffer.alloc(3 * 4096);

@@ -1,0 +1,67 @@
+/*
+ * kcore.c - physical memory through /proc/kcore.
+ *
+ *   kcore <addr> <len>
+ *       read physical addr through /proc/kcore's direct-map file offset.
+ *       Answers like a read, or the errno of open|pread, or of "kcore" when
+ *       no direct-map segment is found.
+ *
+ * kcore's direct-map PT_LOAD segments (KCORE_RAM) have p_offset - p_paddr
+ * equal to one constant (the data offset): the file offset of any physical
+ * address through the direct map. Offsets no segment covers read as zeros
+ * (read_kcore()), which is how never-added memory reads.
+ */
+#include "../agent.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+static int kcore_fd = -1;
+static int64_t kcore_delta;
+static bool kcore_ready;
+
+static int kcore_open(void)
+{
+	if (kcore_ready)
+		return 0;
+	if (kcore_fd < 0 && (kcore_fd = open("/proc/kcore", O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	Elf64_Ehdr eh;
+	if (pread(kcore_fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) {
+		errno = ENOEXEC;
+		return -1;
+	}
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+		if (pread(kcore_fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) != (ssize_t)sizeof(ph))
+			break;
+		/* KCORE_TEXT has a physical address too, but lives in the kernel-text mapping. */
+		if (ph.p_type == PT_LOAD && ph.p_paddr != (Elf64_Addr)-1 && ph.p_vaddr < 0xffffffff80000000ULL) {
+			kcore_delta = (int64_t)(ph.p_offset - ph.p_paddr);
+			kcore_ready = true;
+			return 0;
+		}
+	}
+	errno = ENODATA;
+	return -1;
+}
+
+static void do_kcore(const struct probe *p)
+{
+	if (kcore_open() != 0) {
+		emit_errno(p, errno, kcore_fd < 0 ? "open" : "kcore");
+		return;
+	}
+	ssize_t n = pread(kcore_fd, buf, p->len, (off_t)((int64_t)p->addr + kcore_delta));
+	if (n < 0)
+		emit_errno(p, errno, "pread");
+	else
+		emit_data(p, (size_t)n);
+}
+
+const struct op kcore_ops[] = {
+	{ "kcore", do_kcore, ALIGN_BYTE, 0 },
+	{ NULL, NULL, ALIGN_BYTE, 0 },
+};
