@@ -6,18 +6,8 @@ import { describeExpected, describeObserved, isBad } from '../format/classes.js'
 import type { Report } from '../format/types.js';
 import { RULES } from '../model/rules.js';
 import type { RuleId } from '../model/index.js';
+import { safetyProperty } from '../lab/safety/index.js';
 import { describeAction, type Scenario } from '../lab/scenario.js';
-
-/** Where each safety property is decided in the kernel (the functions a violation points at). */
-const SAFETY_SOURCES: Record<string, string> = {
-  S1: 'drivers/char/mem.c read_mem()/mmap_mem() → devmem_is_allowed()',
-  S2: 'kernel/resource.c revoke_iomem(); mm/memory.c unmap_mapping_range()',
-  S3: 'mm/memory.c generic_access_phys()',
-  S4: 'drivers/virtio/virtio_mem.c (plug/unplug requests) and the device backend',
-  S5: 'drivers/virtio/virtio_mem.c virtio_mem_remove(), mm/memory_hotplug.c offline_and_remove_memory()',
-  S6: 'arch/x86/mm/pat/memtype.c track_pfn_remap()/untrack_pfn() → reserve_pfn_range()/free_pfn_range() → memtype_reserve()/memtype_free()',
-  S7: 'the functions in the logged stack trace',
-};
 
 /** What a failing run found, in lines: mismatching probes and checks, violated properties, kernel log findings. */
 export function observedAgainstExpected(report: Report, max = 12): string[] {
@@ -44,7 +34,7 @@ export function kernelFunctions(report: Report): string[] {
     for (const c of (st.checks ?? []).filter((x) => x.verdict === 'mismatch')) rules.add(c.rule);
   }
   const out = [...rules].map((r) => `${r}: ${RULES.get(r as RuleId)?.source ?? 'not in the rule catalogue'}`);
-  for (const s of report.safety.filter((x) => x.status === 'violated')) out.push(`${s.id}: ${SAFETY_SOURCES[s.id] ?? ''}`);
+  for (const s of report.safety.filter((x) => x.status === 'violated')) out.push(`${s.id}: ${safetyProperty(s.id)?.source ?? ''}`);
   for (const f of report.findings) {
     const fns = (f.trace ?? []).map((l) => /^\s*([A-Za-z_][\w.]*)\+0x/.exec(l.replace(/^\[[^\]]*\]\s*/, ''))?.[1]).filter((x): x is string => !!x);
     if (fns.length) out.push(`stack (${f.kind}): ${fns.slice(0, 12).join(' ← ')}`);

@@ -3,7 +3,7 @@
 // checks and the host's view of the device. It takes the run's fixed
 // context and the history the previous step left, and returns the step's
 // report and the history for the next one.
-import { checkS6, type StepState } from '../model/index.js';
+import type { StepState } from '../model/index.js';
 import { runLseek } from '../probe/lseek.js';
 import type { ProbeRecord } from '../probe/types.js';
 import type { StepReport } from '../format/types.js';
@@ -12,7 +12,8 @@ import { errorMessage } from '../util/errors.js';
 import { actionObservation, runAction, type ActionDone } from './actions/index.js';
 import type { RunContext, StepHistory } from './context.js';
 import { labMappings, stepClaims, withReservations, type Held } from './held.js';
-import { checkS4, checkS5, hostView } from './hostview.js';
+import { hostView } from './hostview.js';
+import { stepSafety } from './safety/index.js';
 import { stepChecks } from './judge.js';
 import { lseekChecks, lseekRequests } from './lseek.js';
 import { observe, reportObservations } from './observe.js';
@@ -49,7 +50,6 @@ export async function runStep(ctx: RunContext, hist: StepHistory, step: Scenario
     const held = withReservations(ctx.facts, obs.state, done.holding, hist.index);
     const released = withReservations(ctx.facts, obs.state, [...done.released, ...transient(done, hist.index)], hist.index);
     const state: StepState = { ...obs.state, labMappings: labMappings(ctx.facts, held, claims) };
-    checkS6(step.name, obs.memtypes?.entries, state.labMappings!, labMappings(ctx.facts, released, claims)).forEach(ctx.onSafety);
 
     await runStepProbes(ctx, step.name, { obs, state, done, usable: held.filter((h) => h.stepIndex < hist.index), claims, record });
 
@@ -66,12 +66,19 @@ export async function runStep(ctx: RunContext, hist: StepHistory, step: Scenario
     });
     // lseek does not depend on memory state: asked once, at the boot step.
     if (step.action.kind === 'boot') rep.checks.push(...lseekChecks(ctx.facts, ctx.boot.lockdown, await runLseek(ctx.ch, lseekRequests(1), ctx.t.observe)));
-    if (obs.device) {
-      const view = hostView(ctx.shm.extents(), obs.device, obs.iomem);
-      rep.observations.host = view;
-      ctx.onSafety(checkS4(step.name, view));
-      ctx.onSafety(checkS5(step.name, view, obs.virtioMemBound, ctx.boot.memoryBlockSize));
-    }
+    const host = obs.device ? hostView(ctx.shm.extents(), obs.device, obs.iomem) : undefined;
+    if (host) rep.observations.host = host;
+    stepSafety({
+      step: step.name,
+      facts: ctx.facts,
+      state,
+      iomem: obs.iomem,
+      virtioMemBound: obs.virtioMemBound,
+      memoryBlockSize: ctx.boot.memoryBlockSize,
+      memtypes: obs.memtypes?.entries,
+      released: labMappings(ctx.facts, released, claims),
+      host,
+    }).forEach(ctx.onSafety);
     rep.durationMs = Date.now() - t0;
     return { report: rep, history: { index: hist.index + 1, dmesg: obs.dmesg, held, released, claims, iomem: obs.iomem, state } };
   } catch (e) {

@@ -42,8 +42,6 @@ export {
   explainJudgement,
   foldSafety,
   judge,
-  SAFETY_IDS,
-  SAFETY_TEXT,
   type Judgement,
   type SafetyEvidence,
   type SafetyId,

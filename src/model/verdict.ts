@@ -1,5 +1,5 @@
 // Verdicts: does an observation match the model's expectation, and do the
-// safety properties S1–S5 (kernel-model.md) hold whatever the model said.
+// safety properties (kernel-model.md) hold whatever the model said.
 
 import type { ProbeObserved, ProbeSpec } from '../probe/types.js';
 import { PAGE_SIZE, type KernelFacts, type StepState } from './facts.js';
@@ -67,19 +67,9 @@ export function judge(expected: Expected, observed: ProbeObserved): Verdict {
   return explainJudgement(expected, observed).verdict;
 }
 
-export type SafetyId = 'S1' | 'S2' | 'S3' | 'S4' | 'S5' | 'S6' | 'S7';
-export const SAFETY_IDS: readonly SafetyId[] = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6', 'S7'];
+/** A safety property's id (S1, S2, …); the lab's registry (lab/safety/) says which exist and what each means. */
+export type SafetyId = `S${number}`;
 export type SafetyStatus = 'holds' | 'violated' | 'not-exercised';
-
-export const SAFETY_TEXT: Record<SafetyId, string> = {
-  S1: 'while the virtio-mem driver is bound, no /dev/mem read, write or mmap of its device region succeeds',
-  S2: 'a mapping made before a driver claims its range is revoked: a later touch never returns the new owner\'s memory',
-  S3: 'ptrace access to a revoked mapping never reaches the physical page',
-  S4: 'the guest never writes an unplugged device block',
-  S5: "at every quiescent step QEMU's plugged size and the guest's view agree, and populated backend pages lie only in plugged blocks",
-  S6: 'memtype coherence: every live /dev/mem mapping the lab holds is covered by a reservation of its cache mode, no page has two conflicting reservations, and no reservation outlives the mapping that made it',
-  S7: 'the kernel log stays clean: no WARN, BUG, Oops, panic or "freeing invalid memtype" line appears during the run (the model predicts none)',
-};
 
 export interface SafetyResult {
   id: SafetyId;
@@ -101,16 +91,18 @@ export interface SafetyEvidence {
   evidence: string;
 }
 
-export function emptySafetyReport(): SafetyReport {
+const unexercised = (id: SafetyId): SafetyResult => ({ id, status: 'not-exercised', checks: 0, evidence: [] });
+
+export function emptySafetyReport(ids: readonly SafetyId[]): SafetyReport {
   const out = {} as SafetyReport;
-  for (const id of SAFETY_IDS) out[id] = { id, status: 'not-exercised', checks: 0, evidence: [] };
+  for (const id of ids) out[id] = unexercised(id);
   return out;
 }
 
 /** Folds one check into a report (pure: returns a new report). Violations are sticky. */
 export function foldSafety(report: SafetyReport, ev: SafetyEvidence): SafetyReport {
   if (!ev.exercised) return report;
-  const cur = report[ev.property];
+  const cur = report[ev.property] ?? unexercised(ev.property);
   const status: SafetyStatus = cur.status === 'violated' || ev.violated ? 'violated' : 'holds';
   const evidence = ev.violated || cur.checks === 0 ? [...cur.evidence, ev.evidence] : cur.evidence;
   return { ...report, [ev.property]: { ...cur, status, checks: cur.checks + 1, evidence } };

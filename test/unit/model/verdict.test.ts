@@ -76,8 +76,9 @@ describe('checkS1()', () => {
 });
 
 describe('SafetyReport folding', () => {
+  const ids = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6', 'S7'] as const;
   it('starts not-exercised, holds after passing checks, and a violation sticks', () => {
-    let r = emptySafetyReport();
+    let r = emptySafetyReport(ids);
     expect(Object.values(r).map((x) => x.status)).toEqual(['not-exercised', 'not-exercised', 'not-exercised', 'not-exercised', 'not-exercised', 'not-exercised', 'not-exercised']);
     r = foldSafety(r, { property: 'S1', exercised: false, violated: false, evidence: 'n/a' });
     expect(r.S1.status).toBe('not-exercised');
@@ -88,13 +89,19 @@ describe('SafetyReport folding', () => {
   });
 
   it('accepts evidence for S2–S5 from other parts of the lab', () => {
-    const r = foldSafety(emptySafetyReport(), { property: 'S4', exercised: true, violated: false, evidence: 'no populated page in unplugged blocks' });
+    const r = foldSafety(emptySafetyReport(ids), { property: 'S4', exercised: true, violated: false, evidence: 'no populated page in unplugged blocks' });
     expect(r.S4.status).toBe('holds');
     expect(r.S1.status).toBe('not-exercised');
   });
 
+  it('evidence for a property the report did not start with opens it', () => {
+    const r = foldSafety(emptySafetyReport(['S1']), { property: 'S9', exercised: true, violated: true, evidence: 'x' });
+    expect(r.S9).toEqual({ id: 'S9', status: 'violated', checks: 1, evidence: ['x'] });
+    expect(r.S1.status).toBe('not-exercised');
+  });
+
   it('is pure: folding returns a new report', () => {
-    const a = emptySafetyReport();
+    const a = emptySafetyReport(ids);
     foldSafety(a, { property: 'S2', exercised: true, violated: true, evidence: 'x' });
     expect(a.S2.status).toBe('not-exercised');
   });
