@@ -124,7 +124,7 @@ export interface UnloadPrediction {
   why: string;
 }
 
-/** What rmmod virtio_mem does from this state (virtio_mem_deinit_hotplug() → virtio_mem_has_memory_added()). */
+/** What rmmod virtio_mem does from this state (virtio_mem_remove() → virtio_mem_deinit_hotplug() → virtio_mem_has_memory_added()). */
 export function predictUnload(facts: KernelFacts, state: StepState): UnloadPrediction {
   const ctx = modelContext(facts, state);
   const parent = findParent(ctx.tree, state.virtioMem.region);
@@ -133,6 +133,18 @@ export function predictUnload(facts: KernelFacts, state: StepState): UnloadPredi
   const added = region
     ? flattenResources(ctx.tree).filter((n) => isSystemRam(n.flags) && n.flags.busy && n.start <= region.end && n.end >= region.start)
     : [];
+  if (added.length > 0 && !state.virtioMem.bound) {
+    // No device bound to the driver (its probe failed: a reload after an
+    // unclean unload, R-VMEM-UNLOAD-BUSY): module removal detaches only bound
+    // devices (driver_unregister() → driver_detach(), drivers/base/dd.c), so
+    // virtio_mem_remove() and its dev_warn() never run; what the earlier
+    // instance left stays.
+    return {
+      rule: 'R-VMEM-UNLOAD-BUSY',
+      parentKept: true,
+      why: `${fmt(added)} still added by an earlier driver instance; no device is bound, so rmmod runs no virtio_mem_remove() and logs nothing`,
+    };
+  }
   if (added.length > 0) {
     return {
       rule: 'R-VMEM-UNLOAD-BUSY',

@@ -43,4 +43,17 @@ describe('explore (real guests, debian:bookworm)', () => {
     expect(read.observed).toMatchObject({ result: 'ok', bytes: 4096 });
     expect(read.verdict).toBe('match');
   }, 600_000);
+
+  it('a model error explore found stays fixed: rmmod after a failed reload logs nothing and keeps the parent', async () => {
+    const scenario = await loadScenarioFile(new URL('../fixtures/explore/rmmod-after-failed-reload.json', import.meta.url).pathname);
+    const { report } = await labRun(scenario);
+    expect(report.summary.mismatches).toBe(0);
+    const reload = report.steps.find((s) => s.name === 's4-modprobe')!;
+    // The first instance's memory block and parent stay: virtio_mem_create_resource() fails EBUSY.
+    expect(reload.observations.virtioMemBound).toBe(false);
+    expect(reload.observations.dmesg.some((l) => l.includes('could not reserve device region'))).toBe(true);
+    const second = report.steps.find((s) => s.name === 's5-rmmod')!;
+    expect(second.observations.dmesg.some((l) => l.includes('device still has system memory added'))).toBe(false);
+    expect(second.checks!.filter((c) => c.rule === 'R-VMEM-UNLOAD-BUSY').map((c) => c.verdict)).toEqual(['match', 'match']);
+  }, 600_000);
 });

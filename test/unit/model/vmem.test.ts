@@ -92,6 +92,12 @@ describe('driver unload and reload', () => {
     expect(predictUnload(f, STEPS.partial500).rule).toBe('R-VMEM-UNLOAD-BUSY');
   });
 
+  it('R-VMEM-UNLOAD-BUSY: rmmod of a driver whose reload failed logs nothing (no device bound, no virtio_mem_remove()), the parent stays', () => {
+    const p = predictUnload(f, STEPS.afterUncleanUnload);
+    expect(p).toMatchObject({ rule: 'R-VMEM-UNLOAD-BUSY', parentKept: true });
+    expect(p.dmesg).toBeUndefined();
+  });
+
   it('reload after an unclean unload fails EBUSY ("could not reserve device region"); after a clean one it succeeds', () => {
     expect(predictReload(f, STEPS.afterUncleanUnload)).toMatchObject({ ok: false, errno: 'EBUSY', rule: 'R-VMEM-UNLOAD-BUSY', dmesg: 'could not reserve device region' });
     expect(predictReload(f, STEPS.afterCleanUnload)).toMatchObject({ ok: true, rule: 'R-VMEM-PARENT' });
