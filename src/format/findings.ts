@@ -17,7 +17,10 @@ export function findings(report: Pick<Report, 'summary' | 'safety'>): number {
 }
 
 export function reportExitCode(report: Report): number {
-  if (findings(report) > 0) return EXIT.findings;
+  // A console finding (WARN, BUG, Oops, panic, a memtype bookkeeping line)
+  // violates S7; it decides the exit code even in a report whose safety list
+  // was never folded (one rebuilt from the events of a killed run).
+  if (findings(report) > 0 || (report.findings ?? []).length > 0) return EXIT.findings;
   if (report.status === 'completed') return EXIT.ok;
   return report.error?.kind === 'input' || report.error?.kind === 'environment' ? EXIT.input : EXIT.runFailed;
 }

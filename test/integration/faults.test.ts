@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { RunOptions } from '../../src/lab/run.js';
 import type { RunEvent } from '../../src/format/events.js';
 import type { Report } from '../../src/format/types.js';
+import { reportExitCode } from '../../src/format/findings.js';
 import { resolveScenario } from '../../src/scenario/file.js';
 import type { Scenario } from '../../src/lab/scenario.js';
 import { pkgPath } from '../../src/util/paths.js';
@@ -72,6 +73,10 @@ describe('faults on real guests', () => {
     const { report, pid, dir } = await runWith(panic, () => {});
     expect(report.fault).toMatchObject({ kind: 'guest-panic', step: 'crash' });
     expect(report.findings.some((f) => f.kind === 'panic' && f.step === 'crash')).toBe(true);
+    // Every probe of the boot step matched, yet the panic decides: exit 1, S7 violated.
+    expect(report.summary.mismatches + report.summary.violations).toBe(0);
+    expect(report.safety.find((s) => s.id === 'S7')?.status).toBe('violated');
+    expect(reportExitCode(report)).toBe(1);
     expect(report.steps[0].error).toBeUndefined();
     expectNothingLeft(pid, dir);
   }, 300_000);
