@@ -54,7 +54,7 @@ function compareSafety(a: Report, b: Report): SafetyDiff[] {
     if (sa && sb && sa.status === sb.status) continue;
     const va = sa?.status ?? null;
     const vb = sb?.status ?? null;
-    const severity: Severity = vb === 'violated' ? 'regression' : va === 'violated' ? 'fix' : 'coverage';
+    const severity: Severity = va === 'flaky' || vb === 'flaky' ? 'flaky' : vb === 'violated' ? 'regression' : va === 'violated' ? 'fix' : 'coverage';
     out.push({
       kind: 'safety',
       severity,

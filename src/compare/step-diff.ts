@@ -17,6 +17,8 @@ const NO_RULE = '(none)';
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export function verdictSeverity(va: string, vb: string): Severity | undefined {
+  // A result that varied between repeats is never a regression nor a fix.
+  if (va !== vb && (va === 'flaky' || vb === 'flaky')) return 'flaky';
   if (!isBad(va) && isBad(vb)) return 'regression';
   if (isBad(va) && !isBad(vb)) return 'fix';
   if (va === 'mismatch' && vb === 'violation') return 'regression';
@@ -57,7 +59,7 @@ function compareProbe(a: ProbeRecord, b: ProbeRecord, ca: AddressClass, cb: Addr
   return { addr: b.addr, op: b.op, why: b.why, a: sa, b: sb, severity, explanation: `${b.addr} ${b.op}${cls}: A ${sideText(sa)} → B ${sideText(sb)}` };
 }
 
-const emptyCounts = (): VerdictCounts => ({ match: 0, mismatch: 0, violation: 0, skipped: 0, unknown: 0 });
+const emptyCounts = (): VerdictCounts => ({ match: 0, mismatch: 0, violation: 0, skipped: 0, unknown: 0, flaky: 0 });
 
 function groupSide(probes: ProbeRecord[]): GroupSide {
   const side: GroupSide = { probes: probes.length, addresses: new Set(probes.map((p) => p.addr)).size, outcomes: {}, rules: {} };
@@ -73,7 +75,7 @@ function groupSide(probes: ProbeRecord[]): GroupSide {
 }
 
 const bad = (v: VerdictCounts | null): number => (v ? v.mismatch + v.violation : 0);
-const VERDICTS = ['match', 'mismatch', 'violation', 'skipped', 'unknown'] as const;
+const VERDICTS = ['match', 'mismatch', 'violation', 'skipped', 'unknown', 'flaky'] as const;
 const kinds = (v: VerdictCounts): string => VERDICTS.filter((k) => v[k] > 0).join(',');
 const countsText = (v: VerdictCounts | null): string =>
   v ? VERDICTS.filter((k) => v[k] > 0).map((k) => `${k} ${v[k]}`).join(', ') || 'no verdicts' : 'none';
@@ -134,6 +136,8 @@ function compareGroup(g: GroupInput): GroupDiff | undefined {
     if (bad(ra) === 0 && bad(rb) > 0) severity = 'regression';
     else if (bad(ra) > 0 && bad(rb) === 0) severity = 'fix';
     else if (oneSided || unjudged) severity = 'coverage';
+    // Probes of a rule that varied between repeats: shown apart, never a regression.
+    else if ((ra?.flaky ?? 0) + (rb?.flaky ?? 0) > 0) severity = 'flaky';
     else if (ra === null || rb === null) severity = 'rule';
     else severity = 'change';
     rules.push({ rule: r, a: ra, b: rb, severity });

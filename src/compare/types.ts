@@ -13,10 +13,12 @@ export const COMPARE_SCHEMA = 'devmem-lab/compare@1';
  * reverse of a regression; rule: same behaviour, the model explains it by
  * another rule; content: only whether the bytes read were all zero differs,
  * where the model predicts data without saying which; coverage: only one run
- * looked (a step, a class, an address, a check the other run did not have).
+ * looked (a step, a class, an address, a check the other run did not have);
+ * flaky: one side's result varied between the repeats of its run (--repeat),
+ * so it is shown apart and is never a regression nor a fix.
  */
-export type Severity = 'regression' | 'change' | 'fix' | 'rule' | 'content' | 'coverage';
-export const SEVERITIES: readonly Severity[] = ['regression', 'change', 'fix', 'rule', 'content', 'coverage'];
+export type Severity = 'regression' | 'change' | 'fix' | 'flaky' | 'rule' | 'content' | 'coverage';
+export const SEVERITIES: readonly Severity[] = ['regression', 'change', 'fix', 'flaky', 'rule', 'content', 'coverage'];
 
 export interface RunLabel {
   /** "6.1.0-56-amd64 / lifecycle / default cmdline" */
@@ -34,6 +36,7 @@ export interface VerdictCounts {
   violation: number;
   skipped: number;
   unknown: number;
+  flaky: number;
 }
 
 export interface OutcomeStat {

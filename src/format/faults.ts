@@ -34,4 +34,6 @@ export interface ConsoleFinding {
   message?: string;
   /** The lines after a WARN, BUG or Oops: its stack trace. */
   trace?: string[];
+  /** In a repeated run: the repeat whose console showed it (1-based). */
+  repeat?: number;
 }

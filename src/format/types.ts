@@ -43,7 +43,7 @@ export interface StepReport {
   observations: StepObservations;
   probes: ProbeRecord[];
   /** Step-level rules: virtio-mem resource shape, high_memory, module load/unload. */
-  checks?: { rule: string; verdict: 'match' | 'mismatch'; message: string }[];
+  checks?: { rule: string; verdict: 'match' | 'mismatch' | 'flaky'; message: string; repeats?: Repeats }[];
   error?: { code: string; message: string };
 }
 
@@ -78,6 +78,21 @@ export interface Environment {
    * failed (lab/saved.ts).
    */
   origin?: GuestOrigin;
+  /** A repeated run (--repeat N): how many repeats, restored or freshly booted, and their run ids (repeat-<k>/ beside the report). */
+  repeats?: { runs: number; boots: 'restored' | 'fresh'; runIds: string[] };
+}
+
+/** One outcome a probe, check or property had in some of the repeats of a run. */
+export interface RepeatOutcome {
+  outcome: string;
+  verdict: string;
+  count: number;
+}
+
+/** A result across the repeats of a run (format/repeats.ts). */
+export interface Repeats {
+  runs: number;
+  outcomes: RepeatOutcome[];
 }
 
 export interface Report {
@@ -100,9 +115,11 @@ export interface Report {
 export interface SafetyEntry {
   id: string;
   text: string;
-  status: 'holds' | 'violated' | 'not-exercised';
+  /** flaky: held in some repeats of the run and was violated in others. */
+  status: 'holds' | 'violated' | 'not-exercised' | 'flaky';
   checks: number;
   evidence: string[];
+  repeats?: Repeats;
 }
 
 export interface RuleCount {
@@ -123,8 +140,10 @@ export interface Summary {
   skipped: number;
   /** Probes the model could not judge for want of an input (verdict 'unknown'); absent in older reports. */
   unknown?: number;
-  /** Step-level checks: matches and mismatches. */
-  checks: { match: number; mismatch: number };
+  /** Probes whose outcome varied between the repeats of the run (never findings). */
+  flaky?: number;
+  /** Step-level checks: matches and mismatches (and, in a repeated run, those that varied). */
+  checks: { match: number; mismatch: number; flaky?: number };
   byOp: Record<string, number>;
   byResult: Record<string, number>;
   /** Per rule id of the model page: how many probes it decided (as `rule`) and their verdicts. */
@@ -147,6 +166,7 @@ export function summarize(steps: StepReport[], durationMs: number): Summary {
       else if (p.verdict === 'violation') sum.violations++;
       else if (p.verdict === 'skipped') sum.skipped++;
       else if (p.verdict === 'unknown') sum.unknown = (sum.unknown ?? 0) + 1;
+      else if (p.verdict === 'flaky') sum.flaky = (sum.flaky ?? 0) + 1;
       if (p.expected) {
         const r = (sum.rules[p.expected.rule] ??= { probes: 0, checks: 0, match: 0, mismatch: 0, violation: 0 });
         r.probes++;
@@ -155,9 +175,13 @@ export function summarize(steps: StepReport[], durationMs: number): Summary {
       }
     }
     for (const c of s.checks ?? []) {
-      sum.checks[c.verdict]++;
       const r = (sum.rules[c.rule] ??= { probes: 0, checks: 0, match: 0, mismatch: 0, violation: 0 });
       r.checks++;
+      if (c.verdict === 'flaky') {
+        sum.checks.flaky = (sum.checks.flaky ?? 0) + 1;
+        continue;
+      }
+      sum.checks[c.verdict]++;
       r[c.verdict]++;
     }
   }

@@ -116,9 +116,10 @@ export interface ProbeExpectation {
  * match: kernel = model; mismatch: kernel ≠ model; violation: a safety
  * property broke, whatever the model predicted; skipped: not judged (reason);
  * unknown: the model lacked an input the lab could not observe (the reason
- * names it), so nothing was judged.
+ * names it), so nothing was judged; flaky: the outcome varied between the
+ * repeats of a run (format/repeats.ts), never a finding.
  */
-export type ProbeVerdict = 'match' | 'mismatch' | 'violation' | 'skipped' | 'unknown';
+export type ProbeVerdict = 'match' | 'mismatch' | 'violation' | 'skipped' | 'unknown' | 'flaky';
 
 export interface ProbeRecord extends Omit<ProbeSpec, 'addr'> {
   addr: string; // hex in reports: kernel people read addresses in hex
@@ -127,6 +128,8 @@ export interface ProbeRecord extends Omit<ProbeSpec, 'addr'> {
   verdict?: ProbeVerdict;
   /** Why the verdict: the mismatch or violation in words. */
   verdictReason?: string;
+  /** In a repeated run: how many repeats reached it, and each outcome it had with its count. */
+  repeats?: { runs: number; outcomes: { outcome: string; verdict: string; count: number }[] };
 }
 
 export { hex } from '../util/hex.js';

@@ -60,7 +60,8 @@ function classTable(v: StepView, ops: string[]): Html {
 }
 
 function badList(v: StepView): Html | '' {
-  const bad = v.step.probes.filter((p) => isBad(p.verdict));
+  // Mismatches and violations first, then probes that varied between repeats (apart: never findings).
+  const bad = [...v.step.probes.filter((p) => isBad(p.verdict)), ...v.step.probes.filter((p) => p.verdict === 'flaky')];
   if (bad.length === 0) return '';
   const rows = bad.map(
     (p) => html`<tr class="${p.verdict}"><td>${p.verdict}</td><td><code>${p.addr}</code></td><td>${p.op}</td><td>${CLASS_LABEL[v.classOf.get(p.addr)!]}</td><td>${p.expected ? describeExpected(p.expected) : '—'}</td><td>${describeObserved(p.op, p.observed)}</td><td>${p.verdictReason ?? ''}</td></tr>`,
@@ -70,7 +71,7 @@ function badList(v: StepView): Html | '' {
 
 function checksList(s: StepReport): Html | '' {
   if (!s.checks || s.checks.length === 0) return '';
-  const pills = s.checks.map((c) => html`<span class="pill ${c.verdict}" title="${c.message}">${c.verdict === 'match' ? '✔' : '✘'} ${c.rule}</span>`);
+  const pills = s.checks.map((c) => html`<span class="pill ${c.verdict}" title="${c.message}">${c.verdict === 'match' ? '✔' : c.verdict === 'flaky' ? '~' : '✘'} ${c.rule}</span>`);
   const bad = s.checks.filter((c) => c.verdict === 'mismatch').map((c) => html`<li><b>${c.rule}</b> mismatch: ${c.message}</li>`);
   return html`<div class="checks"><span class="muted">step checks</span> ${pills}${bad.length ? html`<ul>${bad}</ul>` : ''}</div>`;
 }
@@ -168,6 +169,11 @@ function stepSection(v: StepView, ctx: MapContext, ops: string[]): Html {
   return html`<div class="step${violated ? ' hasviol' : mismatched ? ' hasbad' : ''}" id="step-${v.step.name}"><h3>${v.step.name}${action}</h3><div class="facts">${stepFacts(v)}${error}</div><div class="mapwrap">${trusted(stepSvg(v, ctx))}</div>${checksList(v.step)}${badList(v)}<details><summary>outcomes by address class and op</summary>${classTable(v, ops)}</details></div>`;
 }
 
+function repeatsLine(report: Report): Html | '' {
+  const r = report.environment.repeats;
+  return r ? html`<p class="muted">${r.runs} repeats (${r.boots === 'fresh' ? 'each booted afresh' : 'each restored from the same saved guest'}): a result that varied between them is flaky, shown apart and never a finding</p>` : '';
+}
+
 function summarySection(report: Report): Html {
   const s = report.summary;
   const violated = report.safety.filter((x) => x.status === 'violated').length;
@@ -176,10 +182,11 @@ function summarySection(report: Report): Html {
     card('steps', s.steps), card('probes', s.probes), card('match', s.matches),
     card('mismatch', s.mismatches, s.mismatches ? 'bad' : ''), card('violation', s.violations, s.violations ? 'bad' : ''),
     card('skipped', s.skipped), s.unknown ? card('unknown', s.unknown) : '',
+    s.flaky ? card('flaky (varied between repeats)', s.flaky, 'flaky') : '', s.checks?.flaky ? card('step checks flaky', s.checks.flaky, 'flaky') : '',
     card('step checks match', s.checks?.match ?? 0), card('step checks mismatch', s.checks?.mismatch ?? 0, s.checks?.mismatch ? 'bad' : ''),
     card('safety violated', violated, violated ? 'bad' : ''), card('seconds', ((s.durationMs ?? 0) / 1000).toFixed(1)),
   ];
-  return html`<section id="summary"><h2>Summary</h2><div class="cards">${cards}</div><p class="muted guest">${report.environment.guest?.version ?? ''}</p>${originLine(report)}</section>`;
+  return html`<section id="summary"><h2>Summary</h2><div class="cards">${cards}</div><p class="muted guest">${report.environment.guest?.version ?? ''}</p>${originLine(report)}${repeatsLine(report)}</section>`;
 }
 
 function header(report: Report, files: Required<NonNullable<HtmlOptions['files']>>, compare: boolean): Html {

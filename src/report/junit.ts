@@ -62,6 +62,10 @@ function probeCase(classname: string, step: string, cls: AddressClass, op: strin
     if (bad.length > max) body.push(`… and ${bad.length - max} more (report.json has them all)`);
     body.push('', `all ${probes.length} probes: ${countBy(probes, probeOutcome)}`);
     c.failure = { type, message, body: body.join('\n') };
+  } else if (probes.some((p) => p.verdict === 'flaky')) {
+    // Varied between repeats: shown apart (a skip with the reason), never a failure.
+    const flaky = probes.filter((p) => p.verdict === 'flaky');
+    c.skipped = `flaky: ${flaky.length} of ${probes.length} probes varied between repeats: ${flaky.slice(0, max).map((p) => `${p.addr} ${p.verdictReason ?? ''}`).join('; ')}`;
   } else if (probes.every((p) => p.verdict === 'skipped' || p.verdict === 'unknown' || p.verdict === undefined)) {
     c.skipped = `not judged: ${countBy(probes, (p) => p.verdictReason ?? (p.verdict === undefined ? 'no verdict' : 'skipped'))}`;
   }
@@ -74,6 +78,7 @@ function stepCases(suite: string, step: StepReport, max: number): Case[] {
   (step.checks ?? []).forEach((chk) => {
     const c: Case = { classname, name: `${step.name} / check / ${chk.rule}`, time: 0 };
     if (chk.verdict === 'mismatch') c.failure = { type: 'mismatch', message: `${chk.rule}: ${chk.message}`, body: `step ${step.name} (${step.action})\nrule: ${chk.rule}\n${chk.message}` };
+    else if (chk.verdict === 'flaky') c.skipped = `flaky: ${chk.message}`;
     cases.push(c);
   });
   if (step.error) {
@@ -93,6 +98,7 @@ function runCases(suite: string, report: Report): Case[] {
     const c: Case = { classname: `${suite}.safety`, name: `safety / ${s.id}`, time: 0 };
     if (s.status === 'violated') c.failure = { type: 'violation', message: `${s.id} violated: ${s.text}`, body: [s.text, ...s.evidence].join('\n') };
     else if (s.status === 'not-exercised') c.skipped = `${s.id} not exercised: ${s.text}`;
+    else if (s.status === 'flaky') c.skipped = `flaky: ${s.id} held in some repeats and was violated in others: ${s.text}`;
     return c;
   });
   const serious = (report.findings ?? []).filter((f) => f.kind !== 'warning');

@@ -25,7 +25,8 @@ svg .hmt{fill:#c2185b}svg .strayblk{fill:#000;opacity:.75}svg .access{fill:#1565
 .lg{display:inline-flex;align-items:center;gap:4px;margin-right:12px}.sw{display:inline-block;width:14px;height:11px;border:1px solid #8d97a8;margin-right:4px;vertical-align:-1px}
 table.classes td{font-size:12px}table.classes .rules{color:var(--muted);font-size:11px;margin-left:2px}td.badcell{background:#fff0f0}
 table.bad tr.mismatch td:first-child,table.bad tr.violation td:first-child{color:var(--bad);font-weight:600}
-.checks{margin:4px 0}.checks ul{margin:2px 0;color:var(--bad)}.pill{display:inline-block;border-radius:9px;padding:0 7px;margin:1px 3px;font-size:11.5px;cursor:help}.pill.match{background:#dff3e6;color:#1e6b3c}.pill.mismatch{background:var(--bad);color:#fff}
+table.bad tr.flaky td:first-child{color:#a66a00;font-weight:600}.card.flaky b{color:#a66a00}
+.checks{margin:4px 0}.checks ul{margin:2px 0;color:var(--bad)}.pill{display:inline-block;border-radius:9px;padding:0 7px;margin:1px 3px;font-size:11.5px;cursor:help}.pill.match{background:#dff3e6;color:#1e6b3c}.pill.mismatch{background:var(--bad);color:#fff}.pill.flaky{background:#fdf0d5;color:#a66a00}
 .status{padding:0 6px;border-radius:8px;white-space:nowrap}.status.holds{background:#dff3e6}.status.violated{background:var(--bad);color:#fff}.status.not-exercised{background:#eceef2}
 tr.not-exercised td{color:var(--muted)}.fault{border-color:var(--bad)}.fault h2{color:var(--bad)}
 .sev{display:inline-block;border-radius:8px;padding:0 7px;font-size:11px;background:#eceef2}.sev.regression{background:var(--bad);color:#fff}.sev.change{background:#ee8f2a;color:#fff}.sev.fix{background:#2f9e5a;color:#fff}.sev.rule{background:#8b79c6;color:#fff}.sev.content{background:#74b9e0}
