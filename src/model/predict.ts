@@ -1,6 +1,9 @@
 // predict(): the model's expectation for one planned probe, with the rule
-// that decided it. Open first (every probe opens /dev/mem), then the op.
+// that decided it. Open first (every probe opens /dev/mem), then the op's
+// own prediction (its ProbeOpDef in probe/ops/), over the model's
+// predictions for this step's state (StepModel).
 
+import { opDef, type StepModel } from '../probe/ops/index.js';
 import type { ProbeSpec } from '../probe/types.js';
 import type { KernelFacts, LockdownLevel, StepState } from './facts.js';
 import { modelContext } from './context.js';
@@ -29,38 +32,28 @@ export function predict(facts: KernelFacts, state: StepState, spec: ProbeSpec, o
     devNode: opts.devNode ?? DEFAULT_OPEN.devNode,
   });
   if (open) return open;
+  const def = opDef(spec.op);
+  // held-* depend on the mapping's history, kcore on the page's hotplug
+  // state: predictHeldTouch(), predictPtrace(), predictKcore().
+  if (!def?.predict) throw new Error(`predict() cannot judge ${spec.op} from one step's state`);
+  return def.predict(stepModel(facts, state, opts.oSync ?? false), spec);
+}
+
+/** The model's predictions for one step's state; `oSync`: the probe's fd was opened O_SYNC. */
+export function stepModel(facts: KernelFacts, state: StepState, oSync: boolean): StepModel<Expected> {
   const ctx = modelContext(facts, state);
-  const oSync = opts.oSync ?? false;
-  switch (spec.op) {
-    case 'read':
-    case 'write':
-      return predictReadWrite(ctx, spec.op, spec.addr, spec.len);
-    case 'mmap-shared':
-    case 'mmap-private':
-    case 'mmap-sync-shared': // on an O_SYNC fd whatever the options say
-    case 'mmap-sync-private':
-      return predictMmap(ctx, spec.addr, spec.len, { private: spec.op.endsWith('-private'), oSync: oSync || spec.op.startsWith('mmap-sync') });
-    case 'touch-shared':
-    case 'touch-private':
-      return predictTouch(ctx, spec.addr, spec.len, { private: spec.op === 'touch-private', oSync });
-    case 'hold-shared':
-    case 'hold-private':
-      return predictMmap(ctx, spec.addr, spec.len, { private: spec.op === 'hold-private', oSync });
-    case 'cow-write':
-      // A private mapping stored into and unmapped: only the mapping can fail.
-      return predictMmap(ctx, spec.addr, spec.len, { private: true, oSync });
-    case 'cow-procmem': {
+  return {
+    readWrite: (dir, addr, len) => predictReadWrite(ctx, dir, addr, len),
+    mmap: (addr, len, o) => predictMmap(ctx, addr, len, { private: o.private, oSync: oSync || o.oSync === true }),
+    touch: (addr, len, o) => predictTouch(ctx, addr, len, { private: o.private, oSync }),
+    cowProcmem: (addr, len) => {
       // The private mapping first (R-MMAP-*), then /proc/self/mem on the
       // copy-on-write pages: ordinary RAM, which generic_access_phys()'s
       // ioremap_prot() refuses (R-PTRACE-RAM, EIO).
-      const map = predictMmap(ctx, spec.addr, spec.len, { private: true, oSync });
+      const map = predictMmap(ctx, addr, len, { private: true, oSync });
       if (map.outcome !== 'ok') return map;
       const e = predictPtrace(facts, { write: false, revoked: false, pteWritable: true, target: 'cow', via: 'proc-mem' });
       return { ...e, via: mergeVia(map.via, e.via) };
-    }
-    default:
-      // held-* depend on the mapping's history, kcore on the page's hotplug
-      // state: predictHeldTouch(), predictPtrace(), predictKcore().
-      throw new Error(`predict() cannot judge ${spec.op} from one step's state`);
-  }
+    },
+  };
 }

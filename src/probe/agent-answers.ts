@@ -1,46 +1,12 @@
 // The agent's answer lines (guest-image/agent.c), checked strictly: one
-// JSON object per request, keys in the agent's order, syscalls only those
-// the op can fail in.
+// JSON object per request, keys in the agent's order, and per op (its
+// ProbeOpDef, probe/ops/) the success fields it gives, the syscalls it can
+// fail in, and whether it may fault or be refused.
 import { AGENT_MAX_ADDR, AGENT_MAX_LEN, AgentProtocolError, type AgentAnswer } from './agent-protocol.js';
+import { opDef } from './ops/index.js';
 import type { ProbeObserved, ProbeOp } from './types.js';
-import { PROBE_OPS } from './types.js';
 
 type Json = Record<string, unknown>;
-
-const SYSCALLS_BY_OP: Record<ProbeOp, readonly string[]> = {
-  read: ['open', 'pread'],
-  write: ['open', 'pwrite'],
-  'mmap-shared': ['open', 'mmap'],
-  'mmap-private': ['open', 'mmap'],
-  'touch-shared': ['open', 'mmap'],
-  'touch-private': ['open', 'mmap'],
-  'mmap-sync-shared': ['open', 'mmap'],
-  'mmap-sync-private': ['open', 'mmap'],
-  'hold-shared': ['open', 'mmap'],
-  'hold-private': ['open', 'mmap'],
-  'held-touch-shared': ['hold'],
-  'held-touch-private': ['hold'],
-  'held-procmem-shared': ['hold', 'open', 'pread'],
-  'held-procmem-private': ['hold', 'open', 'pread'],
-  'held-vmreadv-shared': ['hold', 'process_vm_readv'],
-  'held-vmreadv-private': ['hold', 'process_vm_readv'],
-  'held-procmem-write-shared': ['hold', 'open', 'pwrite'],
-  'held-procmem-write-private': ['hold', 'open', 'pwrite'],
-  'release-shared': ['hold', 'munmap'],
-  'release-private': ['hold', 'munmap'],
-  'release-split-shared': ['hold', 'mprotect', 'munmap'],
-  'release-split-private': ['hold', 'mprotect', 'munmap'],
-  'cow-procmem': ['open', 'mmap', 'pread'],
-  'cow-write': ['open', 'mmap'],
-  kcore: ['open', 'pread', 'kcore'],
-};
-
-/** Ops whose success answer is only "ok" (a mapping was made). */
-const MAP_ONLY: readonly ProbeOp[] = ['mmap-shared', 'mmap-private', 'mmap-sync-shared', 'mmap-sync-private', 'hold-shared', 'hold-private', 'release-shared', 'release-private', 'release-split-shared', 'release-split-private'];
-/** Ops whose success answer is the bytes written. */
-const WRITES: readonly ProbeOp[] = ['write', 'held-procmem-write-shared', 'held-procmem-write-private', 'cow-write'];
-/** Ops that touch a mapping and may fault. */
-const TOUCHES: readonly ProbeOp[] = ['touch-shared', 'touch-private', 'held-touch-shared', 'held-touch-private'];
 
 /** Parses one line the agent printed. Throws AgentProtocolError on anything else. */
 export function parseAgentLine(line: string): AgentAnswer {
@@ -73,21 +39,22 @@ export function parseAgentLine(line: string): AgentAnswer {
     keys(o, ['id', 'op', 'end'], bad);
     return { kind: 'highmem', id, highmemEnd: hexAddr(o.end, 'end', AGENT_MAX_ADDR + 1, bad) };
   }
-  if (typeof o.op !== 'string' || !PROBE_OPS.includes(o.op as ProbeOp)) bad('has an unknown op');
+  const def = typeof o.op === 'string' ? opDef(o.op) : undefined;
+  if (!def) return bad('has an unknown op');
   const op = o.op as ProbeOp;
   const addr = hexAddr(o.addr, 'addr', AGENT_MAX_ADDR, bad);
   const len = uint(o.len, 'len', bad);
   if (len < 1 || len > AGENT_MAX_LEN) bad('has len out of range');
   const head = ['id', 'op', 'addr', 'len', 'result'];
-  const isTouch = TOUCHES.includes(op);
+  const isTouch = def.touches === true;
 
   switch (o.result) {
     case 'ok': {
-      if (MAP_ONLY.includes(op)) {
+      if (def.ok === 'done') {
         keys(o, head, bad);
         return { kind: 'probe', id, op, addr, len, observed: { result: 'ok' } };
       }
-      if (WRITES.includes(op)) {
+      if (def.ok === 'written') {
         keys(o, [...head, 'bytes'], bad);
         const bytes = uint(o.bytes, 'bytes', bad);
         if (bytes > len) bad('wrote more bytes than asked');
@@ -112,7 +79,7 @@ export function parseAgentLine(line: string): AgentAnswer {
       const errno = str(o.errno, 'errno', bad);
       if (!/^E[A-Z0-9]+$/.test(errno)) bad('has a malformed errno');
       const syscall = str(o.syscall, 'syscall', bad);
-      if (!SYSCALLS_BY_OP[op].includes(syscall)) bad(`names syscall ${syscall} for ${op}`);
+      if (!def.syscalls.includes(syscall)) bad(`names syscall ${syscall} for ${op}`);
       return { kind: 'probe', id, op, addr, len, observed: { result: 'errno', errno, syscall } };
     }
     case 'signal': {
@@ -128,7 +95,7 @@ export function parseAgentLine(line: string): AgentAnswer {
       return { kind: 'probe', id, op, addr, len, observed };
     }
     case 'refused': {
-      if (!WRITES.includes(op)) bad(`reports ${op} as refused`);
+      if (!def.needsWrite) bad(`reports ${op} as refused`);
       keys(o, [...head, 'reason'], bad);
       return { kind: 'refused', id, op, addr, len, reason: str(o.reason, 'reason', bad) };
     }

@@ -3,6 +3,7 @@
 // out, JSON answer lines in, and the write pattern the agent stores so the
 // host can check a write through the shared memory backend.
 
+import { opDef } from './ops/index.js';
 import { PROBE_OPS, type ProbeObserved, type ProbeOp, type ProbeSpec } from './types.js';
 
 /** Largest len the agent accepts (its one buffer is 1 MiB). */
@@ -102,20 +103,21 @@ const hexOf = (n: number): string => '0x' + n.toString(16);
 /** One request line for the agent, without the newline. */
 export function formatProbeLine(spec: ProbeSpec): string {
   checkId(spec.id);
-  if (!PROBE_OPS.includes(spec.op)) {
+  const def = opDef(spec.op);
+  if (!def) {
     badRequest(`unknown probe op ${JSON.stringify(spec.op)}`, `use one of ${PROBE_OPS.join(', ')}`);
   }
   checkAddr('addr', spec.addr);
   if (!Number.isSafeInteger(spec.len) || spec.len < 1 || spec.len > AGENT_MAX_LEN) {
     badRequest(`len ${spec.len} is out of range`, `use 1 to ${AGENT_MAX_LEN} bytes`);
   }
-  if (spec.op === 'write' && (spec.addr % 8 !== 0 || spec.len % 8 !== 0)) {
+  if (def.align === 'word' && (spec.addr % 8 !== 0 || spec.len % 8 !== 0)) {
     badRequest(
-      `write at ${hexOf(spec.addr)} len ${spec.len} is not whole 8-byte words`,
+      `${spec.op} at ${hexOf(spec.addr)} len ${spec.len} is not whole 8-byte words`,
       'align addr and len to 8',
     );
   }
-  if (spec.op !== 'read' && spec.op !== 'write' && spec.op !== 'kcore' && spec.addr % AGENT_PAGE !== 0) {
+  if (def.align === 'page' && spec.addr % AGENT_PAGE !== 0) {
     badRequest(`${spec.op} at ${hexOf(spec.addr)} is not page aligned`, 'use a multiple of 4096');
   }
   return `${spec.id} ${spec.op} ${hexOf(spec.addr)} ${spec.len}`;

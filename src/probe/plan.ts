@@ -4,6 +4,7 @@
 // those addresses, so that is where a kernel and the model can disagree.
 import { flattenIomem, type IomemNode } from '../guest/iomem.js';
 import type { DeviceInfo } from '../qmp/device.js';
+import { opDef } from './ops/index.js';
 import { PAGE, type ProbeOp, type ProbeSpec } from './types.js';
 
 export const DEFAULT_OPS: ProbeOp[] = ['read', 'mmap-shared', 'mmap-private', 'touch-shared'];
@@ -16,7 +17,7 @@ export interface PlanInput {
   ops?: ProbeOp[];
   /** Extra addresses a scenario wants probed, with the reason. */
   extra?: { addr: number; why: string }[];
-  /** Inclusive ranges where only mmap-* ops are planned (no access to the bytes). */
+  /** Inclusive ranges where only ops that do not access the bytes (mmap-*) are planned. */
   mmapOnly?: { start: number; end: number }[];
 }
 
@@ -62,7 +63,7 @@ export function planProbes(input: PlanInput, firstId = 1): ProbeSpec[] {
   const noAccess = (addr: number) => (input.mmapOnly ?? []).some((r) => addr + PAGE - 1 >= r.start && addr <= r.end);
   for (const [addr, why] of addrs) {
     for (const op of ops) {
-      if (!op.startsWith('mmap-') && noAccess(addr)) continue;
+      if (opDef(op)?.accessesMemory !== false && noAccess(addr)) continue;
       specs.push({ id: id++, op, addr, len: PAGE, why });
     }
   }

@@ -1,66 +1,13 @@
 // The probe vocabulary shared by the planner, the guest agent protocol,
 // the model and the report. One place, so the three cannot drift apart.
 
-/** What a probe does to /dev/mem at one physical address. */
-export type ProbeOp =
-  | 'read' // pread(fd, buf, len, addr)
-  | 'write' // pwrite of a pattern; only where a scenario explicitly allows it
-  | 'mmap-shared' // mmap(PROT_READ, MAP_SHARED) then munmap: does the mapping succeed?
-  | 'mmap-private' // mmap(PROT_READ, MAP_PRIVATE) then munmap
-  | 'touch-shared' // mmap shared, read every byte, SIGBUS/SIGSEGV caught
-  | 'touch-private' // same with MAP_PRIVATE
-  | 'mmap-sync-shared' // mmap-shared on an O_SYNC fd: PAT is asked for UC- instead of WB
-  | 'mmap-sync-private'
-  // Held mappings: made by one request, kept by a long-lived agent, used by
-  // later ones (keyed by op kind, address and length).
-  | 'hold-shared' // mmap(PROT_READ, MAP_SHARED) and keep it
-  | 'hold-private'
-  | 'held-touch-shared' // read every byte of the held mapping, SIGBUS/SIGSEGV caught
-  | 'held-touch-private'
-  | 'held-procmem-shared' // pread of /proc/self/mem at the mapping: the ptrace path (generic_access_phys)
-  | 'held-procmem-private'
-  | 'held-vmreadv-shared' // process_vm_readv of the mapping
-  | 'held-vmreadv-private'
-  | 'held-procmem-write-shared' // pwrite of the write pattern to /proc/self/mem at the (read-only) mapping; needs -w
-  | 'held-procmem-write-private'
-  | 'release-shared' // munmap a held mapping (its PAT reservation must go with it)
-  | 'release-private'
-  | 'release-split-shared' // mprotect the held mapping's last page PROT_NONE (a VMA split), then munmap it all
-  | 'release-split-private'
-  | 'cow-procmem' // mmap MAP_PRIVATE rw, write each page (COW), pread /proc/self/mem there (generic_access_phys on anon pages)
-  | 'cow-write' // the same mapping and stores, then munmap: a COW mapping's PAT reservation must go with it (S6)
-  | 'kcore'; // read the physical address through /proc/kcore's direct-map offset
+import { opDef, PROBE_OPS, type ProbeOp } from './ops/index.js';
 
-export const PROBE_OPS: readonly ProbeOp[] = [
-  'read',
-  'write',
-  'mmap-shared',
-  'mmap-private',
-  'touch-shared',
-  'touch-private',
-  'mmap-sync-shared',
-  'mmap-sync-private',
-  'hold-shared',
-  'hold-private',
-  'held-touch-shared',
-  'held-touch-private',
-  'held-procmem-shared',
-  'held-procmem-private',
-  'held-vmreadv-shared',
-  'held-vmreadv-private',
-  'held-procmem-write-shared',
-  'held-procmem-write-private',
-  'release-shared',
-  'release-private',
-  'release-split-shared',
-  'release-split-private',
-  'cow-procmem',
-  'cow-write',
-  'kcore',
-];
+// The ops themselves are defined in probe/ops/, one file per family.
+export { PROBE_OPS, type ProbeOp };
 
 /** Ops that need the long-lived agent (their mappings outlive one request batch). */
-export const isHeldOp = (op: ProbeOp): boolean => op.startsWith('hold-') || op.startsWith('held-') || op.startsWith('release-');
+export const isHeldOp = (op: ProbeOp): boolean => opDef(op)?.held === true;
 
 /** One planned access. Addresses are guest physical, page aligned in plans. */
 export interface ProbeSpec {

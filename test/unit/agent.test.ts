@@ -17,7 +17,10 @@ import {
 } from '../../src/probe/agent-protocol.js';
 import { parseAgentLine } from '../../src/probe/agent-answers.js';
 import { formatLseekLine, parseLseekAnswer } from '../../src/probe/lseek.js';
-import { AGENT_CFLAGS, agentSources } from '../../src/image/agent.js';
+import { AGENT_CFLAGS, agentFiles, agentSources } from '../../src/image/agent.js';
+import { opDef } from '../../src/probe/ops/index.js';
+import { PROBE_OPS } from '../../src/probe/types.js';
+import { pkgPath } from '../../src/util/paths.js';
 
 const SOURCES = agentSources();
 const CFLAGS = [...AGENT_CFLAGS, '-Wextra', '-Werror'];
@@ -275,6 +278,33 @@ describe('agent mmap and touch', () => {
     }
     // The agent is still healthy after the faults.
     expect(answers[2]).toMatchObject({ id: 13, observed: { result: 'ok', bytes: 8 } });
+  });
+});
+
+describe('agent ops and the host registry', () => {
+  // kcore would read the host's own /proc/kcore: its answers are covered by the model tests.
+  const ops = PROBE_OPS.filter((op) => op !== 'kcore');
+
+  it('serves every op of PROBE_OPS, answering as its ProbeOpDef says', () => {
+    // parseAgentLine checks each answer against the op's definition (fields, syscalls, refusal).
+    const { answers } = run(['-d', join(dir, 'no-such-device')], ops.map((op, i) => `${i} ${op} 0x1000 4096`));
+    expect(answers.map((a) => [a.kind, a.id, 'op' in a && a.op])).toEqual(
+      ops.map((op, i) => [opDef(op)!.needsWrite ? 'refused' : 'probe', i, op]),
+    );
+  });
+
+  it('calls a request malformed exactly when its ProbeOpDef says it is unaligned', () => {
+    const { answers } = run(['-d', join(dir, 'no-such-device')], ops.map((op, i) => `${i} ${op} 0x1004 8`));
+    expect(answers.map((a) => a.kind === 'error')).toEqual(ops.map((op) => opDef(op)!.align !== 'byte'));
+    const words = run(['-d', join(dir, 'no-such-device')], ops.map((op, i) => `${i} ${op} 0x1000 12`));
+    expect(words.answers.map((a) => a.kind === 'error')).toEqual(ops.map((op) => opDef(op)!.align === 'word'));
+  });
+
+  it('lists every op family file of guest-image/ops/ in ops/list.h', () => {
+    const list = readFileSync(pkgPath('guest-image/ops/list.h'), 'utf8');
+    const families = agentFiles().filter((f) => f.startsWith('guest-image/ops/') && f.endsWith('.c'));
+    expect(families.length).toBeGreaterThan(0);
+    for (const f of families) expect(list).toContain(`FAMILY(${f.slice('guest-image/ops/'.length, -2)})`);
   });
 });
 
