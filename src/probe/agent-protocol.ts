@@ -1,7 +1,8 @@
 // The host's end of the guest probe agent's line protocol
-// (guest-image/agent.c documents it in its header comment): request lines
-// out, JSON answer lines in, and the write pattern the agent stores so the
-// host can check a write through the shared memory backend.
+// (guest-image/agent.c documents it in its header comment, and each file of
+// guest-image/ops/ its ops): request lines out, JSON answer lines in, and
+// the write pattern the agent stores so the host can check a write through
+// the shared memory backend.
 
 import { opDef } from './ops/index.js';
 import { PROBE_OPS, type ProbeObserved, type ProbeOp, type ProbeSpec } from './types.js';
