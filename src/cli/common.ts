@@ -13,6 +13,13 @@ export function parseAccel(value: string, usage: string): AccelMode {
   return value as AccelMode;
 }
 
+/** --repeat N as run and matrix take it: a whole number from 1 to 100. */
+export function parseRepeat(value: string, usage: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 100) throw inputError('E_USAGE', `--repeat ${value} is not a whole number from 1 to 100`, usage);
+  return n;
+}
+
 /**
  * Creates --out and the parents it lacks, one level at a time (Node's
  * recursive mkdir never returns inside filesystems such as /proc that answer

@@ -9,7 +9,7 @@ import { inputError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/cache.js';
 import { writeMatrixArtifacts } from '../matrix/artifacts.js';
 import { LiveView } from './live.js';
-import { ensureOutDir, parseAccel, withSignals } from './common.js';
+import { ensureOutDir, parseAccel, parseRepeat, withSignals } from './common.js';
 import { DEFAULT_KERNEL, parseKernelSpec } from '../kernel/spec.js';
 import { checkCmdline } from '../lab/prepare.js';
 import { checkScenarioFits } from '../lab/scenario.js';
@@ -22,6 +22,7 @@ export const DEFAULT_MATRIX_KERNELS = `${DEFAULT_KERNEL},debian:newest`;
 
 export const MATRIX_USAGE = `usage: devmem-lab matrix [--kernels A,B,…] [--cmdlines '' 'iomem=relaxed' …] [--scenarios lifecycle,…]
                          --out DIR [--jobs N] [--shard i/n] [--accel tcg|kvm|auto] [--fresh-boot]
+                         [--repeat N [--repeat-boots]]
        devmem-lab matrix [--lab FILE]      (no arguments: ./devmem-lab.json)
        devmem-lab merge --out DIR SHARD_DIR…
 
@@ -31,7 +32,9 @@ export const MATRIX_USAGE = `usage: devmem-lab matrix [--kernels A,B,…] [--cmd
   that completed. --shard i/n runs the cells whose index mod n is i-1, for
   spreading one matrix over machines; merge combines their DIRs. Cells of one
   kernel and command line restore one saved post-boot guest (--fresh-boot:
-  every cell boots).`;
+  every cell boots). --repeat N runs each cell's scenario N times (restored
+  guests; --repeat-boots: each repeat boots): what varied between repeats is
+  flaky, never a finding.`;
 
 /** `--cmdlines a b c` takes every following word that is not an option. */
 export function takeListOption(argv: string[], name: string): { values: string[] | undefined; rest: string[] } {
@@ -52,6 +55,8 @@ interface MatrixRequest {
   shard?: string;
   accel: AccelMode;
   freshBoot: boolean;
+  repeats: number;
+  repeatBoots: boolean;
 }
 
 function requestFromArgs(argv: string[]): MatrixRequest {
@@ -68,6 +73,8 @@ function requestFromArgs(argv: string[]): MatrixRequest {
         shard: { type: 'string' },
         accel: { type: 'string', default: 'tcg' },
         'fresh-boot': { type: 'boolean', default: false },
+        repeat: { type: 'string', default: '1' },
+        'repeat-boots': { type: 'boolean', default: false },
       },
       strict: true,
       allowPositionals: false,
@@ -82,7 +89,7 @@ function requestFromArgs(argv: string[]): MatrixRequest {
   const split = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
   return {
     kernels: split(values.kernels), cmdlines: cmdlines ?? [''], scenarios: split(values.scenarios), out: resolve(values.out),
-    jobs, shard: values.shard, accel, freshBoot: values['fresh-boot'],
+    jobs, shard: values.shard, accel, freshBoot: values['fresh-boot'], repeats: parseRepeat(values.repeat, MATRIX_USAGE), repeatBoots: values['repeat-boots'],
   };
 }
 
@@ -113,7 +120,7 @@ export async function cmdMatrix(argv: string[]): Promise<number> {
   const view = new LiveView(cells);
   try {
     const summary = await withSignals((signal) =>
-      runMatrix({ cells, out, jobs, accel: req.accel, freshBoot: req.freshBoot, signal, onEvent: (c, e) => view.event(c, e), onCellDone: (r, reused) => view.done(r, reused) }),
+      runMatrix({ cells, out, jobs, accel: req.accel, freshBoot: req.freshBoot, repeats: req.repeats, repeatBoots: req.repeatBoots, signal, onEvent: (c, e) => view.event(c, e), onCellDone: (r, reused) => view.done(r, reused) }),
     );
     view.close();
     process.stdout.write(renderMatrix(summary) + `${out}/matrix.json\n`);

@@ -23,8 +23,10 @@ export const labFileSchema = z
     shard: z.string().regex(/^\d+\/\d+$/, 'write "i/n", e.g. "1/4"').optional(),
     accel: z.enum(['tcg', 'kvm', 'auto']).default('tcg'),
     freshBoot: z.boolean().default(false),
-    /** A matrix runs each cell once; the field is here to say so rather than be ignored. */
-    repeats: z.literal(1, 'a matrix runs every cell once: repeats other than 1 are not supported').optional(),
+    /** Each cell's scenario this many times (--repeat): a result that varied between repeats is flaky. */
+    repeats: z.number().int('a whole number of repeats').min(1, 'at least 1').max(100, 'at most 100').default(1),
+    /** Boot every repeat afresh instead of restoring the saved guest (--repeat-boots). */
+    repeatBoots: z.boolean().default(false),
   })
   .strict();
 

@@ -6,6 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildGuestImage } from '../image/build.js';
 import { resolveKernel } from '../kernel/resolve.js';
+import { runRepeated } from '../lab/repeat.js';
 import { runLab, type AccelMode } from '../lab/run.js';
 import { EventLog, type RunEvent } from '../format/events.js';
 import type { Report } from '../format/types.js';
@@ -28,6 +29,10 @@ export interface MatrixOptions {
   accel: AccelMode;
   /** Every cell boots (no saved guest restored or saved). */
   freshBoot?: boolean;
+  /** Each cell's scenario this many times (lab/repeat.ts); results that varied are flaky. */
+  repeats?: number;
+  /** Boot every repeat afresh. */
+  repeatBoots?: boolean;
   signal?: AbortSignal;
   onEvent?: (cell: Cell, e: RunEvent & { t: number }) => void;
   onCellDone?: (r: CellResult, reused: boolean) => void;
@@ -69,24 +74,34 @@ export async function runMatrix(opts: MatrixOptions): Promise<MatrixSummary> {
     for (let c = queue.shift(); c && !opts.signal?.aborted; c = queue.shift()) {
       const dir = cellDir(opts.out, c);
       await mkdir(dir, { recursive: true });
-      const events = new EventLog(join(dir, 'events.jsonl'));
       const cell = c;
-      events.on((e) => opts.onEvent?.(cell, e));
+      const scenario = await resolveScenario(c.scenario);
+      const run = {
+        kernel: c.kernel,
+        scenario,
+        accel: opts.accel,
+        freshBoot: opts.freshBoot,
+        extraCmdline: [...(scenario.cmdline ?? []), ...c.cmdline.split(/\s+/).filter(Boolean)],
+        signal: opts.signal,
+      };
       let report: Report | undefined;
-      try {
-        const scenario = await resolveScenario(c.scenario);
-        report = await runLab({
-          kernel: c.kernel,
-          scenario,
+      if ((opts.repeats ?? 1) > 1) {
+        report = await runRepeated({
+          ...run,
           out: dir,
-          accel: opts.accel,
-          freshBoot: opts.freshBoot,
-          extraCmdline: [...(scenario.cmdline ?? []), ...c.cmdline.split(/\s+/).filter(Boolean)],
-          signal: opts.signal,
-          events,
+          repeats: opts.repeats!,
+          freshBoots: opts.repeatBoots,
+          onEvents: (events) => events.on((e) => opts.onEvent?.(cell, e)),
+          onMerged: (merged) => writeRunArtifacts(dir, merged),
         });
-      } finally {
-        events.close();
+      } else {
+        const events = new EventLog(join(dir, 'events.jsonl'));
+        events.on((e) => opts.onEvent?.(cell, e));
+        try {
+          report = await runLab({ ...run, out: dir, events });
+        } finally {
+          events.close();
+        }
       }
       if (report) await writeRunArtifacts(dir, report);
       results.set(c.id, cellResult(c, report, join('cells', c.id, 'report.json')));

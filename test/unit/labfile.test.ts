@@ -11,16 +11,18 @@ describe('lab file', () => {
       out: 'matrix-out',
       accel: 'tcg',
       freshBoot: false,
+      repeats: 1,
+      repeatBoots: false,
     });
   });
   it('takes every field', () => {
-    const f = { kernels: ['debian:bookworm'], cmdlines: ['', 'iomem=relaxed'], scenarios: ['revoke'], out: 'o', jobs: 2, shard: '1/4', accel: 'kvm', freshBoot: true, repeats: 1 };
+    const f = { kernels: ['debian:bookworm'], cmdlines: ['', 'iomem=relaxed'], scenarios: ['revoke'], out: 'o', jobs: 2, shard: '1/4', accel: 'kvm', freshBoot: true, repeats: 3, repeatBoots: true };
     expect(parseLabFile(f, 'x')).toEqual(f);
   });
   it('names each bad field and what to write', () => {
-    const bad = () => parseLabFile({ kernels: [], out: '', jobs: 1.5, shard: 'first', repeats: 3, scenario: ['lifecycle'] }, 'devmem-lab.json');
+    const bad = () => parseLabFile({ kernels: [], out: '', jobs: 1.5, shard: 'first', repeats: 0, scenario: ['lifecycle'] }, 'devmem-lab.json');
     expect(bad).toThrow(/devmem-lab\.json is not a valid lab file/);
-    for (const re of [/kernels: list at least one kernel/, /out: write a non-empty string/, /jobs: a whole number/, /shard: write "i\/n"/, /repeats: a matrix runs every cell once/, /Unrecognized key: "scenario"/]) {
+    for (const re of [/kernels: list at least one kernel/, /out: write a non-empty string/, /jobs: a whole number/, /shard: write "i\/n"/, /repeats: at least 1/, /Unrecognized key: "scenario"/]) {
       expect(bad).toThrow(re);
     }
   });
