@@ -18,7 +18,8 @@ export interface ExploreModel {
   driver: boolean;
   /** The size the last resize reached while the driver stayed bound; 0 once it is unbound (its blocks are then unknown). */
   pluggedMiB: number;
-  held: { name: string; pages: number }[];
+  /** `key`: the hold's target, pages and kind (the agent keeps one mapping per key). */
+  held: { name: string; pages: number; key: string }[];
   /** The next hold's number (names h1, h2, …). */
   next: number;
 }
@@ -74,10 +75,12 @@ export type HoldTarget = HeldSpec['target'];
 
 class Hold implements Cmd {
   constructor(readonly target: HoldTarget, readonly pages: number, readonly priv: boolean) {}
-  check = (m: Readonly<ExploreModel>) => m.held.length < MAX_HELD;
+  private key = (): string => JSON.stringify([this.target, this.pages, this.priv]);
+  // One live hold per target, page count and kind: the lab refuses a second (lab/actions/hold.ts).
+  check = (m: Readonly<ExploreModel>) => m.held.length < MAX_HELD && !m.held.some((h) => h.key === this.key());
   run(m: ExploreModel, r: ExploreReal) {
     const name = `h${m.next++}`;
-    m.held.push({ name, pages: this.pages });
+    m.held.push({ name, pages: this.pages, key: this.key() });
     const spec: HeldSpec = { name, target: this.target, ...(this.pages > 1 ? { pages: this.pages } : {}), ...(this.priv ? { private: true } : {}) };
     push(r, `hold-${name}`, { kind: 'hold', mappings: [spec] });
   }

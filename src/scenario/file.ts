@@ -20,6 +20,21 @@ function releasesHeld(steps: { action: StepAction }[]): boolean {
   return true;
 }
 
+/** No two live holds of one target, page count and kind (the agent keeps one mapping per address, length and kind). */
+function holdsDistinct(steps: { action: StepAction }[]): boolean {
+  const live = new Map<string, string>();
+  for (const { action: a } of steps) {
+    if (a.kind === 'release') for (const [k, n] of live) if (a.mappings.includes(n)) live.delete(k);
+    if (a.kind !== 'hold') continue;
+    for (const m of a.mappings) {
+      const k = JSON.stringify([m.target, m.pages ?? 1, !!m.private]);
+      if (live.has(k)) return false;
+      live.set(k, m.name);
+    }
+  }
+  return true;
+}
+
 export const scenarioSchema = z
   .object({
     $schema: z.string().optional(),
@@ -34,7 +49,8 @@ export const scenarioSchema = z
       .min(1)
       .refine((s) => s[0].action.kind === 'boot', 'the first step must be { "kind": "boot" }')
       .refine((s) => new Set(s.map((x) => x.name)).size === s.length, 'step names must be unique')
-      .refine(releasesHeld, 'a release must name mappings an earlier hold step made and no step released yet'),
+      .refine(releasesHeld, 'a release must name mappings an earlier hold step made and no step released yet')
+      .refine(holdsDistinct, 'a hold must not map the same target, pages and kind as a mapping still held: release that one first'),
   })
   .strict();
 

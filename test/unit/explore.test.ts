@@ -26,7 +26,15 @@ describe('explore grammar', () => {
     for (const steps of sequences(7, 300)) {
       let bound = false;
       const held = new Set<string>();
+      const live = new Map<string, string>();
       for (const { action: a } of steps) {
+        // Never two live holds of one target, page count and kind: the agent would keep one mapping for both.
+        if (a.kind === 'hold') for (const m of a.mappings) {
+          const k = JSON.stringify([m.target, m.pages ?? 1, !!m.private]);
+          expect(live.has(k)).toBe(false);
+          live.set(k, m.name);
+        }
+        if (a.kind === 'release') for (const [k, n] of live) if (a.mappings.includes(n)) live.delete(k);
         if (a.kind === 'modprobe') bound = true;
         if (a.kind === 'rmmod') bound = false;
         if (a.kind === 'resize' || a.kind === 'host-pattern') expect(bound).toBe(true);

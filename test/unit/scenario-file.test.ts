@@ -29,6 +29,11 @@ describe('scenario files', () => {
     ['a module name with shell characters', { ...ok, steps: [ok.steps[0], { name: 'x', action: { kind: 'modprobe', module: 'virtio_mem; reboot' } }] }, /module name/],
     ['a negative size', { ...ok, steps: [ok.steps[0], { name: 'x', action: { kind: 'resize', sizeMiB: -2 } }] }, /sizeMiB/],
     ['an unknown field', { ...ok, extra: 1 }, /extra|Unrecognized/],
+    [
+      'a second live hold of the same page (the agent keeps one mapping per address, length and kind)',
+      { ...ok, steps: [ok.steps[0], { name: 'a', action: { kind: 'hold', mappings: [{ name: 'h1', target: { addr: '0x1000' } }] } }, { name: 'b', action: { kind: 'hold', mappings: [{ name: 'h2', target: { addr: '0x1000' } }] } }] },
+      /same target, pages and kind as a mapping still held/,
+    ],
   ])('rejects %s with E_SCENARIO naming the field', (_what, raw, msg) => {
     expect(() => parseScenario(raw, 'x.json')).toThrow(expect.objectContaining({ code: 'E_SCENARIO', kind: 'input', message: expect.stringMatching(msg) }));
   });

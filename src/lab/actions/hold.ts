@@ -7,6 +7,8 @@ import { deviceInfo } from '../hostview.js';
 import { holdSpecs, resolveHeld, syncMapSpecs } from '../held.js';
 import { heldSpecSchema } from '../held-spec.js';
 import { ProbeIds } from '../probe-ids.js';
+import { hex } from '../../util/hex.js';
+import { inputError } from '../../util/errors.js';
 import { defineAction, guestIomem } from './action.js';
 
 export const hold = defineAction({
@@ -16,6 +18,18 @@ export const hold = defineAction({
   run: async (ctx, hist, a, say) => {
     const now = await guestIomem(ctx);
     const held = resolveHeld(a.mappings, now, deviceInfo(await ctx.qmp.execute<unknown[]>('query-memory-devices')), hist.index);
+    // The agent keys a held mapping by kind, address and length (a second
+    // hold of one key replaces the first): two live holds of one key would be
+    // one mapping to the guest and two to the model.
+    const key = (h: { start: number; end: number; private: boolean }) => `${h.private ? 'private' : 'shared'} ${h.start} ${h.end}`;
+    const live = new Map(hist.held.map((h) => [key(h), h.name]));
+    for (const h of held) {
+      const twin = live.get(key(h));
+      if (twin !== undefined) {
+        throw inputError('E_SCENARIO', `hold ${h.name} maps the same ${h.private ? 'private' : 'shared'} pages (${hex(h.start)}, ${(h.end + 1 - h.start) / 4096} pages) as ${twin}, which is still held`, `release ${twin} first, or hold another page count or the other of shared/private`);
+      }
+      live.set(key(h), h.name);
+    }
     const agent = await ctx.agent();
     const specs = holdSpecs(held, ProbeIds.HOLD_BASE);
     const recs = await agent.run(specs, ctx.t.probes);
