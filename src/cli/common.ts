@@ -1,6 +1,6 @@
 // Pieces every command shares: the output directory and Ctrl-C.
 import { RUN_FILES } from '../report/renderers.js';
-import { access, constants, mkdir, rm, stat } from 'node:fs/promises';
+import { access, constants, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LabError, inputError } from '../util/errors.js';
 import type { AccelMode } from '../lab/boot.js';
@@ -71,6 +71,8 @@ export async function claimRunDir(out: string, force: boolean): Promise<void> {
     });
   }
   for (const f of RUN_FILES) await rm(join(out, f), { force: true });
+  // The repeats of a repeated run (lab/repeat.ts).
+  for (const d of await readdir(out)) if (/^repeat-\d+$/.test(d)) await rm(join(out, d), { recursive: true, force: true });
 }
 
 /**

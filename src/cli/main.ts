@@ -9,7 +9,7 @@ import { EventLog } from '../format/events.js';
 import { reportExitCode } from '../format/findings.js';
 import { resolveScenario } from '../scenario/file.js';
 import { LabError, inputError } from '../util/errors.js';
-import { renderEvent } from './render.js';
+import { RunView } from './run-view.js';
 import { renderSummary } from './summary.js';
 import { writeRunArtifacts } from '../report/artifacts.js';
 import { rendererFiles, RUN_FILES } from '../report/renderers.js';
@@ -17,7 +17,8 @@ import { checkScenarioFits } from '../lab/scenario.js';
 import { loadProfile } from '../vm/profile.js';
 import { checkCmdline } from '../lab/prepare.js';
 import { parseKernelSpec } from '../kernel/spec.js';
-import { claimRunDir, EXIT, ensureOutDir, parseAccel, withSignals } from './common.js';
+import { claimRunDir, EXIT, ensureOutDir, parseAccel, parseRepeat, withSignals } from './common.js';
+import { runRepeated } from '../lab/repeat.js';
 import { cmdExplore, EXPLORE_USAGE } from './explore-cmd.js';
 import { cmdMatrix, cmdMerge, MATRIX_USAGE } from './matrix-cmd.js';
 import { cmdBundle, cmdCompare, cmdReport, REPORT_USAGE } from './report-cmd.js';
@@ -27,7 +28,8 @@ export { EXIT } from './common.js';
 
 const USAGE = `usage: devmem-lab run [--kernel SPEC] [--scenario NAME|FILE] [--out DIR] [--accel auto|tcg|kvm]
                       [--cmdline ARGS] [--profile NAME] [--modules DIR] [--config FILE]
-                      [--config-fragment FILE] [--fresh-boot] [--bisect] [--force] [--verbose]
+                      [--config-fragment FILE] [--fresh-boot] [--repeat N [--repeat-boots]]
+                      [--bisect] [--force] [--verbose]
 
   --kernel    debian:<suite> (default ${DEFAULT_KERNEL}), debian:<suite>@<x.y>, debian:newest, debian:<package>,
               debian:<suite>/<package>, path:<bzImage> (with --modules/--config),
@@ -46,6 +48,9 @@ const USAGE = `usage: devmem-lab run [--kernel SPEC] [--scenario NAME|FILE] [--o
   --profile   machine profile from qemu-config/ (default: default)
   --fresh-boot  boot the guest even when a saved one exists, and save none (by default the first
               boot of a kernel, command line and profile is saved in the cache and later runs restore it)
+  --repeat N  run the scenario N times (each restored from the same saved guest; --repeat-boots: each
+              boots afresh), in DIR/repeat-<k>/; DIR/report.json merges them, and a result that
+              varied between repeats is flaky: counted apart, never a finding
   --bisect    exit codes for git bisect run: 0 good, 1 bad, 125 the run failed (skip), 255 bad input (stop)`;
 
 /**
@@ -80,6 +85,8 @@ async function cmdRun(argv: string[]): Promise<number> {
         'config-fragment': { type: 'string' },
         force: { type: 'boolean', default: false },
         'fresh-boot': { type: 'boolean', default: false },
+        repeat: { type: 'string', default: '1' },
+        'repeat-boots': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -93,6 +100,8 @@ async function cmdRun(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const accel = parseAccel(values.accel, USAGE);
+  const repeats = parseRepeat(values.repeat, USAGE);
+  if (values['repeat-boots'] && repeats === 1) throw inputError('E_USAGE', '--repeat-boots goes with --repeat N (N > 1)', 'add --repeat 3, or drop --repeat-boots');
   // Every input is checked before --out is touched: a typo loses nothing.
   parseKernelSpec(values.kernel);
   const scenario = await resolveScenario(values.scenario);
@@ -105,27 +114,38 @@ async function cmdRun(argv: string[]): Promise<number> {
   await ensureOutDir(out);
   await claimRunDir(out, values.force);
 
-  const events = new EventLog(`${out}/events.jsonl`);
-  events.on((e) => renderEvent(e, (s) => process.stderr.write(s + '\n'), values.verbose));
+  const view = new RunView(values.verbose);
+  const run = {
+    kernel: values.kernel,
+    scenario,
+    accel,
+    profile: values.profile,
+    kernelOptions: {
+      modules: values.modules && resolve(values.modules),
+      config: values.config && resolve(values.config),
+      configFragment: values['config-fragment'] && resolve(values['config-fragment']),
+    },
+    extraCmdline: cmdline,
+    freshBoot: values['fresh-boot'],
+  };
+  // A repeated run writes each repeat in repeat-<k>/ and the merged report here.
+  const events = repeats === 1 ? new EventLog(`${out}/events.jsonl`) : undefined;
+  events?.on((e) => view.event(e));
   try {
     const report = await withSignals((signal) =>
-      runLab({
-        kernel: values.kernel,
-        scenario,
-        out,
-        accel,
-        profile: values.profile,
-        kernelOptions: {
-          modules: values.modules && resolve(values.modules),
-          config: values.config && resolve(values.config),
-          configFragment: values['config-fragment'] && resolve(values['config-fragment']),
-        },
-        extraCmdline: cmdline,
-        freshBoot: values['fresh-boot'],
-        signal,
-        events,
-      }),
+      events
+        ? runLab({ ...run, out, signal, events })
+        : runRepeated({
+            ...run,
+            out,
+            signal,
+            repeats,
+            freshBoots: values['repeat-boots'],
+            onEvents: (ev) => ev.on((e) => view.event(e)),
+            onMerged: (merged) => writeRunArtifacts(out, merged),
+          }),
     );
+    view.close();
     await writeRunArtifacts(out, report);
     process.stdout.write(renderSummary(report) + '\n');
     process.stdout.write(`${out}/report.json: ${report.status} (also ${rendererFiles().join(', ')})\n`);
@@ -133,9 +153,14 @@ async function cmdRun(argv: string[]): Promise<number> {
     if (f) process.stderr.write(`devmem-lab: ${f.kind}${f.step ? ` in step ${f.step}` : ''} [${f.code}]: ${f.message}\n`);
     if (report.error?.hint) process.stderr.write(`hint: ${report.error.hint}\n`);
     const code = runExitCode(report);
+    const flaky = (report.summary.flaky ?? 0) + (report.summary.checks?.flaky ?? 0) + report.safety.filter((s) => s.status === 'flaky').length;
+    if (flaky > 0) {
+      process.stderr.write(`devmem-lab: ${flaky} result${flaky === 1 ? '' : 's'} varied between the ${repeats} repeats (flaky): not findings${values.bisect && code === EXIT.ok ? '; --bisect counts this run good' : ''}\n`);
+    }
     return values.bisect ? bisectCode(code) : code;
   } finally {
-    events.close();
+    view.close();
+    events?.close();
   }
 }
 

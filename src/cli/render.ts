@@ -1,5 +1,5 @@
 // Renders the run's event stream for a person: one line per milestone.
-// The library never prints; only this file does.
+// The library never prints; only cli/ does.
 import type { RunEvent } from '../format/events.js';
 
 export function renderEvent(e: RunEvent & { t: number }, out: (s: string) => void, verbose = false): void {
@@ -22,6 +22,7 @@ export function renderEvent(e: RunEvent & { t: number }, out: (s: string) => voi
     case 'console':
       if (verbose || /devmem-lab-init:|Kernel panic|BUG:|WARNING:|Oops/.test(e.line)) out(`${ts}   console: ${e.line}`);
       return;
+    case 'probes-planned':
     case 'probe':
       return;
     case 'run-end':

@@ -10,6 +10,8 @@ export function renderSummary(report: Report, maxExamples = 3): string {
     `step checks: ${s.checks.match} match, ${s.checks.mismatch} mismatch`,
     `safety: ${report.safety.map((e) => `${e.id} ${e.status}`).join(', ')}`,
   ];
+  const rep = report.environment.repeats;
+  if (rep) lines.unshift(`${rep.runs} repeats (${rep.boots === 'fresh' ? 'each booted' : 'restored'}): ${s.flaky ?? 0} probes and ${s.checks.flaky ?? 0} step checks flaky (outcome varied between repeats)`);
   if (report.coverage) {
     const ex = report.coverage.filter((c) => c.status === 'exercised');
     lines.push(`rules exercised: ${ex.length} of ${report.coverage.length} (${ex.map((c) => c.rule).join(' ')})`);

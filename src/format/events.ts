@@ -11,6 +11,9 @@ export type RunEvent =
   | { type: 'guest-ready'; ms: number }
   | { type: 'step-start'; step: string; index: number; total: number }
   | { type: 'step-action'; step: string; detail: string }
+  // How many probes the step will record, sent before the first: its
+  // `probe` events follow one by one as the agent answers.
+  | { type: 'probes-planned'; step: string; total: number }
   | { type: 'probe'; step: string; probe: ProbeRecord }
   | { type: 'step-end'; step: string; probes: number; ms: number }
   | { type: 'console'; line: string }

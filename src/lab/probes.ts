@@ -40,6 +40,15 @@ export async function runStepProbes(ctx: RunContext, stepName: string, x: ProbeI
     mmapOnly: dev && !obs.virtioMemBound ? [{ start: dev.memaddr + dev.size, end: dev.memaddr + dev.maxSize - 1 }] : [],
   });
   const ids = new ProbeIds(specs.length);
+  // The held uses and /proc/kcore are planned here, in id order, so the
+  // step's total is known before the agent's first answer.
+  const withheld = new Set(x.usable.filter((h) => readsWithheld(facts, state, h, x.claims)).map((h) => h.name));
+  const useCount = x.usable.reduce((a, h) => a + heldUseOps(h, withheld.has(h.name)).length, 0);
+  const uses = useHeldSpecs(x.usable, ids.take(useCount), withheld);
+  const kcore = ctx.kcore ? kcoreSpecs(state, dev, ids.take(0)) : [];
+  ids.take(kcore.length);
+  const total = specs.length + (done.access ? 1 : 0) + done.held.length + uses.length + kcore.length;
+  ctx.events.emit({ type: 'probes-planned', step: stepName, total });
   const byId = new Map(specs.map((s) => [s.id, s]));
   const record = (p: ProbeRecord) => x.record(stepName, p);
   // Results land in the step as they arrive, so a step that dies midway
@@ -62,23 +71,18 @@ export async function runStepProbes(ctx: RunContext, stepName: string, x: ProbeI
     ctx.onSafety(judgeProbe(facts, state, spec, rec));
     record(rec);
   }
-  if (x.usable.length > 0) await heldUses(ctx, state, x, ids, record);
-  if (ctx.kcore) {
-    const planned = kcoreSpecs(state, dev, ids.take(0));
-    ids.take(planned.length);
-    const recs = await runProbes(ctx.ch, planned.map((k) => k.spec), { timeoutMs: ctx.t.probes });
+  if (uses.length > 0) await heldUses(ctx, state, x, uses, withheld, record);
+  if (kcore.length > 0) {
+    const recs = await runProbes(ctx.ch, kcore.map((k) => k.spec), { timeoutMs: ctx.t.probes });
     recs.forEach((r, i) => {
-      judgeKcore(facts, state, planned[i].page, r);
+      judgeKcore(facts, state, kcore[i].page, r);
       record(r);
     });
   }
 }
 
 /** Every held mapping touched, read through /proc/self/mem and process_vm_readv, and mapped again O_SYNC. */
-async function heldUses(ctx: RunContext, state: StepState, x: ProbeInputs, ids: ProbeIds, record: (p: ProbeRecord) => void): Promise<void> {
-  const withheld = new Set(x.usable.filter((h) => readsWithheld(ctx.facts, state, h, x.claims)).map((h) => h.name));
-  const n = x.usable.reduce((a, h) => a + heldUseOps(h, withheld.has(h.name)).length, 0);
-  const uses: ProbeSpec[] = useHeldSpecs(x.usable, ids.take(n), withheld);
+async function heldUses(ctx: RunContext, state: StepState, x: ProbeInputs, uses: ProbeSpec[], withheld: Set<string>, record: (p: ProbeRecord) => void): Promise<void> {
   const recs = await (await ctx.agent()).run(uses, ctx.t.probes);
   let at = 0;
   for (const h of x.usable) {

@@ -2,7 +2,7 @@
 // of its own in <out>/repeat-<k>/ (report, events, console), restored from
 // the same saved guest — so every repeat starts from the same post-boot
 // state — or, with --repeat-boots, booted afresh each time. After each
-// repeat the merged report (format/repeats.ts) is what the caller writes, so
+// repeat the merged report (format/repeats.ts) is written to <out>/report.json, so
 // a run stopped half-way keeps the repeats it finished.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { mergeRepeats } from '../format/repeats.js';
 import type { Report } from '../format/types.js';
 import type { RunOptions } from './options.js';
 import { runLab } from './run.js';
+import { writeFileAtomic } from '../util/cache.js';
 
 export interface RepeatOptions extends Omit<RunOptions, 'events' | 'out'> {
   out: string;
@@ -42,6 +43,7 @@ export async function runRepeated(opts: RepeatOptions): Promise<Report> {
       events.close();
     }
     merged = mergeRepeats(reports, { boots: freshBoots || run.freshBoot ? 'fresh' : 'restored' });
+    await writeFileAtomic(join(opts.out, 'report.json'), JSON.stringify(merged, null, 2) + '\n');
     await onMerged?.(merged, k);
     // A repeat that did not complete (bad input, a fault, Ctrl-C) ends the run: the next would meet the same.
     if (reports[k - 1].status !== 'completed' || run.signal?.aborted) break;

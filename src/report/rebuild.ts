@@ -54,6 +54,8 @@ export async function rebuildReport(dir: string): Promise<{ report: Report; rebu
   // A report.json cut short (the disk filled, the file was copied mid-write) is rebuilt from the events alone.
   const report = file ?? skeleton(events);
   if (!report) throw inputError('E_NO_REPORT', `${dir}/report.json is damaged and events.jsonl has no run in it`, 'give the --out directory of a devmem-lab run; this one cannot be read');
+  // Only run-start, step-start, probe, step-end and console events are read;
+  // the others (progress, probes-planned, …) hold nothing a report keeps.
   const ended = new Set(events.filter((e) => e.type === 'step-end').map((e) => (e as { step: string }).step));
   const have = new Set(report.steps.map((s) => s.name));
   const partial = new Map<string, StepReport>();

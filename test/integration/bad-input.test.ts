@@ -55,6 +55,9 @@ describe('bad input exits 2 with its error code and a message that says what to 
     ['compare against /dev/null', ['compare', '/dev/null', '/dev/null'], {}, /not a devmem-lab report/, 'E_NO_REPORT'],
     ['compare against a report with no probes', ['compare', scenario('empty-report', { schema: 'devmem-lab/report@1', status: 'failed', steps: [] }), scenario('empty-report2', { schema: 'devmem-lab/report@1', status: 'failed', steps: [] })], {}, /no probes to compare/, 'E_NO_REPORT'],
     ['report --junit into a missing directory', ['report', join(dir, 'rundir'), '--junit', join(dir, 'no-such-dir', 'j.xml')], {}, /its directory does not exist/, 'E_OUT_UNWRITABLE'],
+    ['a --repeat that is not a whole number from 1 to 100', ['run', '--repeat', '0', '--out', join(dir, 'o14')], {}, /--repeat 0 is not a whole number from 1 to 100/, 'E_USAGE'],
+    ['--repeat-boots without --repeat', ['run', '--repeat-boots', '--out', join(dir, 'o15')], {}, /--repeat-boots goes with --repeat N/, 'E_USAGE'],
+    ['a matrix --repeat that is not a number', ['matrix', '--kernels', 'debian:bookworm', '--repeat', 'three', '--out', join(dir, 'm2')], {}, /--repeat three is not a whole number/, 'E_USAGE'],
     ['rdinit= that would bypass the lab\'s init', ['run', '--cmdline', 'rdinit=/bin/sh', '--out', join(dir, 'o12')], {}, /rdinit=\/bin\/sh would override/, 'E_CMDLINE_OWNED'],
   ])('%s', async (_what, args, env, hint, code) => {
     const r = await cli(args as string[], env as Record<string, string>);

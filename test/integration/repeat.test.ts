@@ -44,6 +44,7 @@ describe('--repeat (real guests, debian:bookworm)', () => {
     expect(merged.status).toBe('completed');
     expect(merged.environment.repeats).toMatchObject({ runs: 3, boots: 'restored' });
     for (const k of [1, 2, 3]) expect(existsSync(join(repeatDir(out, k), 'report.json'))).toBe(true);
+    expect(existsSync(join(out, 'report.json'))).toBe(true);
     const flaky = merged.steps.flatMap((s) => s.probes.filter((p) => p.verdict === 'flaky').map((p) => ({ step: s.name, id: p.id })));
     expect(flaky).toEqual([target]);
     const p = merged.steps.find((s) => s.name === target!.step)!.probes.find((x) => x.id === target!.id)!;

@@ -30,6 +30,22 @@ describe('rebuilding a killed run from events.jsonl', () => {
     expect(report.fault).toMatchObject({ kind: 'interrupted', step: third.name });
   });
 
+  it('reads past a step\'s probes-planned event: the rebuilt step has the probes that arrived', async () => {
+    const saved: Report = { ...lifecycle, status: 'running', steps: lifecycle.steps.slice(0, 2), fault: undefined };
+    writeFileSync(join(dir, 'report.json'), JSON.stringify(saved));
+    const third = lifecycle.steps[2];
+    const events = [
+      { t: 1, type: 'step-start', step: third.name, index: 2, total: 7 },
+      { t: 2, type: 'probes-planned', step: third.name, total: 388 },
+      ...third.probes.slice(0, 10).map((probe, i) => ({ t: 3 + i, type: 'probe', step: third.name, probe })),
+    ];
+    writeFileSync(join(dir, 'events.jsonl'), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    const { report } = await rebuildReport(dir);
+    expect(report.steps.map((s) => s.name)).toEqual(lifecycle.steps.slice(0, 3).map((s) => s.name));
+    expect(report.steps[2].probes).toEqual(third.probes.slice(0, 10));
+    expect(report.summary.probes).toBe(lifecycle.steps[0].probes.length + lifecycle.steps[1].probes.length + 10);
+  });
+
   it('leaves a finished report alone', async () => {
     writeFileSync(join(dir, 'report.json'), JSON.stringify(lifecycle));
     expect((await rebuildReport(dir)).rebuilt).toBe(false);
