@@ -146,7 +146,8 @@ async function cmdRun(argv: string[]): Promise<number> {
           }),
     );
     view.close();
-    await writeRunArtifacts(out, report);
+    // A repeated run wrote the merged report's files after its last repeat (onMerged).
+    if (events) await writeRunArtifacts(out, report);
     process.stdout.write(renderSummary(report) + '\n');
     process.stdout.write(`${out}/report.json: ${report.status} (also ${rendererFiles().join(', ')})\n`);
     const f = report.fault;

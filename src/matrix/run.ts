@@ -102,8 +102,8 @@ export async function runMatrix(opts: MatrixOptions): Promise<MatrixSummary> {
         } finally {
           events.close();
         }
+        await writeRunArtifacts(dir, report);
       }
-      if (report) await writeRunArtifacts(dir, report);
       results.set(c.id, cellResult(c, report, join('cells', c.id, 'report.json')));
       opts.onCellDone?.(results.get(c.id)!, false);
       await save();
