@@ -7,6 +7,7 @@
 import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheRoot, writeFileAtomic } from '../util/cache.js';
+import { aptSandboxUser, UNSANDBOXED, withAptStage } from './apt-sandbox.js';
 import { inputError, LabError } from '../util/errors.js';
 import { run, type RunResult } from '../util/exec.js';
 import { debianArchives, DEFAULT_KEYRING, privateSourcesList, readHostSources } from './sources.js';
@@ -29,7 +30,7 @@ export const PRIVATE_APT_CONF = [
 ].join('\n');
 
 /** The -c/-o options that point every piece of apt's state into `dir`. */
-export function privateAptOptions(dir: string, opts: { root: boolean }): string[] {
+export function privateAptOptions(dir: string): string[] {
   const o = (kv: string) => ['-o', kv];
   return [
     '-c', join(dir, 'apt.conf'),
@@ -50,9 +51,8 @@ export function privateAptOptions(dir: string, opts: { root: boolean }): string[
     ...o('APT::Architecture=amd64'),
     ...o('APT::Architectures=amd64'),
     ...o('Acquire::Languages=none'),
-    // As root, apt drops to _apt for downloads, which cannot enter a private
-    // cache under root's home; apt would warn and download as root anyway.
-    ...(opts.root ? o('APT::Sandbox::User=root') : []),
+    // No APT::Sandbox::User override: as root, downloads are staged where
+    // apt's _apt user can write (apt-sandbox.ts), so apt keeps its sandbox.
   ];
 }
 
@@ -65,6 +65,41 @@ export const aptCache = (ctx: AptContext, args: string[], what?: string): Promis
 
 export const aptGet = (ctx: AptContext, args: string[], opts: { cwd?: string; signal?: AbortSignal; what?: string } = {}): Promise<RunResult> =>
   run('apt-get', aptArgv(ctx, args), { ...opts, what: opts.what ?? `apt-get ${args[0]}` });
+
+/**
+ * `apt-get download` of `pkgs` into `dest`, through a directory apt's
+ * sandbox user can write when running as root (apt-sandbox.ts).
+ */
+export async function aptDownload(ctx: AptContext, pkgs: string[], dest: string, opts: { signal?: AbortSignal; what?: string } = {}): Promise<RunResult> {
+  const user = await aptSandboxUser();
+  return withAptStage(dest, user, async (dir) => checkSandboxed(await aptGet(ctx, ['download', ...pkgs], { cwd: dir, signal: opts.signal, what: opts.what })));
+}
+
+/** `apt-get update` of private lists; as root the lists are fetched into a staging directory and moved in. */
+async function updatePrivateLists(ctx: AptContext & { kind: 'private' }, signal?: AbortSignal): Promise<void> {
+  const lists = join(ctx.dir, 'lists');
+  const user = await aptSandboxUser();
+  const what = `apt-get update for ${ctx.suite}`;
+  if (!user) {
+    await aptGet(ctx, ['update', '-q'], { signal, what });
+    return;
+  }
+  await withAptStage(lists, user, async (stage) => {
+    // A later -o wins: the lists (and their partial/ directory) go to the stage.
+    checkSandboxed(await aptGet(ctx, ['-o', `Dir::State::Lists=${stage}`, 'update', '-q'], { signal, what }));
+    await rm(join(stage, 'lock'), { force: true });
+  });
+}
+
+function checkSandboxed(r: RunResult): RunResult {
+  if (UNSANDBOXED.test(r.stderr)) {
+    throw new LabError('E_APT_UNSANDBOXED', 'environment', 'apt downloaded as root outside its sandbox', {
+      hint: "check that apt's _apt user can reach the system temp directory (TMPDIR)",
+      context: { stderr: r.stderr.slice(-1500) },
+    });
+  }
+  return r;
+}
 
 export const privateAptDir = (suite: string): string => join(cacheRoot(), 'apt', suite);
 
@@ -88,7 +123,7 @@ export async function privateApt(
     });
   }
   const dir = privateAptDir(suite);
-  const ctx: AptContext = { kind: 'private', suite, dir, options: privateAptOptions(dir, { root: process.getuid?.() === 0 }) };
+  const ctx: AptContext & { kind: 'private' } = { kind: 'private', suite, dir, options: privateAptOptions(dir) };
   for (const d of ['lists/partial', 'cache/archives/partial', 'empty']) await mkdir(join(dir, d), { recursive: true });
   for (const f of ['status', 'preferences']) if (!(await exists(join(dir, f)))) await writeFile(join(dir, f), '');
   await writeFileAtomic(join(dir, 'apt.conf'), PRIVATE_APT_CONF);
@@ -103,7 +138,7 @@ export async function privateApt(
 
   opts.onProgress?.(`fetching Debian ${suite} package lists (private apt state in ${dir})`);
   try {
-    await aptGet(ctx, ['update', '-q'], { signal: opts.signal, what: `apt-get update for ${suite}` });
+    await updatePrivateLists(ctx, opts.signal);
     await writeFile(stampPath, new Date(now).toISOString() + '\n');
     await utimes(stampPath, now / 1000, now / 1000);
   } catch (e) {

@@ -23,7 +23,7 @@ import { parseConfigText } from './config.js';
 import { dirFingerprint, ensureDepmod, exists, loadCachedKernel, sha256File, writeManifest } from './entry.js';
 import { formatFragment, mergeOptions, parseFragmentText, unmetOptions } from './fragment.js';
 import { buildToolsMissing, BUILD_PACKAGES } from './tools.js';
-import { aptGet } from './apt.js';
+import { aptDownload } from './apt.js';
 import { aptContextFor, resolveDebianPackage } from './debian.js';
 import type { BuildSpec, ConfigOption, ResolvedKernel } from './types.js';
 
@@ -103,7 +103,7 @@ async function suiteSource(pkg: string, series: string, suite: string, opts: Bui
     unpack: async (dst, signal) => {
       await buildCacheEntry(debDir, async (scratch) => {
         opts.onProgress?.(`downloading ${name} ${version} from ${suite}`);
-        await aptGet(ctx, ['download', `${name}=${version}`], { cwd: scratch, signal, what: `apt-get download ${name}` });
+        await aptDownload(ctx, [`${name}=${version}`], scratch, { signal, what: `apt-get download ${name}` });
       });
       const deb = (await readdir(debDir)).find((n) => n.endsWith('.deb'));
       if (!deb) throw new LabError('E_KERNEL_DOWNLOAD', 'run', `apt-get download left no .deb for ${name} in ${debDir}`);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { cacheRoot, buildCacheEntry, readJsonIfExists, writeFileAtomic } from '../util/cache.js';
 import { inputError, LabError } from '../util/errors.js';
 import { run } from '../util/exec.js';
-import { aptCache, aptGet, listsStamp, privateApt, suiteCodename, type AptContext } from './apt.js';
+import { aptCache, aptDownload, listsStamp, privateApt, suiteCodename, type AptContext } from './apt.js';
 import { candidateNames, defaultAbi, inSeries, isPlainAmd64, kernelAbi, pickKernelParts, type KernelPackages } from './debian-parts.js';
 import { absolutize, ensureDepmod, sha256File, writeManifest } from './entry.js';
 import type { DebianPackageSpec, DebianSuiteSpec, ResolvedKernel } from './types.js';
@@ -201,7 +201,7 @@ export async function fetchDebianKernel(spec: DebianSpec, opts: { signal?: Abort
   const names = k.parts.map((p) => p.name).join(', ');
   opts.onProgress?.(`downloading ${names} ${k.image.version}`);
   await buildCacheEntry(dir, async (scratch) => {
-    await aptGet(ctx, ['download', ...k.parts.map((p) => `${p.name}=${p.version}`)], { cwd: scratch, signal: opts.signal, what: `apt-get download ${names}` });
+    await aptDownload(ctx, k.parts.map((p) => `${p.name}=${p.version}`), scratch, { signal: opts.signal, what: `apt-get download ${names}` });
     const debs = (await readdir(scratch)).filter((n) => n.endsWith('.deb'));
     if (debs.length !== k.parts.length) throw new LabError('E_KERNEL_DOWNLOAD', 'run', `apt-get download of ${names} left ${debs.length} .deb files, not ${k.parts.length}`);
     const root = join(scratch, 'root');
