@@ -3,20 +3,21 @@
  * in one process so they share one cache and one moment of machine load:
  *   extents      a plain lseek(SEEK_DATA)/lseek(SEEK_HOLE) loop over the
  *                whole sparse file (what ShmBackend.extents does, minus Node)
- *   pread        pread of the zero file in 1 MiB chunks (the addon's chunk
- *                size) into one buffer, nothing else: the copy alone
+ *   pread        pread of the zero file in 256 KiB chunks (the addon's
+ *                chunk size) into one buffer, nothing else: the copy alone
  *   pread+memcmp the same, each chunk compared with a zero chunk: a plain C
  *                program doing ShmBackend.firstNonZero's job
- *   pread+or64   the same with the addon's own zero test (OR of eight
- *                64-bit words per 64 bytes, native/shm_backend.cc
- *                FirstNonZero) instead of memcmp: tells the algorithm's
- *                cost apart from Node's and the addon's
+ *   pread+shift  the same with the addon's own zero test (first byte zero
+ *                and memcmp of the chunk against itself shifted by one,
+ *                native/shm_backend.cc FirstNonZero) instead of memcmp with
+ *                a zero chunk: tells the algorithm's cost apart from Node's
+ *                and the addon's
  *   memcmp       the zero test over an in-memory (anonymous, pre-touched)
  *                buffer as large as the file: no syscall, no copy
  *
  * usage: shm-floor SPARSE-FILE EXTENT-CALLS ZERO-FILE SCANS
  * prints: {"result":{"extentsNs":[..],"extents":N,"populatedBytes":N,
- *          "preadNs":[..],"preadCheckNs":[..],"preadOrNs":[..],"memcmpNs":[..],"zeroBytes":N,
+ *          "preadNs":[..],"preadCheckNs":[..],"preadShiftNs":[..],"memcmpNs":[..],"zeroBytes":N,
  *          "nonZero":N}}
  */
 #define _GNU_SOURCE
@@ -30,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CHUNK (1u << 20)
+#define CHUNK (256u << 10)
 
 static void die(const char *what) {
   fprintf(stderr, "shm-floor: %s: %s\n", what, strerror(errno));
@@ -71,19 +72,15 @@ static long extents(int fd, off_t end, long long *bytes) {
 }
 
 /* native/shm_backend.cc's FirstNonZero, verbatim in C. */
-static ssize_t first_nonzero_or64(const unsigned char *p, size_t n) {
-  size_t i = 0;
-  for (; i + 64 <= n; i += 64) {
-    uint64_t w[8];
-    memcpy(w, p + i, sizeof(w));
-    if ((w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7]) != 0) break;
-  }
-  for (; i < n; ++i)
+static ssize_t first_nonzero_shift(const unsigned char *p, size_t n) {
+  if (n == 0) return -1;
+  if (p[0] == 0 && (n == 1 || memcmp(p, p + 1, n - 1) == 0)) return -1;
+  for (size_t i = 0; i < n; ++i)
     if (p[i] != 0) return (ssize_t)i;
   return -1;
 }
 
-enum check { NONE, MEMCMP, OR64 };
+enum check { NONE, MEMCMP, SHIFT };
 
 /* Reads the whole file in CHUNK preads; with a check, returns the first non-zero offset or -1. */
 static long long pread_scan(int fd, off_t size, unsigned char *buf, const unsigned char *zero, enum check check) {
@@ -97,8 +94,8 @@ static long long pread_scan(int fd, off_t size, unsigned char *buf, const unsign
       for (ssize_t i = 0; i < got; i++)
         if (buf[i]) return off + i;
     }
-    if (check == OR64) {
-      ssize_t hit = first_nonzero_or64(buf, (size_t)got);
+    if (check == SHIFT) {
+      ssize_t hit = first_nonzero_shift(buf, (size_t)got);
       if (hit >= 0) return off + hit;
     }
     off += got;
@@ -126,9 +123,9 @@ int main(int argc, char **argv) {
   long long *ext_ns = calloc((size_t)calls + 1, sizeof(long long));
   long long *pread_ns = calloc((size_t)scans + 1, sizeof(long long));
   long long *check_ns = calloc((size_t)scans + 1, sizeof(long long));
-  long long *or_ns = calloc((size_t)scans + 1, sizeof(long long));
+  long long *shift_ns = calloc((size_t)scans + 1, sizeof(long long));
   long long *mem_ns = calloc((size_t)scans + 1, sizeof(long long));
-  if (!ext_ns || !pread_ns || !check_ns || !or_ns || !mem_ns) die("calloc");
+  if (!ext_ns || !pread_ns || !check_ns || !shift_ns || !mem_ns) die("calloc");
 
   int sfd = open(argv[1], O_RDONLY | O_CLOEXEC);
   if (sfd < 0) die(argv[1]);
@@ -169,8 +166,8 @@ int main(int argc, char **argv) {
     nonzero = pread_scan(zfd, zsize, buf, zero, MEMCMP);
     check_ns[i] = now_ns() - t0;
     t0 = now_ns();
-    long long o = pread_scan(zfd, zsize, buf, zero, OR64);
-    or_ns[i] = now_ns() - t0;
+    long long o = pread_scan(zfd, zsize, buf, zero, SHIFT);
+    shift_ns[i] = now_ns() - t0;
     if (o != -1) nonzero = o;
     t0 = now_ns();
     long long m = memcmp_scan(mem, (size_t)zsize, zero);
@@ -184,7 +181,7 @@ int main(int argc, char **argv) {
   printf("\"extents\":%ld,\"populatedBytes\":%lld,", n_ext, populated);
   print_samples("preadNs", pread_ns, scans);
   print_samples("preadCheckNs", check_ns, scans);
-  print_samples("preadOrNs", or_ns, scans);
+  print_samples("preadShiftNs", shift_ns, scans);
   print_samples("memcmpNs", mem_ns, scans);
   printf("\"zeroBytes\":%lld,\"nonZero\":%lld}}\n", (long long)zsize, nonzero);
   free(mem);

@@ -1,12 +1,12 @@
 // Competitor: the all-zero scan with Node's fs alone (no addon): readSync
-// of 1 MiB chunks (the addon's chunk size) compared with a zero Buffer.
+// of 256 KiB chunks (the addon's chunk size) compared with a zero Buffer.
 // Node has no lseek, so it cannot skip holes; on the populated zero file
 // there are none to skip, which makes this a fair comparison.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { competitorMain } from './competitor.js';
 import type { ShmParams } from './shm-native.js';
 
-const CHUNK = 1 << 20;
+const CHUNK = 256 << 10;
 
 export interface ShmNodeFsResult {
   zeroScanNs: number[];

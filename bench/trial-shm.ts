@@ -17,7 +17,7 @@ interface FloorResult {
   populatedBytes: number;
   preadNs: number[];
   preadCheckNs: number[];
-  preadOrNs: number[];
+  preadShiftNs: number[];
   memcmpNs: number[];
   zeroBytes: number;
   nonZero: number;
@@ -33,7 +33,7 @@ export async function runShmTrial(ctx: TrialContext): Promise<TrialOutcome> {
   const undo = ctx.cleanup.add('shm files', () => files.dispose());
   const t = {
     nativeExt: [] as number[][], cExt: [] as number[][],
-    native: [] as number[][], nodeFs: [] as number[][], pread: [] as number[][], preadCheck: [] as number[][], preadOr: [] as number[][], memcmp: [] as number[][],
+    native: [] as number[][], nodeFs: [] as number[][], pread: [] as number[][], preadCheck: [] as number[][], preadShift: [] as number[][], memcmp: [] as number[][],
   };
   const notes: string[] = [];
   let bytes = 0;
@@ -61,7 +61,7 @@ export async function runShmTrial(ctx: TrialContext): Promise<TrialOutcome> {
           t.cExt.push(nsToUs(res.extentsNs));
           t.pread.push(res.preadNs);
           t.preadCheck.push(res.preadCheckNs);
-          t.preadOr.push(res.preadOrNs);
+          t.preadShift.push(res.preadShiftNs);
           t.memcmp.push(res.memcmpNs);
         }
         ctx.log(`shm: round ${r + 1}/${ctx.rounds} ${c} done`);
@@ -86,13 +86,13 @@ export async function runShmTrial(ctx: TrialContext): Promise<TrialOutcome> {
   const nodeFs = rate('node-fs', t.nodeFs);
   const pread = rate('c-pread', t.pread);
   const preadCheck = rate('c-pread+memcmp', t.preadCheck);
-  const preadOr = rate('c-pread+or64', t.preadOr);
+  const preadShift = rate('c-pread+shift', t.preadShift);
   const mem = rate('c-memcmp-in-memory', t.memcmp);
-  for (const base of [preadCheck, pread, preadOr, nodeFs]) addRatio(native, base);
+  for (const base of [preadCheck, pread, preadShift, nodeFs]) addRatio(native, base);
   addRatio(nodeFs, preadCheck);
-  addRatio(preadOr, preadCheck);
+  addRatio(preadShift, preadCheck);
   addRatio(preadCheck, mem);
-  const rows: Row[] = [ext, extC, native, nodeFs, preadCheck, preadOr, pread, mem];
+  const rows: Row[] = [ext, extC, native, nodeFs, preadCheck, preadShift, pread, mem];
   return { rows, goals: [], notes };
 }
 

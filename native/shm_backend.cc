@@ -17,8 +17,9 @@ namespace devmem {
 namespace {
 
 // Large enough that syscall overhead vanishes next to the copy, small enough
-// to stay in L2 while it is scanned.
-constexpr size_t kChunk = 1u << 20;
+// that the chunk is still in L2 when it is checked (256 KiB: 8.45 GB/s for
+// pread + check against 1 MiB's 8.13 on a 1 MiB-L2 host; bench/shm).
+constexpr size_t kChunk = 256u << 10;
 
 // Offsets and lengths arrive as JS numbers; src/shm validates them properly,
 // this only keeps a bad call from reaching a syscall with nonsense.
@@ -33,16 +34,16 @@ off_t ArgOff(const Napi::CallbackInfo& info, size_t i) {
   return static_cast<off_t>(v);
 }
 
-// Index of the first non-zero byte, or -1. ORing 64-byte blocks lets the
-// compiler vectorise the common all-zero case.
+// Index of the first non-zero byte, or -1. A buffer is all zero when its
+// first byte is zero and every byte equals the next, which one memcmp of
+// the buffer against itself shifted by a byte decides: glibc's memcmp is
+// vectorised for the host's CPU, where a portable loop gets SSE2 at most
+// (1.27x an OR-of-64-byte-blocks loop in the same measurement). Only a
+// chunk that is not all zero is walked byte by byte.
 ssize_t FirstNonZero(const uint8_t* p, size_t n) {
-  size_t i = 0;
-  for (; i + 64 <= n; i += 64) {
-    uint64_t w[8];
-    std::memcpy(w, p + i, sizeof(w));
-    if ((w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7]) != 0) break;
-  }
-  for (; i < n; ++i) {
+  if (n == 0) return -1;
+  if (p[0] == 0 && (n == 1 || std::memcmp(p, p + 1, n - 1) == 0)) return -1;
+  for (size_t i = 0; i < n; ++i) {
     if (p[i] != 0) return static_cast<ssize_t>(i);
   }
   return -1;

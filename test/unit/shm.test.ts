@@ -88,6 +88,22 @@ describe('ShmBackend', () => {
     expect(b.firstNonZero(12 * MiB + 8)).toBe(-1); // 'Zé' is 3 bytes
   });
 
+  it('finds a lone non-zero byte wherever it sits in a populated zero run, chunk edges included', () => {
+    // 4 MiB of written zeros: one extent, read in several chunks.
+    const path = makeFile('lone.bin', 4 * MiB);
+    writeAt(path, 0, new Uint8Array(4 * MiB));
+    const KiB = 1024;
+    for (const at of [0, 1, 63, 64, 4095, 256 * KiB - 1, 256 * KiB, 256 * KiB + 1, MiB - 1, MiB, 3 * MiB + 7, 4 * MiB - 1]) {
+      writeAt(path, at, new Uint8Array([0x80]));
+      using b = ShmBackend.open(path);
+      expect(b.firstNonZero()).toBe(at);
+      expect(b.firstNonZero(at + 1)).toBe(-1);
+      writeAt(path, at, new Uint8Array([0]));
+    }
+    using b = ShmBackend.open(path);
+    expect(b.firstNonZero()).toBe(-1);
+  });
+
   it('does not populate pages while scanning (no mapping is touched)', () => {
     using b = ShmBackend.open(sparse);
     const before = b.extents();
