@@ -78,6 +78,12 @@ export interface Environment {
    * failed (lab/saved.ts).
    */
   origin?: GuestOrigin;
+  /**
+   * The guest's speed against the reference for its accelerator (launch to
+   * init ready, or the restore), and the named waits (ms) it gave the run
+   * after the guest was up (lab/timeouts.ts).
+   */
+  timing?: { accel: string; basis: 'boot' | 'restore'; measuredMs: number; referenceMs: number; factor: number; timeouts: Record<string, number> };
   /** A repeated run (--repeat N): how many repeats, restored or freshly booted, and their run ids (repeat-<k>/ beside the report). */
   repeats?: { runs: number; boots: 'restored' | 'fresh'; runIds: string[] };
 }

@@ -63,6 +63,8 @@ export interface BootedGuest {
   ch: GuestChannel;
   boot: GuestBootFacts;
   origin: GuestOrigin;
+  /** QEMU's launch to init "ready" (booted), or the whole restore (restored): the guest's speed measurement. */
+  readyMs: number;
 }
 
 /**
@@ -102,11 +104,11 @@ export class LabGuest implements AsyncDisposable {
       const vm = (this.vm = await startVm({ ...o, onConsoleLine: (l) => (bootConsole.push(l), o.onConsoleLine?.(l)) }));
       const { qmp, shm } = await this.attach(o, vm);
       await vm.waitForConsole('guest init "ready" on the console', /devmem-lab-init: ready/, o.t.guestReady, o.signal);
+      const readyMs = Date.now() - tLaunch;
       let origin: GuestOrigin = failedRestore ?? { mode: 'booted' };
       if (saveKey && attempt === 1) {
         const tSave = Date.now();
-        const bootMs = tSave - tLaunch;
-        const s = await saveGuest({ qmp, vm, key: saveKey.saveKey, runKey: o.key, bootConsole: [...bootConsole], argv: saveKey.argv, bootMs, timeoutMs: o.t.guestReady }).catch((e: unknown) => {
+        const s = await saveGuest({ qmp, vm, key: saveKey.saveKey, runKey: o.key, bootConsole: [...bootConsole], argv: saveKey.argv, bootMs: readyMs, timeoutMs: o.t.guestReady }).catch((e: unknown) => {
           // Not saving costs the next run a boot, nothing else.
           o.events.emit({ type: 'progress', message: `could not save the booted guest: ${errorMessage(e)}` });
           return undefined;
@@ -115,7 +117,7 @@ export class LabGuest implements AsyncDisposable {
       }
       try {
         const ch = (this.ch = await GuestChannel.connect({ port: vm.sshPort, key: o.key, hostKey: o.hostKey, timeoutMs: o.t.ssh, signal: o.signal, check: () => checkGuestInit(vm) }));
-        return { vm, qmp, shm, ch, boot: await readBootFacts(ch), origin };
+        return { vm, qmp, shm, ch, boot: await readBootFacts(ch), origin, readyMs };
       } catch (e) {
         // Init said "ready" (network and sshd up) yet no session came: a
         // guest that failed to serve SSH this once. One more boot,
@@ -176,7 +178,8 @@ export class LabGuest implements AsyncDisposable {
       first.close();
     }
     const ch = (this.ch = await GuestChannel.connect({ port: vm.sshPort, key: o.key, hostKey: o.hostKey, timeoutMs: o.t.ssh, signal: o.signal, check: () => vm.checkAlive() }));
-    return { vm, qmp, shm, ch, boot: await readBootFacts(ch), origin: { mode: 'restored', state: saved.meta.key, savedAt: saved.meta.savedAt, restoreMs: Date.now() - t0 } };
+    const restoreMs = Date.now() - t0;
+    return { vm, qmp, shm, ch, boot: await readBootFacts(ch), origin: { mode: 'restored', state: saved.meta.key, savedAt: saved.meta.savedAt, restoreMs }, readyMs: restoreMs };
   }
 
   /** The long-lived probe agent (held mappings), opened on first use and closed with the guest. */

@@ -26,7 +26,7 @@ import { driverPrecondition } from './precondition.js';
 import { prepareRun, type Prepared } from './prepare.js';
 import { runStep, StepFailed } from './step.js';
 import type { RunOptions } from './options.js';
-import { TIMEOUTS, type Timeouts } from './timeouts.js';
+import { scaledTimeouts, speedFactor, type Timeouts } from './timeouts.js';
 
 export type { RunOptions } from './options.js';
 
@@ -48,7 +48,9 @@ const safetyEntries = (r: SafetyReport): SafetyEntry[] =>
 
 export async function runLab(opts: RunOptions): Promise<Report> {
   const t0 = Date.now();
-  const t: Timeouts = { ...TIMEOUTS, ...opts.timeouts };
+  // Until the guest is up the accelerator's scale alone (TCG's for auto);
+  // then the waits follow how fast this guest came up (timeouts.ts).
+  const t: Timeouts = scaledTimeouts(opts.accel === 'kvm' ? 'kvm' : 'tcg', 1, opts.timeouts);
   const runId = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
   const report: Report = {
     schema: REPORT_SCHEMA,
@@ -113,6 +115,9 @@ export async function runLab(opts: RunOptions): Promise<Report> {
       });
       ev.emit({ type: 'guest-ready', ms: Date.now() - tBoot });
       report.environment.origin = g.origin;
+      const speed = speedFactor(g.vm.accel, g.origin.mode === 'restored' ? 'restore' : 'boot', g.readyMs);
+      const tRun = scaledTimeouts(g.vm.accel, speed.factor, opts.timeouts);
+      report.environment.timing = { ...speed, timeouts: tRun };
       report.environment.guest = { version: g.boot.procVersion, cmdline: g.boot.cmdline, physBits: g.boot.physBits, lockdown: g.boot.lockdown };
       facts = { ...kernelFacts(g.boot, prepared.configText), virtioMemSigned: await moduleSigned(prepared.kernel.modulesDir, 'virtio_mem') };
       report.environment.model = { version: facts.version, config: facts.config, cmdline: facts.cmdline, virtioMemSigned: facts.virtioMemSigned, flagsInferred: true };
@@ -121,7 +126,7 @@ export async function runLab(opts: RunOptions): Promise<Report> {
       // The long-lived agent gets -w when some hold is also written through /proc/self/mem.
       const heldWrites = steps.some((s) => s.action.kind === 'hold' && s.action.mappings.some((m) => m.ptraceWrite));
       const ctx: RunContext = {
-        ...g, events: ev, signal: opts.signal, t, profile: prepared.profile, facts, kcore: !!opts.scenario.kcore,
+        ...g, events: ev, signal: opts.signal, t: tRun, profile: prepared.profile, facts, kcore: !!opts.scenario.kcore,
         agent: () => guest.agentSession(heldWrites),
         onSafety,
         onDmesg: (lines, step) => kernelLog.dmesg(lines, step),

@@ -32,6 +32,10 @@ describe('restored guests (real guests, debian:bookworm)', () => {
       expect(r.environment.origin).toMatchObject({ mode: 'restored' });
       const b = (await labRun(name, { freshBoot: true })).report;
       expect(b.environment.origin).toEqual({ mode: 'booted' });
+      // The waits after the guest came up follow its measured speed, never below TCG's base.
+      expect(r.environment.timing).toMatchObject({ accel: 'tcg', basis: 'restore', referenceMs: 1_500 });
+      expect(b.environment.timing).toMatchObject({ accel: 'tcg', basis: 'boot', referenceMs: 6_000 });
+      for (const x of [r, b]) expect(x.environment.timing!.timeouts.resize).toBe(Math.round(180_000 * x.environment.timing!.factor));
       expect(r.status).toBe(b.status);
       const diff = compareReports(b, r);
       // Content differences (whether the bytes of a page the kernel uses,
