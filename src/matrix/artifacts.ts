@@ -1,5 +1,6 @@
-// A matrix's files next to matrix.json: one JUnit file over every cell's
-// report and an index page linking each cell's HTML report.
+// A matrix's files next to matrix.json: each renderer that takes many
+// reports (JUnit, KTAP, KCIDB) over every cell, and an index page linking
+// them and each cell's own files.
 import { join } from 'node:path';
 import type { Report } from '../format/types.js';
 import { RENDERERS } from '../report/renderers.js';
@@ -13,14 +14,15 @@ export function matrixIndexHtml(m: MatrixSummary): string {
     .map((c) => {
       const bad = c.mismatches + c.violations + c.checkMismatches > 0 || c.status !== 'completed';
       const link = c.report.replace(/report\.json$/, 'report.html');
-      return `<tr class="${bad ? 'bad' : 'ok'}"><td><a href="${esc(link)}">${esc(c.id)}</a></td><td>${esc(c.kernel)}</td><td>${esc(c.cmdline || '(none)')}</td><td>${esc(c.scenario)}</td><td>${esc(c.status)}${c.fault ? ` (${esc(c.fault)})` : ''}</td><td>${c.probes}</td><td>${c.mismatches}</td><td>${c.violations}</td><td>${c.checkMismatches}</td><td>${Object.entries(c.safety).map(([k, v]) => `${k}:${v}`).join(' ')}</td></tr>`;
+      const files = RENDERERS.filter((r) => r.file !== 'report.html').map((r) => `<a href="${esc(c.report.replace(/report\.json$/, r.file))}">${esc(r.option)}</a>`).join(' ');
+      return `<tr class="${bad ? 'bad' : 'ok'}"><td><a href="${esc(link)}">${esc(c.id)}</a> <small>${files}</small></td><td>${esc(c.kernel)}</td><td>${esc(c.cmdline || '(none)')}</td><td>${esc(c.scenario)}</td><td>${esc(c.status)}${c.fault ? ` (${esc(c.fault)})` : ''}</td><td>${c.probes}</td><td>${c.mismatches}</td><td>${c.violations}</td><td>${c.checkMismatches}</td><td>${Object.entries(c.safety).map(([k, v]) => `${k}:${v}`).join(' ')}</td></tr>`;
     })
     .join('\n');
   const t = m.totals;
   return `<!doctype html><html><head><meta charset="utf-8"><title>devmem-lab matrix</title><style>
 body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
 tr.bad td{background:#fde8e8}tr.ok td{background:#eefbea}</style></head><body>
-<h1>devmem-lab matrix</h1><p>${t.cells} cells: ${t.completed} completed, ${t.failed} failed; ${t.probes} probes, ${t.mismatches} mismatches, ${t.violations} violations, ${t.checkMismatches} step-check mismatches. <a href="junit.xml">JUnit</a> · <a href="matrix.json">matrix.json</a></p>
+<h1>devmem-lab matrix</h1><p>${t.cells} cells: ${t.completed} completed, ${t.failed} failed; ${t.probes} probes, ${t.mismatches} mismatches, ${t.violations} violations, ${t.checkMismatches} step-check mismatches. ${RENDERERS.filter((r) => r.renderMany).map((r) => `<a href="${esc(r.file)}">${esc(r.file)}</a> · `).join('')}<a href="matrix.json">matrix.json</a></p>
 <table><tr><th>cell</th><th>kernel</th><th>cmdline</th><th>scenario</th><th>status</th><th>probes</th><th>mismatch</th><th>violation</th><th>check mismatch</th><th>safety</th></tr>
 ${rows}</table></body></html>
 `;

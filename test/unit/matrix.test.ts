@@ -106,3 +106,14 @@ describe('matrix summaries from recorded cell reports', () => {
     }
   });
 });
+
+describe('the matrix index page', () => {
+  it('links the matrix-wide JUnit, KTAP and KCIDB files and every cell\'s own files', async () => {
+    const { matrixIndexHtml } = await import('../../src/matrix/artifacts.js');
+    const [cell] = matrixCells(['debian:bookworm'], [''], ['lifecycle']);
+    const html = matrixIndexHtml(summarizeMatrix([cellResult(cell, fixture('6.1-lifecycle'), `cells/${cell.id}/report.json`)]));
+    const hrefs = [...html.matchAll(/href="([^"]+)"/g)].map((m) => m[1]);
+    for (const f of ['junit.xml', 'ktap.txt', 'kcidb.json', 'matrix.json']) expect(hrefs).toContain(f);
+    for (const f of ['report.html', 'junit.xml', 'ktap.txt', 'kcidb.json']) expect(hrefs).toContain(`cells/${cell.id}/${f}`);
+  });
+});
