@@ -144,7 +144,10 @@ int main(int argc, char **argv) {
   if (zfd < 0) die(argv[3]);
   if (fstat(zfd, &st) < 0) die("fstat");
   off_t zsize = st.st_size;
-  unsigned char *buf = malloc(CHUNK);
+  /* Page-aligned, as the addon's scratch buffer: the kernel's copy into a
+   * destination 16 bytes past a page boundary (where malloc puts a chunk
+   * this large) ran at 0.3x on an AMD EPYC host. */
+  unsigned char *buf = aligned_alloc(4096, CHUNK);
   unsigned char *zero = calloc(1, CHUNK);
   unsigned char *mem = malloc((size_t)zsize);
   if (!buf || !zero || !mem) die("malloc");

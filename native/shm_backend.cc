@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <new>
 
 #include "native_error.h"
 #include "xxh64.h"
@@ -83,8 +84,12 @@ ShmBackend::~ShmBackend() {
 }
 
 uint8_t* ShmBackend::Scratch() {
-  if (scratch_.empty()) scratch_.resize(kChunk);
-  return scratch_.data();
+  if (!scratch_) {
+    void* p = nullptr;
+    if (posix_memalign(&p, 4096, kChunk) != 0) throw std::bad_alloc();
+    scratch_.reset(static_cast<uint8_t*>(p));
+  }
+  return scratch_.get();
 }
 
 Napi::Value ShmBackend::Size(const Napi::CallbackInfo& info) {

@@ -7,6 +7,8 @@
 
 #include <napi.h>
 
+#include <cstdlib>
+#include <memory>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -38,8 +40,12 @@ class ShmBackend : public Napi::ObjectWrap<ShmBackend> {
 
   int fd_ = -1;
   std::string path_;
-  // Reused across calls so scans do not allocate per chunk.
-  std::vector<uint8_t> scratch_;
+  // Reused across calls so scans do not allocate per chunk; page-aligned,
+  // so the kernel's copy out of the page cache stores whole aligned lines.
+  struct FreeDeleter {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  std::unique_ptr<uint8_t, FreeDeleter> scratch_;
 };
 
 }  // namespace devmem
