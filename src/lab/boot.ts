@@ -158,6 +158,8 @@ export class LabGuest implements AsyncDisposable {
   private async restore(o: BootOptions, saved: SavedGuest): Promise<BootedGuest> {
     const t0 = Date.now();
     await appendFile(o.consoleLog, saved.meta.bootConsole.map((l) => l + '\n').join(''), { mode: 0o644 });
+    // Its run id is the saving run's: say whose console the next lines are.
+    o.events.emit({ type: 'progress', message: `the saved guest's boot console (${saved.meta.key}, saved ${saved.meta.savedAt}):` });
     saved.meta.bootConsole.forEach((l) => o.onConsoleLine?.(l));
     const vm = (this.vm = await Vm.launch({
       profile: o.profile, kernelImage: o.kernelImage, initrdParts: o.initrdParts, accel: saved.meta.accel, extraCmdline: o.extraCmdline,
