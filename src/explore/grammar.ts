@@ -13,6 +13,7 @@
 //     the resize could only time out.
 import fc from 'fast-check';
 import type { HeldSpec, ScenarioStep, StepAction } from '../lab/scenario.js';
+import { RELEASE_HOWS, releaseHowFor, type ReleaseHow } from '../lab/held-spec.js';
 
 export interface ExploreModel {
   driver: boolean;
@@ -88,14 +89,14 @@ class Hold implements Cmd {
 }
 
 class Release implements Cmd {
-  constructor(readonly pick: number, readonly split: boolean) {}
+  constructor(readonly pick: number, readonly how: ReleaseHow) {}
   check = (m: Readonly<ExploreModel>) => m.held.length > 0;
   run(m: ExploreModel, r: ExploreReal) {
     const [h] = m.held.splice(this.pick % m.held.length, 1);
-    const split = this.split && h.pages > 1;
-    push(r, `release-${h.name}`, { kind: 'release', mappings: [h.name], ...(split ? { split: true } : {}) });
+    const how = releaseHowFor(this.how, h.pages);
+    push(r, `release-${h.name}`, { kind: 'release', mappings: [h.name], ...(how !== 'munmap' ? { how } : {}) });
   }
-  toString = () => `release #${this.pick}${this.split ? ' split' : ''}`;
+  toString = () => `release #${this.pick}${this.how !== 'munmap' ? ` ${this.how}` : ''}`;
 }
 
 /** Read-only probe operations: whatever they do, guest memory stays as the model knows it. */
@@ -148,7 +149,7 @@ export function exploreCommands(dev: DeviceShape): fc.Arbitrary<Cmd>[] {
     fc.constant(new Rmmod()),
     size.map((s) => new Resize(s)),
     fc.tuple(holdTargets(dev), fc.integer({ min: 1, max: 3 }), fc.boolean()).map(([t, p, priv]) => new Hold(t, p, priv)),
-    fc.tuple(fc.nat(), fc.boolean()).map(([pick, split]) => new Release(pick, split)),
+    fc.tuple(fc.nat(), fc.constantFrom(...RELEASE_HOWS)).map(([pick, how]) => new Release(pick, how)),
     fc
       .tuple(fc.constantFrom(...ACCESS_OPS), fc.oneof(offset.map((deviceOffsetMiB) => ({ deviceOffsetMiB })), fc.constant({ mmioHole: true as const }), fc.constant({ addr: '0x1000' })))
       .map(([op, where]) => new Access(op, where)),

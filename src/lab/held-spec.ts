@@ -38,3 +38,18 @@ export const heldSpecSchema = z
   .strict();
 
 export type HeldSpec = z.infer<typeof heldSpecSchema>;
+
+/**
+ * How a release unmaps a held mapping (guest-image/ops/release.c), each a
+ * different path through the VM_PAT bookkeeping: plain munmap; `split`, its
+ * last page mprotect()ed PROT_NONE first (two VMAs); `move`, the whole
+ * mapping mremap()ed to a free address first; `move-head` | `move-tail`, only
+ * its first | last page moved (the old VMA keeps the rest); `fork`, a child
+ * inherits it and keeps it until the parent has unmapped its own.
+ */
+export const RELEASE_HOWS = ['munmap', 'split', 'move', 'move-head', 'move-tail', 'fork'] as const;
+export type ReleaseHow = (typeof RELEASE_HOWS)[number];
+
+/** What a how does to a one-page mapping: nothing to split, and moving part of it moves it all. */
+export const releaseHowFor = (how: ReleaseHow, pages: number): ReleaseHow =>
+  pages > 1 ? how : how === 'split' ? 'munmap' : how === 'move-head' || how === 'move-tail' ? 'move' : how;

@@ -27,7 +27,7 @@ import {
 } from '../model/index.js';
 import type { ProbeOp, ProbeRecord, ProbeSpec } from '../probe/types.js';
 import { PAGE } from '../probe/types.js';
-import type { HeldSpec } from './held-spec.js';
+import { releaseHowFor, type HeldSpec, type ReleaseHow } from './held-spec.js';
 import { LabError } from '../util/errors.js';
 import type { DeviceInfo } from './hostview.js';
 import { applyExpected, judgeProbe } from './judge.js';
@@ -120,9 +120,12 @@ const useSpec = (h: Held, op: ProbeOp, id: number): ProbeSpec => ({
   why: op.startsWith('mmap-sync') ? `O_SYNC mapping over held ${h.name}` : `held ${h.name}`,
 });
 
-/** The munmap of each held mapping; `split`: its last page mprotect()ed PROT_NONE first, which splits the VMA. */
-export const releaseSpecs = (held: Held[], firstId: number, split = false): ProbeSpec[] =>
-  held.map((h, i) => ({ id: firstId + i, op: `release-${split ? 'split-' : ''}${kind(h)}` as ProbeOp, addr: h.start, len: lenOf(h), why: `release ${h.name}${split ? ' after splitting it' : ''}` }));
+/** The release of each held mapping, by `how` (held-spec.ts RELEASE_HOWS). */
+export const releaseSpecs = (held: Held[], firstId: number, how: ReleaseHow = 'munmap'): ProbeSpec[] =>
+  held.map((h, i) => {
+    const path = releaseHowFor(how, lenOf(h) / PAGE);
+    return { id: firstId + i, op: `release-${path === 'munmap' ? '' : `${path}-`}${kind(h)}` as ProbeOp, addr: h.start, len: lenOf(h), why: `release ${h.name}${path === 'munmap' ? '' : ` (${path})`}` };
+  });
 
 /** A fresh mapping of the held page on an O_SYNC fd, made while the hold keeps its reservation. */
 export const syncMapSpecs = (held: Held[], firstId: number): ProbeSpec[] => held.map((h, i) => useSpec(h, `mmap-sync-${kind(h)}`, firstId + i));

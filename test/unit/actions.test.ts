@@ -28,6 +28,8 @@ describe('actions', () => {
       [{ kind: 'host-pattern', deviceOffsetMiB: 8 }, 'host writes a pattern at +8 MiB, guest reads it through /proc/kcore'],
       [{ kind: 'hold', mappings: [{ name: 'a', target: { deviceOffsetMiB: 0 } }, { name: 'b', target: { mmioHole: true } }] }, 'hold a, b'],
       [{ kind: 'release', mappings: ['a'], split: true }, 'release a (split first)'],
+      [{ kind: 'release', mappings: ['a'], how: 'move-tail' }, 'release a (move-tail)'],
+      [{ kind: 'release', mappings: ['a', 'b'], how: 'munmap' }, 'release a, b'],
     ];
     for (const [a, words] of cases) expect(describeAction(a)).toBe(words);
   });
@@ -36,6 +38,11 @@ describe('actions', () => {
     expect(actionSchema.safeParse({ kind: 'resize', sizeMiB: 2 }).success).toBe(true);
     expect(actionSchema.safeParse({ kind: 'reboot' }).success).toBe(false);
     expect(actionSchema.safeParse({ kind: 'boot', now: true }).success).toBe(false);
+    // release: one path, named by "how" (or the older "split").
+    expect(actionSchema.safeParse({ kind: 'release', mappings: ['a'], how: 'fork' }).success).toBe(true);
+    expect(actionSchema.safeParse({ kind: 'release', mappings: ['a'], how: 'mremap' }).success).toBe(false);
+    expect(actionSchema.safeParse({ kind: 'release', mappings: ['a'], how: 'move', split: true }).success).toBe(false);
+    expect(actionSchema.safeParse({ kind: 'release', mappings: ['a'], how: 'split', split: true }).success).toBe(true);
     // access: exactly one place; held ops need a hold.
     expect(actionSchema.safeParse({ kind: 'access', op: 'read', addr: '0x0', deviceOffsetMiB: 0 }).success).toBe(false);
     expect(actionSchema.safeParse({ kind: 'access', op: 'held-touch-shared', addr: '0x0' }).success).toBe(false);

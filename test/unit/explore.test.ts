@@ -55,7 +55,7 @@ describe('explore grammar', () => {
     expect(sequences(124, 30)).not.toEqual(sequences(123, 30));
   });
 
-  it('reaches a straddling hold made before the driver is loaded and released after it (the revoke leak), and split releases', () => {
+  it('reaches a straddling hold made before the driver is loaded and released after it (the revoke leak), and releases by every path (split, mremap moves, fork)', () => {
     const all = sequences(1, 2000);
     const revokeThenRelease = all.some((steps) => {
       const hold = steps.findIndex((s) => s.action.kind === 'hold' && s.action.mappings.some((m) => 'deviceEdge' in m.target && m.target.deviceEdge === 'last' && (m.pages ?? 1) > 1));
@@ -64,7 +64,20 @@ describe('explore grammar', () => {
       return hold >= 0 && load > hold && steps.some((s, i) => i > load && s.action.kind === 'release' && s.action.mappings.includes(name));
     });
     expect(revokeThenRelease).toBe(true);
-    expect(all.some((steps) => steps.some((s) => s.action.kind === 'release' && s.action.split))).toBe(true);
+    for (const how of ['split', 'move', 'move-head', 'move-tail', 'fork']) {
+      expect(all.some((steps) => steps.some((s) => s.action.kind === 'release' && s.action.how === how)), how).toBe(true);
+    }
+    // A one-page mapping has nothing to split, and moving part of it moves it all.
+    let onePage = 0;
+    for (const steps of all) {
+      const pages = new Map(steps.flatMap((s) => (s.action.kind === 'hold' ? s.action.mappings.map((m) => [m.name, m.pages ?? 1] as const) : [])));
+      for (const s of steps) {
+        if (s.action.kind !== 'release' || pages.get(s.action.mappings[0]) !== 1) continue;
+        onePage++;
+        expect(['split', 'move-head', 'move-tail']).not.toContain(s.action.how);
+      }
+    }
+    expect(onePage).toBeGreaterThan(0);
     expect(all.some((steps) => steps.some((s) => s.action.kind === 'hold' && s.action.mappings.some((m) => 'deviceEdge' in m.target && m.target.deviceEdge === 'first')))).toBe(true);
   });
 });

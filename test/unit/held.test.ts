@@ -4,7 +4,10 @@
 // over a hold's write-back PAT reservation (R-MMAP-PAT).
 import { describe, expect, it } from 'vitest';
 import { parseMemtypesAnswer } from '../../src/guest/observe.js';
-import { heldUseOps, judgeHeldUses, readsWithheld, stepClaims, useHeldSpecs, type Held } from '../../src/lab/held.js';
+import { readFileSync } from 'node:fs';
+import { heldUseOps, judgeHeldUses, readsWithheld, releaseSpecs, stepClaims, useHeldSpecs, type Held } from '../../src/lab/held.js';
+import { RELEASE_HOWS } from '../../src/lab/held-spec.js';
+import { pkgPath } from '../../src/util/paths.js';
 import type { ProbeObserved, ProbeRecord, ProbeSpec } from '../../src/probe/types.js';
 import { facts, IOMEM, STEPS, step, BOOT_HIGH_MEMORY_END } from './model/q35.js';
 
@@ -109,5 +112,34 @@ describe('parseMemtypesAnswer', () => {
   it('is undefined when the list is not readable (no debugfs, PAT off)', () => {
     expect(parseMemtypesAnswer('')).toBeUndefined();
     expect(parseMemtypesAnswer(undefined)).toBeUndefined();
+  });
+});
+
+describe('releases', () => {
+  const h = (name: string, start: number, pages: number, priv = false): Held => ({ name, start, end: start + pages * 4096 - 1, private: priv, stepIndex: 1, ptraceWrite: false });
+
+  it('each path is its own agent op, with the mapping\'s whole length', () => {
+    const two = [h('a', 0x40000000, 2), h('b', 0x13ffff000, 2, true)];
+    expect(releaseSpecs(two, 7).map((s) => [s.id, s.op, s.addr, s.len])).toEqual([
+      [7, 'release-shared', 0x40000000, 8192],
+      [8, 'release-private', 0x13ffff000, 8192],
+    ]);
+    expect(releaseSpecs(two, 1, 'move-head').map((s) => s.op)).toEqual(['release-move-head-shared', 'release-move-head-private']);
+    expect(releaseSpecs(two, 1, 'move-tail').map((s) => s.op)).toEqual(['release-move-tail-shared', 'release-move-tail-private']);
+    expect(releaseSpecs(two, 1, 'fork').map((s) => s.op)).toEqual(['release-fork-shared', 'release-fork-private']);
+    expect(releaseSpecs(two, 1, 'split').map((s) => s.op)).toEqual(['release-split-shared', 'release-split-private']);
+  });
+
+  it('a one-page mapping has nothing to split, and moving part of it moves it all', () => {
+    const one = [h('a', 0x40000000, 1)];
+    expect(releaseSpecs(one, 1, 'split')[0].op).toBe('release-shared');
+    expect(releaseSpecs(one, 1, 'move-head')[0].op).toBe('release-move-shared');
+    expect(releaseSpecs(one, 1, 'move-tail')[0].op).toBe('release-move-shared');
+    expect(releaseSpecs(one, 1, 'fork')[0].op).toBe('release-fork-shared');
+  });
+
+  it('every release op is one the agent knows', () => {
+    const agent = readFileSync(pkgPath('guest-image', 'ops', 'release.c'), 'utf8');
+    for (const how of RELEASE_HOWS) for (const s of releaseSpecs([h('a', 0x40000000, 2), h('b', 0x40000000, 2, true)], 1, how)) expect(agent).toContain(`"${s.op}"`);
   });
 });
