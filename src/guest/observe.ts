@@ -50,16 +50,23 @@ export interface GuestBootFacts {
   mtrr?: MtrrRange[];
 }
 
+/** The commands whose sections make the boot facts (readSections()): one exec, alone or beside others. */
+export const BOOT_FACT_COMMANDS: Readonly<Record<string, string>> = {
+  release: 'uname -r',
+  version: 'cat /proc/version',
+  cmdline: 'cat /proc/cmdline',
+  cpuinfo: "grep -m1 'address sizes' /proc/cpuinfo",
+  lockdown: 'cat /sys/kernel/security/lockdown',
+  blocksize: 'cat /sys/devices/system/memory/block_size_bytes',
+  mtrr: `test -e /proc/mtrr && cat /proc/mtrr || echo ${NO_MTRR}`,
+};
+
 export async function readBootFacts(ch: GuestChannel): Promise<GuestBootFacts> {
-  const s = await readSections(ch, {
-    release: 'uname -r',
-    version: 'cat /proc/version',
-    cmdline: 'cat /proc/cmdline',
-    cpuinfo: "grep -m1 'address sizes' /proc/cpuinfo",
-    lockdown: 'cat /sys/kernel/security/lockdown',
-    blocksize: 'cat /sys/devices/system/memory/block_size_bytes',
-    mtrr: `test -e /proc/mtrr && cat /proc/mtrr || echo ${NO_MTRR}`,
-  });
+  return bootFactsFrom(await readSections(ch, BOOT_FACT_COMMANDS));
+}
+
+/** The boot facts from the sections of BOOT_FACT_COMMANDS. */
+export function bootFactsFrom(s: Record<string, string>): GuestBootFacts {
   return {
     release: s.release.trim(),
     procVersion: s.version.trim(),

@@ -5,7 +5,7 @@
 // guest whose init says "ready" but that never serves an SSH session is
 // booted once more, and the failed boot is reported through onRetry.
 import { access, appendFile, constants, rm } from 'node:fs/promises';
-import { readBootFacts, type GuestBootFacts } from '../guest/observe.js';
+import { BOOT_FACT_COMMANDS, bootFactsFrom, readBootFacts, readSections, type GuestBootFacts } from '../guest/observe.js';
 import { GuestChannel, type RunKey } from '../guest/ssh.js';
 import { AgentSession } from '../probe/session.js';
 import { QmpClient } from '../qmp/client.js';
@@ -18,6 +18,9 @@ import type { MachineProfile } from '../vm/profile.js';
 import { Vm } from '../vm/qemu.js';
 import { refreshCommand, restoreGuest, saveGuest, type SavedGuest } from './saved.js';
 import type { Timeouts } from './timeouts.js';
+
+/** What a restored guest prints once it has the run's key. */
+const KEY_TAKEN = 'run-key-taken';
 
 /** Boots of one run when a guest comes up but never serves SSH (see bootRetries in the report). */
 export const BOOT_ATTEMPTS = 2;
@@ -150,8 +153,8 @@ export class LabGuest implements AsyncDisposable {
   }
 
   /**
-   * A new QEMU loads the saved guest; the state's own key installs the run's
-   * key and id, and the run's session replaces that one. The saving boot's
+   * A new QEMU loads the saved guest; a new session on the state's own key
+   * installs the run's key and id and is the run's session. The saving boot's
    * console goes first into this run's console (and its kernel-log checks),
    * so a restored run's console reads like a booted one's.
    */
@@ -172,16 +175,17 @@ export class LabGuest implements AsyncDisposable {
       const said = vm.qemuStderr.trim().split('\n').filter(Boolean).pop();
       throw new LabError('E_SAVED_STATE', 'run', `restoring the saved guest ${saved.meta.key} failed: ${said ?? errorMessage(e)}`, { cause: e });
     });
-    const first = await GuestChannel.connect({ port: vm.sshPort, key: saved.key, hostKey: o.hostKey, timeoutMs: o.t.ssh, signal: o.signal, check: () => vm.checkAlive() });
-    try {
-      const r = await first.exec(refreshCommand(o.runId, o.key.publicKey), { timeoutMs: o.t.ssh });
-      if (r.code !== 0) throw new LabError('E_SAVED_STATE', 'run', `the restored guest did not take the run's key: ${r.stderr.trim() || `exit ${r.code}`}`);
-    } finally {
-      first.close();
-    }
-    const ch = (this.ch = await GuestChannel.connect({ port: vm.sshPort, key: o.key, hostKey: o.hostKey, timeoutMs: o.t.ssh, signal: o.signal, check: () => vm.checkAlive() }));
+    // One exec on a new session (the state's own key): install the run's
+    // key and id, mark dmesg, and read the boot facts (a restored guest's
+    // are its saving boot's; read anyway). The session stays the run's: a
+    // second handshake, on the run's key, would cost a restored run ~150 ms
+    // under TCG and prove nothing this exec did not.
+    const ch = (this.ch = await GuestChannel.connect({ port: vm.sshPort, key: saved.key, hostKey: o.hostKey, timeoutMs: o.t.ssh, signal: o.signal, check: () => vm.checkAlive() }));
+    const s = await readSections(ch, { refresh: `${refreshCommand(o.runId, o.key.publicKey)} && echo ${KEY_TAKEN}`, ...BOOT_FACT_COMMANDS }, o.t.ssh);
+    if (s.refresh?.trim() !== KEY_TAKEN) throw new LabError('E_SAVED_STATE', 'run', "the restored guest did not take the run's key and id");
+    const boot = bootFactsFrom(s);
     const restoreMs = Date.now() - t0;
-    return { vm, qmp, shm, ch, boot: await readBootFacts(ch), origin: { mode: 'restored', state: saved.meta.key, savedAt: saved.meta.savedAt, restoreMs }, readyMs: restoreMs };
+    return { vm, qmp, shm, ch, boot, origin: { mode: 'restored', state: saved.meta.key, savedAt: saved.meta.savedAt, restoreMs }, readyMs: restoreMs };
   }
 
   /** The long-lived probe agent (held mappings), opened on first use and closed with the guest. */

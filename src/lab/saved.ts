@@ -12,9 +12,10 @@
 // fresh, sparse backend, its own QMP socket and SSH port.
 //
 // The state's dropbear still trusts the key of the boot that made it; that
-// key is kept beside the state (0600) and used once per restore, to install
-// the run's own fresh key and run id, after which the run reconnects with
-// its own key and the state key's session is closed.
+// key is kept beside the state (0600). Each restore opens one new session
+// with it, whose first command installs the run's own fresh key and run id
+// and marks dmesg; that session is the run's (any later session would use
+// the run's key).
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
