@@ -1,9 +1,10 @@
 // The full lab run: runLab() with the lifecycle scenario and an EventLog,
-// exactly as `devmem-lab run` calls it, into a scratch output directory.
+// exactly as `devmem-lab run` calls it, booted or restored, into a scratch
+// output directory.
 // Figures come from the run's own records: events.jsonl (time to the first
 // probe, guest ready, per-step times, probe count) and report.json (the
 // device's resize times: how long plug/unplug itself took).
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLab } from '../src/lab/run.js';
@@ -13,6 +14,10 @@ import { announce, competitorMain } from './competitor.js';
 
 export interface LabParams {
   kernel: string;
+  /** Boot (--fresh-boot); otherwise restore the saved guest (or boot and save one). */
+  freshBoot?: boolean;
+  /** Copy report.json here (the trial compares restored and booted reports). */
+  keepReport?: string;
 }
 
 export interface LabStep {
@@ -45,6 +50,10 @@ export interface LabResult {
     teardownMs: number;
   };
   firstProbeT: number;
+  /** QEMU launched (vm-start) to the first probe answer: what a restored guest saves over a boot. */
+  launchToFirstProbeMs: number;
+  /** environment.origin.mode: booted, restored, booted-and-saved. */
+  origin: string;
   probes: number;
   steps: LabStep[];
   /** Each resize step's own time (qom-set until the device's size got there). */
@@ -68,7 +77,7 @@ competitorMain<LabParams, LabResult>(async (p, signal) => {
     const t0 = performance.now();
     let report;
     try {
-      report = await runLab({ kernel: p.kernel, scenario: await resolveScenario('lifecycle'), out, accel: 'tcg', events, signal });
+      report = await runLab({ kernel: p.kernel, scenario: await resolveScenario('lifecycle'), out, accel: 'tcg', events, signal, freshBoot: p.freshBoot });
     } finally {
       events.close();
     }
@@ -109,11 +118,14 @@ competitorMain<LabParams, LabResult>(async (p, signal) => {
         teardownMs: at((e) => e.type === 'run-end') - lastStepEnd,
       },
       firstProbeT: at((e) => e.type === 'probe'),
+      launchToFirstProbeMs: at((e) => e.type === 'probe') - vmStart,
+      origin: report.environment.origin?.mode ?? 'unknown',
       probes: evs.filter((e) => e.type === 'probe').length,
       steps,
       resizeMs,
     };
   } finally {
+    if (p.keepReport) await copyFile(join(out, 'report.json'), p.keepReport).catch(() => undefined);
     await rm(out, { recursive: true, force: true });
   }
 });

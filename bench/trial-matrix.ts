@@ -1,7 +1,8 @@
 // Trial "matrix": the same four lifecycle cells run with --jobs 1 and with
-// --jobs 2, alternating which goes first each round; throughput is cells
-// (and probes) per minute, and the ratio says what a second guest buys on
-// this machine.
+// --jobs 2, every guest booted (--fresh-boot: the parallel cost of booting
+// is what is measured), alternating which goes first each round;
+// throughput is cells per minute, and the ratio says what a second guest
+// buys on this machine.
 import { nodeChild, runChild } from './child.js';
 import type { MatrixParams, MatrixResult } from './matrix-run.js';
 import { addRatio, rateRow, timeRow } from './rows.js';
@@ -15,7 +16,7 @@ export async function runMatrixTrial(ctx: TrialContext): Promise<TrialOutcome> {
     const order = r % 2 === 0 ? (['jobs1', 'jobs2'] as const) : (['jobs2', 'jobs1'] as const);
     for (const c of order) {
       ctx.signal.throwIfAborted();
-      const p: MatrixParams = { kernel: ctx.kernel, cmdlines: ctx.quick ? CMDLINES.slice(0, 2) : CMDLINES, jobs: c === 'jobs1' ? 1 : 2 };
+      const p: MatrixParams = { kernels: [ctx.kernel], cmdlines: ctx.quick ? CMDLINES.slice(0, 2) : CMDLINES, scenarios: ['lifecycle'], jobs: c === 'jobs1' ? 1 : 2, freshBoot: true };
       const m = await runChild<MatrixResult>(nodeChild(`matrix ${c}`, 'matrix-run.js', p, 900_000), ctx.cleanup);
       if (m.completed !== m.cells) throw new Error(`matrix ${c}: ${m.completed} of ${m.cells} cells completed: ${m.failures.join('; ')}`);
       res[c].push(m);

@@ -6,6 +6,7 @@ import { runProbesTrial } from './trial-probes.js';
 import { runQmpTrial } from './trial-qmp.js';
 import { runShmTrial } from './trial-shm.js';
 import { runMatrixTrial } from './trial-matrix.js';
+import { runMatrixRestoreTrial } from './trial-matrix-restore.js';
 import { runExploreTrial } from './trial-explore.js';
 import type { Trial } from './types.js';
 
@@ -36,9 +37,15 @@ export const TRIALS: readonly Trial[] = [
   },
   {
     name: 'matrix',
-    title: 'Matrix throughput: the same four lifecycle cells with --jobs 1 and --jobs 2',
+    title: 'Matrix throughput: the same four lifecycle cells with --jobs 1 and --jobs 2, every guest booted',
     rounds: 2,
     run: runMatrixTrial,
+  },
+  {
+    name: 'matrix-restore',
+    title: 'The 40-cell matrix (2 kernels × 5 command lines × 4 scenarios, --jobs 2): every guest booted (--fresh-boot) vs restored from saved guests',
+    rounds: 1,
+    run: runMatrixRestoreTrial,
   },
   {
     name: 'explore',
