@@ -115,7 +115,7 @@ export async function runLifecycleTrial(ctx: TrialContext): Promise<TrialOutcome
       goal(N, 'restored vs booted reports: differences (max over rounds)', Math.max(...differences), 0),
     ],
     notes: [
-      `${ctx.rounds} rounds, each a bare boot and a lab run (alternating first), each in a fresh process; kernel ${ctx.kernel}; ` +
+      `${ctx.rounds} rounds, each a bare boot, a booted lab run (--fresh-boot) and a restored one (rotating which goes first), each in a fresh process; kernel ${ctx.kernel}; ` +
         'step times are the lab\'s step-end events (action + /proc/iomem settle + observation + probes)',
       `restored runs: ${restored.length}, all from the saved guest of an untimed warm-up run (${restored[0]?.origin ?? '-'}); differences seen: ${[...diffTitles].join(' | ') || 'none'}`,
     ],

@@ -55,8 +55,8 @@ export async function runMatrixRestoreTrial(ctx: TrialContext): Promise<TrialOut
     rows,
     goals: [goal(N, 'restored cells/min p50 / booted (--fresh-boot) cells/min p50, --jobs 2', cr.ratioTo!.booted.p50, MATRIX_RESTORE_GOAL, true)],
     notes: [
-      `matrix-restore: ${res.booted[0]?.cells ?? 0} cells (kernels ${JSON.stringify(params(true).kernels)}, command lines ${JSON.stringify(params(true).cmdlines)}, scenarios ${JSON.stringify(params(true).scenarios)}), --jobs 2, ${ctx.rounds} rounds after an untimed warm-up (${JSON.stringify(warm.origins)})`,
-      `matrix-restore: ${restoredCells} of ${allCells} restored-side cells ran from a saved guest; the booted side's origins: ${JSON.stringify(res.booted.map((m) => m.origins))}`,
+      `${res.booted[0]?.cells ?? 0} cells (kernels ${JSON.stringify(params(true).kernels)}, command lines ${JSON.stringify(params(true).cmdlines)}, scenarios ${JSON.stringify(params(true).scenarios)}), --jobs 2, ${ctx.rounds} rounds after an untimed warm-up (${JSON.stringify(warm.origins)})`,
+      `${restoredCells} of ${allCells} restored-side cells ran from a saved guest; the booted side's origins: ${JSON.stringify(res.booted.map((m) => m.origins))}`,
     ],
   };
 }
