@@ -46,16 +46,34 @@ export function kernelFunctions(report: Report): string[] {
  * The kinds of S6 violation in its evidence (model/s6.ts words it): a live
  * mapping with no reservation, two conflicting reservations, a reservation
  * left after its mapping's release, and the same after a revocation (the
- * revoke leak is another bug than the VMA-split one).
+ * revoke leak is another bug than the VMA-split one). A leak names the
+ * release's path (lab/held-spec.ts RELEASE_HOWS) when it was not a plain
+ * munmap: a split and a partial mremap are different bugs too.
  */
-function s6Kinds(evidence: string[]): string[] {
+function s6Kinds(evidence: string[], steps: Report['steps']): string[] {
   const kinds = new Set<string>();
   for (const e of evidence) {
     if (/has live PTEs but no .* reservation covers/.test(e)) kinds.add('uncovered');
     if (/conflicting reservations/.test(e)) kinds.add('conflict');
-    if (/outlived its mapping/.test(e)) kinds.add(/revoked before its release/.test(e) ? 'leak-after-revoke' : 'leak');
+    if (!/outlived its mapping/.test(e)) continue;
+    if (/revoked before its release/.test(e)) {
+      kinds.add('leak-after-revoke');
+      continue;
+    }
+    const path = releasePath(e, steps);
+    kinds.add(path && path !== 'munmap' ? `leak-after-${path}` : 'leak');
   }
   return [...kinds].sort();
+}
+
+/** The path of the release an S6 leak's evidence ("<step>: released <name> …") names, from that step's action record. */
+function releasePath(evidence: string, steps: Report['steps']): string | undefined {
+  const m = /^([^:]+): released (\S+) /.exec(evidence);
+  const step = m && steps.find((st) => st.name === m[1]);
+  const released = (step?.observations?.action as { released?: { name: string; op?: string }[] } | undefined)?.released;
+  const op = released?.find((r) => r.name === m?.[2])?.op;
+  if (!op) return undefined;
+  return op.replace(/^release-/, '').replace(/-?(shared|private)$/, '') || 'munmap';
 }
 
 /** A short, stable name for what failed, to tell one finding from another. */
@@ -67,7 +85,7 @@ export function findingParts(report: Report): Set<string> {
   for (const st of report.steps) for (const p of st.probes.filter((x) => isBad(x.verdict))) parts.add(`${p.expected?.rule ?? 'unpredicted'}:${p.op}`);
   for (const st of report.steps) for (const c of (st.checks ?? []).filter((x) => x.verdict === 'mismatch')) parts.add(`check:${c.rule}`);
   for (const s of report.safety.filter((x) => x.status === 'violated')) {
-    const kinds = s.id === 'S6' ? s6Kinds(s.evidence) : [];
+    const kinds = s.id === 'S6' ? s6Kinds(s.evidence, report.steps) : [];
     if (kinds.length) kinds.forEach((k) => parts.add(`S6:${k}`));
     else parts.add(s.id);
   }

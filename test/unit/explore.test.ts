@@ -108,6 +108,11 @@ describe('explore findings', () => {
     // The split leak (no revocation) is another kind than the revoke leak.
     const split = { ...report, steps: [], findings: [], safety: [{ id: 'S6', text: '', status: 'violated', checks: 1, evidence: ['s2-release-h1: released h1 (0x40000000) left [mem 0x40000000-0x40000fff] write-back: the reservation outlived its mapping'] }] } as unknown as Report;
     expect(signature(split)).toBe('S6:leak');
+    // The release's path, from the step's record, tells a split or a partial mremap from a plain munmap.
+    const released = (op: string) => ({ name: 's2-release-h1', action: 'release h1', probes: [], observations: { action: { released: [{ name: 'h1', addr: '0x40000000', op, result: { result: 'ok' } }] } } });
+    expect(signature({ ...split, steps: [released('release-split-shared')] } as unknown as Report)).toBe('S6:leak-after-split');
+    expect(signature({ ...split, steps: [released('release-move-head-private')] } as unknown as Report)).toBe('S6:leak-after-move-head');
+    expect(signature({ ...split, steps: [released('release-shared')] } as unknown as Report)).toBe('S6:leak');
     expect(signature(pat)).toBe('S6:leak-after-revoke + check:R-VMEM-PARENT + log:bookkeeping:x86/PAT: devmem-agent freeing invalid memtype');
   });
 
