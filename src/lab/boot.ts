@@ -4,7 +4,7 @@
 // by [Symbol.asyncDispose] (`await using`). It owns the relaunch policy: a
 // guest whose init says "ready" but that never serves an SSH session is
 // booted once more, and the failed boot is reported through onRetry.
-import { access, appendFile, constants, rm } from 'node:fs/promises';
+import { access, appendFile, constants } from 'node:fs/promises';
 import { BOOT_FACT_COMMANDS, bootFactsFrom, readBootFacts, readSections, type GuestBootFacts } from '../guest/observe.js';
 import { GuestChannel, type RunKey } from '../guest/ssh.js';
 import { AgentSession } from '../probe/session.js';
@@ -16,7 +16,7 @@ import { LabError, errorMessage } from '../util/errors.js';
 import { pollUntil, sleep } from '../util/wait.js';
 import type { MachineProfile } from '../vm/profile.js';
 import { Vm } from '../vm/qemu.js';
-import { refreshCommand, restoreGuest, saveGuest, type SavedGuest } from './saved.js';
+import { dropSaved, refreshCommand, restoreGuest, saveGuest, type SavedGuest } from './saved.js';
 import type { Timeouts } from './timeouts.js';
 
 /** What a restored guest prints once it has the run's key. */
@@ -94,7 +94,7 @@ export class LabGuest implements AsyncDisposable {
         // A state this QEMU cannot load (or a guest that does not answer
         // after it) is dropped; this run boots and saves a new one.
         await this[Symbol.asyncDispose]();
-        await rm(saved.dir, { recursive: true, force: true });
+        await dropSaved(saved);
         failedRestore = { mode: 'booted-after-failed-restore', state: saved.meta.key, error: errorMessage(e), resaved: false };
         o.events.emit({ type: 'progress', message: `restoring saved guest ${saved.meta.key} failed (${errorMessage(e)}); booting` });
         o = { ...o, saved: { saveKey: saved.meta.key, argv: saved.meta.argv } };

@@ -139,6 +139,15 @@ export async function saveGuest(o: { qmp: QmpClient; vm: Vm; key: string; runKey
   }
 }
 
+/**
+ * Drops a saved guest that failed to restore, unless another run has saved
+ * a new one under the same key since it was found (its savedAt differs).
+ */
+export async function dropSaved(saved: SavedGuest): Promise<void> {
+  const now = await readFile(join(saved.dir, 'meta.json'), 'utf8').then((t) => (JSON.parse(t) as SavedMeta).savedAt, () => undefined);
+  if (now === undefined || now === saved.meta.savedAt) await rm(saved.dir, { recursive: true, force: true });
+}
+
 /** Saved guests kept in the cache (about 100 MB each); the least recently used go first. */
 export const SAVED_KEEP = 16;
 

@@ -15,6 +15,7 @@ import { writeMatrixArtifacts } from './artifacts.js';
 import { resolveScenario } from '../scenario/file.js';
 import { readJsonIfExists, writeFileAtomic } from '../util/cache.js';
 import type { Cell } from './cells.js';
+import { CellQueue } from './queue.js';
 import { cellResult, summarizeMatrix, type CellResult, type MatrixSummary } from './summary.js';
 
 /** One guest needs its boot RAM, the device and QEMU itself: budget 3 GiB, one core each (TCG, one vCPU). */
@@ -69,9 +70,9 @@ export async function runMatrix(opts: MatrixOptions): Promise<MatrixSummary> {
     await buildGuestImage(await resolveKernel(k, { signal: opts.signal }));
   }
 
-  const queue = [...todo];
+  const queue = new CellQueue(todo);
   const worker = async () => {
-    for (let c = queue.shift(); c && !opts.signal?.aborted; c = queue.shift()) {
+    for (let c = queue.take(); c && !opts.signal?.aborted; queue.done(c), c = queue.take()) {
       const dir = cellDir(opts.out, c);
       await mkdir(dir, { recursive: true });
       const cell = c;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateRunKey } from '../../src/guest/ssh.js';
-import { findSaved, pruneSaved, refreshCommand, savedKey, type SavedKeyParts } from '../../src/lab/saved.js';
+import { dropSaved, findSaved, pruneSaved, refreshCommand, savedKey, type SavedKeyParts } from '../../src/lab/saved.js';
 import { qemuArgv } from '../../src/vm/args.js';
 import { loadProfile } from '../../src/vm/profile.js';
 
@@ -50,6 +50,21 @@ describe('saved guests', () => {
     expect(await findSaved('def', r)).toBeUndefined();
     await writeState(r, 'fed', 100, 100, { privateKey: 'not a key', publicKey: 'ssh-ed25519 AAAA' }); // a key ssh2 cannot use
     expect(await findSaved('fed', r)).toBeUndefined();
+  });
+
+  it('drops a state that failed to restore, but not one another run saved since', async () => {
+    const r = await root();
+    await writeState(r, 'abc', 100);
+    const found = (await findSaved('abc', r))!;
+    await dropSaved(found);
+    expect(await findSaved('abc', r)).toBeUndefined();
+    await writeState(r, 'abc', 100);
+    const stale = (await findSaved('abc', r))!;
+    // Another run saves the same key anew (a later savedAt) before this one gives up.
+    const dir = await writeState(r, 'abc', 100);
+    await writeFile(join(dir, 'meta.json'), JSON.stringify({ ...stale.meta, savedAt: '2026-12-04T00:00:00Z' }));
+    await dropSaved(stale);
+    expect((await findSaved('abc', r))?.meta.savedAt).toBe('2026-12-04T00:00:00Z');
   });
 
   it('prunes the least recently used beyond the limit', async () => {
