@@ -55,3 +55,29 @@ describe('pat-leak (real QEMU guests)', () => {
     expect(newest.summary.mismatches + newest.summary.checks.mismatch).toBe(0);
   });
 });
+
+// The 7.x form (docs/findings/pat-revoke-plug-leak.md): the same revoked
+// hold, but the device plugs memory over it before the release. 7.x frees
+// the reservation at munmap only if the range is not RAM by then, so the
+// entry of the now-plugged page stays, also after the unplug.
+describe('pat-leak-plugged (real QEMU guest, newest Debian kernel)', () => {
+  let r: Report;
+
+  beforeAll(async () => {
+    r = (await labRun('pat-leak-plugged', { kernel: 'debian:newest' })).report;
+  }, 600_000);
+
+  it('7.x: the page plugged between the revoke and the munmap keeps its write-back reservation; the control is freed', () => {
+    expect(r.status).toBe('completed');
+    expect(r.environment.kernel?.release).toMatch(/^[7-9]\./);
+    expect(s6(r).status).toBe('violated');
+    const leaks = s6(r).evidence.filter((e) => e.includes('outlived'));
+    expect(leaks).toEqual([
+      'release: released device-first (0x100000000, revoked before its release) left [mem 0x100000000-0x100000fff] write-back: the reservation outlived its mapping',
+      'unplug-to-0: released device-first (0x100000000, revoked before its release) left [mem 0x100000000-0x100000fff] write-back: the reservation outlived its mapping',
+    ]);
+    expect(step(r, 'unplug-to-0').observations.patMemtypes).toContain('PAT: [mem 0x0000000100000000-0x0000000100001000] write-back');
+    expect(r.summary.mismatches + r.summary.checks.mismatch).toBe(0);
+    expect(r.safety.filter((e) => e.status === 'violated').map((e) => e.id)).toEqual(['S6']);
+  });
+});
