@@ -66,14 +66,20 @@ function s6Kinds(evidence: string[], steps: Report['steps']): string[] {
   return [...kinds].sort();
 }
 
-/** The path of the release an S6 leak's evidence ("<step>: released <name> …") names, from that step's action record. */
+/**
+ * The path of the release of the mapping an S6 leak's evidence names
+ * ("<step>: released <name> …", at that step or any later one), from the
+ * action record of the step that released it.
+ */
 function releasePath(evidence: string, steps: Report['steps']): string | undefined {
-  const m = /^([^:]+): released (\S+) /.exec(evidence);
-  const step = m && steps.find((st) => st.name === m[1]);
-  const released = (step?.observations?.action as { released?: { name: string; op?: string }[] } | undefined)?.released;
-  const op = released?.find((r) => r.name === m?.[2])?.op;
-  if (!op) return undefined;
-  return op.replace(/^release-/, '').replace(/-?(shared|private)$/, '') || 'munmap';
+  const name = /^[^:]+: released (\S+) /.exec(evidence)?.[1];
+  if (!name) return undefined;
+  for (const st of steps) {
+    const released = (st.observations?.action as { released?: { name: string; op?: string }[] } | undefined)?.released;
+    const op = released?.find((r) => r.name === name)?.op;
+    if (op) return op.replace(/^release-/, '').replace(/-?(shared|private)$/, '') || 'munmap';
+  }
+  return undefined;
 }
 
 /** A short, stable name for what failed, to tell one finding from another. */

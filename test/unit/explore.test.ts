@@ -64,7 +64,7 @@ describe('explore grammar', () => {
       return hold >= 0 && load > hold && steps.some((s, i) => i > load && s.action.kind === 'release' && s.action.mappings.includes(name));
     });
     expect(revokeThenRelease).toBe(true);
-    for (const how of ['split', 'move', 'move-head', 'move-tail', 'fork']) {
+    for (const how of ['split', 'move', 'move-head', 'move-tail', 'grow', 'fork']) {
       expect(all.some((steps) => steps.some((s) => s.action.kind === 'release' && s.action.how === how)), how).toBe(true);
     }
     // A one-page mapping has nothing to split, and moving part of it moves it all.
@@ -113,6 +113,9 @@ describe('explore findings', () => {
     expect(signature({ ...split, steps: [released('release-split-shared')] } as unknown as Report)).toBe('S6:leak-after-split');
     expect(signature({ ...split, steps: [released('release-move-head-private')] } as unknown as Report)).toBe('S6:leak-after-move-head');
     expect(signature({ ...split, steps: [released('release-shared')] } as unknown as Report)).toBe('S6:leak');
+    // The same leak seen again at a later step is still the split's.
+    const later = { ...split, steps: [released('release-split-shared'), { name: 's3-access-read', action: 'read', probes: [], observations: { action: {} } }], safety: [{ ...split.safety[0], evidence: [...split.safety[0].evidence, 's3-access-read: released h1 (0x40000000) left [mem 0x40000000-0x40000fff] write-back: the reservation outlived its mapping'] }] };
+    expect(signature(later as unknown as Report)).toBe('S6:leak-after-split');
     expect(signature(pat)).toBe('S6:leak-after-revoke + check:R-VMEM-PARENT + log:bookkeeping:x86/PAT: devmem-agent freeing invalid memtype');
   });
 
