@@ -13,6 +13,9 @@
  *                                    mremap of only its first | last page
  *                                    to a free address (the old VMA keeps
  *                                    the rest), then munmap both
+ *   release-grow-shared | -private   mremap(MREMAP_MAYMOVE) to one page more
+ *                                    (a VM_PFNMAP VMA cannot grow: the
+ *                                    errno is the answer), then munmap
  *   release-fork-shared | -private   fork(); the child inherits the mapping
  *                                    (copy_page_range() → track_pfn_copy())
  *                                    and keeps it while the parent munmaps
@@ -34,6 +37,7 @@
 #define RELEASE_MOVE_HEAD 8u
 #define RELEASE_MOVE_TAIL 16u
 #define RELEASE_FORK 32u
+#define RELEASE_GROW 64u
 
 /* mremap()s len bytes at src to a fresh free address: the new address, or MAP_FAILED with errno and the syscall. */
 static void *move_away(void *src, size_t len, const char **syscall)
@@ -112,6 +116,21 @@ static void do_release(const struct probe *p)
 			emit_ok(p);
 		return;
 	}
+	if (how & RELEASE_GROW) {
+		void *grown = mremap(h->map, h->len, h->len + page_size, MREMAP_MAYMOVE);
+		if (grown == MAP_FAILED) {
+			int e = errno;
+			munmap(h->map, h->len);
+			emit_errno(p, e, "mremap");
+			return;
+		}
+		if (munmap(grown, h->len + page_size) != 0) {
+			emit_errno(p, errno, "munmap");
+			return;
+		}
+		emit_ok(p);
+		return;
+	}
 	if (how & (RELEASE_MOVE | RELEASE_MOVE_HEAD | RELEASE_MOVE_TAIL)) {
 		size_t part = (how & RELEASE_MOVE) ? h->len : page_size;
 		char *src = (char *)h->map + ((how & RELEASE_MOVE_TAIL) ? h->len - part : 0);
@@ -148,6 +167,8 @@ const struct op release_ops[] = {
 	{ "release-move-head-private", do_release, ALIGN_PAGE, RELEASE_MOVE_HEAD | OP_PRIVATE },
 	{ "release-move-tail-shared", do_release, ALIGN_PAGE, RELEASE_MOVE_TAIL },
 	{ "release-move-tail-private", do_release, ALIGN_PAGE, RELEASE_MOVE_TAIL | OP_PRIVATE },
+	{ "release-grow-shared", do_release, ALIGN_PAGE, RELEASE_GROW },
+	{ "release-grow-private", do_release, ALIGN_PAGE, RELEASE_GROW | OP_PRIVATE },
 	{ "release-fork-shared", do_release, ALIGN_PAGE, RELEASE_FORK },
 	{ "release-fork-private", do_release, ALIGN_PAGE, RELEASE_FORK | OP_PRIVATE },
 	{ NULL, NULL, ALIGN_BYTE, 0 },

@@ -39,7 +39,7 @@ const USAGE = `usage: devmem-lab run [--kernel SPEC] [--scenario NAME|FILE] [--o
   --config-fragment  build: kernels: extra options in .config syntax
   --scenario  a built-in (lifecycle (default), revoke, unclean-unload, touch-unplugged, capabilities,
               pat-leak, pat-leak-plugged, pat-split, pat-move, pat-move-head, pat-move-tail,
-              pat-fork, pat-cow, cow-ptrace)
+              pat-grow, pat-fork, pat-cow, cow-ptrace)
               or a path to a scenario file (docs/scenarios.md)
   --out       output directory for ${RUN_FILES.join(', ')}
               (a directory that already holds a run is refused: choose another, or --force to replace it)

@@ -44,10 +44,12 @@ export type HeldSpec = z.infer<typeof heldSpecSchema>;
  * different path through the VM_PAT bookkeeping: plain munmap; `split`, its
  * last page mprotect()ed PROT_NONE first (two VMAs); `move`, the whole
  * mapping mremap()ed to a free address first; `move-head` | `move-tail`, only
- * its first | last page moved (the old VMA keeps the rest); `fork`, a child
- * inherits it and keeps it until the parent has unmapped its own.
+ * its first | last page moved (the old VMA keeps the rest); `grow`, an
+ * mremap() to one page more first (vma_to_resize() refuses a VM_PFNMAP
+ * VMA: EFAULT is recorded), then munmap; `fork`, a child inherits it and
+ * keeps it until the parent has unmapped its own.
  */
-export const RELEASE_HOWS = ['munmap', 'split', 'move', 'move-head', 'move-tail', 'fork'] as const;
+export const RELEASE_HOWS = ['munmap', 'split', 'move', 'move-head', 'move-tail', 'grow', 'fork'] as const;
 export type ReleaseHow = (typeof RELEASE_HOWS)[number];
 
 /** What a how does to a one-page mapping: nothing to split, and moving part of it moves it all. */

@@ -6,6 +6,7 @@
 // range that matches neither end of the entry) leaks the whole entry and
 // logs "freeing invalid memtype" on Debian's 6.1; moving only its last
 // page (an end match: the entry shrinks) leaks the first page silently.
+// Growing it is refused (EFAULT) and changes nothing.
 // Moving all of it, and a fork whose child keeps the mapping past the
 // parent's munmap, free everything. The newest Debian kernel (7.x,
 // refcounted pfnmap tracking) frees everything on every path.
@@ -20,10 +21,10 @@ const held = (r: Report) => (r.steps[1].observations.action as { held: { addr: s
 const end = (addr: string, pages: number) => `0x${(Number.parseInt(addr, 16) + pages * 0x1000 - 1).toString(16)}`;
 const leak = (r: Report) => r.safety.find((e) => e.id === 'S6')!.evidence.find((e) => e.includes('outlived'));
 
-describe('pat-move*, pat-fork (real QEMU guests)', () => {
+describe('pat-move*, pat-grow, pat-fork (real QEMU guests)', () => {
   const old: Record<string, Report> = {};
   const newest: Record<string, Report> = {};
-  const names = ['pat-move', 'pat-move-head', 'pat-move-tail', 'pat-fork'];
+  const names = ['pat-move', 'pat-move-head', 'pat-move-tail', 'pat-grow', 'pat-fork'];
 
   beforeAll(async () => {
     for (const n of names) old[n] = (await labRun(n, { kernel: 'debian:bookworm' })).report;
@@ -55,6 +56,13 @@ describe('pat-move*, pat-fork (real QEMU guests)', () => {
       expect(status(old[n]), n).toEqual({ S6: 'holds', S7: 'holds' });
       expect((old[n].steps[2].observations.action as { released: { result: { result: string } }[] }).released[0].result.result, n).toBe('ok');
     }
+  });
+
+  it('6.1: a /dev/mem mapping cannot grow (vma_to_resize(): EFAULT for VM_PFNMAP), and its munmap frees the reservation', () => {
+    const r = old['pat-grow'];
+    expect(r.status).toBe('completed');
+    expect((r.steps[2].observations.action as { released: { result: unknown }[] }).released[0].result).toEqual({ result: 'errno', errno: 'EFAULT', syscall: 'mremap' });
+    expect(status(r)).toEqual({ S6: 'holds', S7: 'holds' });
   });
 
   it('7.x: both partial moves free everything', () => {

@@ -127,6 +127,7 @@ describe('releases', () => {
     expect(releaseSpecs(two, 1, 'move-head').map((s) => s.op)).toEqual(['release-move-head-shared', 'release-move-head-private']);
     expect(releaseSpecs(two, 1, 'move-tail').map((s) => s.op)).toEqual(['release-move-tail-shared', 'release-move-tail-private']);
     expect(releaseSpecs(two, 1, 'fork').map((s) => s.op)).toEqual(['release-fork-shared', 'release-fork-private']);
+    expect(releaseSpecs(two, 1, 'grow').map((s) => s.op)).toEqual(['release-grow-shared', 'release-grow-private']);
     expect(releaseSpecs(two, 1, 'split').map((s) => s.op)).toEqual(['release-split-shared', 'release-split-private']);
   });
 

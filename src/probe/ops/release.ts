@@ -16,6 +16,8 @@ export const releaseOps = [
     syscalls: ['hold', 'mmap', 'mremap', 'munmap'],
     ...release,
   }),
+  // mremap it one page larger (a VM_PFNMAP VMA cannot grow: the errno is the answer), then munmap it
+  defineOp({ names: ['release-grow-shared', 'release-grow-private'], syscalls: ['hold', 'mremap', 'munmap'], ...release }),
   // fork: the child keeps the mapping while the parent munmaps its own, then exits
   defineOp({ names: ['release-fork-shared', 'release-fork-private'], syscalls: ['hold', 'pipe', 'fork', 'munmap'], ...release }),
 ] as const;
