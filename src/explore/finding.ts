@@ -8,6 +8,7 @@ import { RULES } from '../model/rules.js';
 import type { RuleId } from '../model/index.js';
 import { safetyProperty } from '../lab/safety/index.js';
 import { describeAction, type Scenario } from '../lab/scenario.js';
+import { releasePathOf } from '../lab/held.js';
 
 /** What a failing run found, in lines: mismatching probes and checks, violated properties, kernel log findings. */
 export function observedAgainstExpected(report: Report, max = 12): string[] {
@@ -77,7 +78,7 @@ function releasePath(evidence: string, steps: Report['steps']): string | undefin
   for (const st of steps) {
     const released = (st.observations?.action as { released?: { name: string; op?: string }[] } | undefined)?.released;
     const op = released?.find((r) => r.name === name)?.op;
-    if (op) return op.replace(/^release-/, '').replace(/-?(shared|private)$/, '') || 'munmap';
+    if (op) return releasePathOf(op);
   }
   return undefined;
 }

@@ -27,7 +27,7 @@ import {
 } from '../model/index.js';
 import type { ProbeOp, ProbeRecord, ProbeSpec } from '../probe/types.js';
 import { PAGE } from '../probe/types.js';
-import { releaseHowFor, type HeldSpec, type ReleaseHow } from './held-spec.js';
+import { RELEASE_HOWS, releaseHowFor, type HeldSpec, type ReleaseHow } from './held-spec.js';
 import { LabError } from '../util/errors.js';
 import type { DeviceInfo } from './hostview.js';
 import { applyExpected, judgeProbe } from './judge.js';
@@ -126,6 +126,14 @@ export const releaseSpecs = (held: Held[], firstId: number, how: ReleaseHow = 'm
     const path = releaseHowFor(how, lenOf(h) / PAGE);
     return { id: firstId + i, op: `release-${path === 'munmap' ? '' : `${path}-`}${kind(h)}` as ProbeOp, addr: h.start, len: lenOf(h), why: `release ${h.name}${path === 'munmap' ? '' : ` (${path})`}` };
   });
+
+/** The path a release op of releaseSpecs() takes ("release-move-head-private" → "move-head"), or undefined for another op. */
+export function releasePathOf(op: string): ReleaseHow | undefined {
+  const m = /^release-(?:(.+)-)?(?:shared|private)$/.exec(op);
+  if (!m) return undefined;
+  const path = (m[1] ?? 'munmap') as ReleaseHow;
+  return RELEASE_HOWS.includes(path) ? path : undefined;
+}
 
 /** A fresh mapping of the held page on an O_SYNC fd, made while the hold keeps its reservation. */
 export const syncMapSpecs = (held: Held[], firstId: number): ProbeSpec[] => held.map((h, i) => useSpec(h, `mmap-sync-${kind(h)}`, firstId + i));

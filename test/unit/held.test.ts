@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseMemtypesAnswer } from '../../src/guest/observe.js';
 import { readFileSync } from 'node:fs';
-import { heldUseOps, judgeHeldUses, readsWithheld, releaseSpecs, stepClaims, useHeldSpecs, type Held } from '../../src/lab/held.js';
+import { heldUseOps, judgeHeldUses, readsWithheld, releasePathOf, releaseSpecs, stepClaims, useHeldSpecs, type Held } from '../../src/lab/held.js';
 import { RELEASE_HOWS } from '../../src/lab/held-spec.js';
 import { pkgPath } from '../../src/util/paths.js';
 import type { ProbeObserved, ProbeRecord, ProbeSpec } from '../../src/probe/types.js';
@@ -137,6 +137,14 @@ describe('releases', () => {
     expect(releaseSpecs(one, 1, 'move-head')[0].op).toBe('release-move-shared');
     expect(releaseSpecs(one, 1, 'move-tail')[0].op).toBe('release-move-shared');
     expect(releaseSpecs(one, 1, 'fork')[0].op).toBe('release-fork-shared');
+  });
+
+  it('reads the path back from the op', () => {
+    expect(releasePathOf('release-shared')).toBe('munmap');
+    expect(releasePathOf('release-move-head-private')).toBe('move-head');
+    expect(releasePathOf('release-split-shared')).toBe('split');
+    expect(releasePathOf('release-sideways-shared')).toBeUndefined();
+    expect(releasePathOf('hold-shared')).toBeUndefined();
   });
 
   it('every release op is one the agent knows', () => {
