@@ -46,7 +46,7 @@ const USAGE = `usage: devmem-lab run [--kernel SPEC] [--scenario NAME|FILE] [--o
               (default ./lab-out)
   --accel     tcg (default), kvm, or auto (KVM only if it proves it boots)
   --cmdline   extra kernel command line, e.g. "iomem=relaxed"
-  --profile   machine profile from qemu-config/ (default: default)
+  --profile   machine profile from qemu-config/ (default: the scenario's "profile", else default)
   --fresh-boot  boot the guest even when a saved one exists, and save none (by default the first
               boot of a kernel, command line and profile is saved in the cache and later runs restore it)
   --repeat N  run the scenario N times (each restored from the same saved guest; --repeat-boots: each
@@ -78,7 +78,7 @@ async function cmdRun(argv: string[]): Promise<number> {
         out: { type: 'string', default: 'lab-out' },
         accel: { type: 'string', default: 'tcg' },
         cmdline: { type: 'string', default: '' },
-        profile: { type: 'string', default: 'default' },
+        profile: { type: 'string' },
         verbose: { type: 'boolean', short: 'v', default: false },
         bisect: { type: 'boolean', default: false },
         modules: { type: 'string' },
@@ -107,7 +107,7 @@ async function cmdRun(argv: string[]): Promise<number> {
   parseKernelSpec(values.kernel);
   const scenario = await resolveScenario(values.scenario);
   const cmdline = [...(scenario.cmdline ?? []), ...values.cmdline.split(/\s+/).filter(Boolean)];
-  const profile = await loadProfile(values.profile);
+  const profile = await loadProfile(values.profile ?? scenario.profile);
   checkScenarioFits(scenario, profile);
   checkCmdline(profile, cmdline);
   if (!values.out) throw inputError('E_USAGE', '--out is empty', 'give a directory, e.g. --out lab-out');

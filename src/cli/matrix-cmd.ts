@@ -105,10 +105,10 @@ export async function cmdMatrix(argv: string[]): Promise<number> {
   const req = argv.length === 0 || argv[0] === '--lab' ? await requestFromLabFile(argv) : requestFromArgs(argv);
   const jobs = req.jobs ?? defaultJobs();
   // Every kernel, scenario and command line is checked before anything is resolved or booted.
-  const profile = await loadProfile('default');
   for (const k of req.kernels) parseKernelSpec(k);
   for (const name of req.scenarios) {
     const sc = await resolveScenario(name);
+    const profile = await loadProfile(sc.profile);
     checkScenarioFits(sc, profile);
     for (const c of req.cmdlines) checkCmdline(profile, [...(sc.cmdline ?? []), ...c.split(/\s+/).filter(Boolean)]);
   }

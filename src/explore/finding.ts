@@ -45,7 +45,8 @@ export function kernelFunctions(report: Report): string[] {
 
 /**
  * The kinds of S6 violation in its evidence (model/s6.ts words it): a live
- * mapping with no reservation, two conflicting reservations, a reservation
+ * mapping with no reservation (the pages a revocation left mapped are
+ * another bug), two conflicting reservations, a reservation
  * left after its mapping's release, and the same after a revocation (the
  * revoke leak is another bug than the VMA-split one). A leak names the
  * release's path (lab/held-spec.ts RELEASE_HOWS) when it was not a plain
@@ -54,7 +55,7 @@ export function kernelFunctions(report: Report): string[] {
 function s6Kinds(evidence: string[], steps: Report['steps']): string[] {
   const kinds = new Set<string>();
   for (const e of evidence) {
-    if (/has live PTEs but no .* reservation covers/.test(e)) kinds.add('uncovered');
+    if (/has live PTEs but no .* reservation covers/.test(e)) kinds.add(/revoked in part/.test(e) ? 'uncovered-after-revoke' : 'uncovered');
     if (/conflicting reservations/.test(e)) kinds.add('conflict');
     if (!/outlived its mapping/.test(e)) continue;
     if (/revoked before its release/.test(e)) {

@@ -13,6 +13,12 @@ const heldTarget = z.union([
     .refine((t) => parseInt(t.addr, 16) % 4096 === 0, 'a page-aligned address (a multiple of 0x1000)'),
   z.object({ mmioHole: z.literal(true) }).strict(),
   z.object({ deviceEdge: z.enum(['first', 'last']) }).strict(),
+  z
+    .object({
+      pciBar: z.string().regex(/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/, 'a PCI function as /proc/iomem names it, e.g. "0000:00:03.0"'),
+      edge: z.enum(['first', 'last']).optional(),
+    })
+    .strict(),
 ]);
 
 export const heldSpecSchema = z
@@ -22,7 +28,9 @@ export const heldSpecSchema = z
      * A device-region offset, an absolute physical address, the first unclaimed
      * page of a PCI window, or an edge of the device region: `last` starts at
      * its last page (more pages run past its end), `first` ends at its first
-     * page (more pages start below it).
+     * page (more pages start below it); or an edge (default `last`, the same
+     * way) of the highest memory BAR of a PCI function, such as a virtio
+     * device's BAR 4, which a driver's bind then claims.
      */
     target: heldTarget,
     /** Pages mapped (default 1); an mmio hole is then the first run of that many unclaimed pages. */

@@ -12,6 +12,7 @@ import {
   mappingReservation,
   modelContext,
   claimsFromIomemDiff,
+  livePieces,
   predictHeldTouch,
   predictKcore,
   predictPtrace,
@@ -65,6 +66,17 @@ export function firstMmioHole(iomem: IomemNode[], pages = 1): number | undefined
   return undefined;
 }
 
+/**
+ * Where a hold at an edge of PCI function `bdf`'s highest memory BAR (the
+ * resource /proc/iomem names after the function) starts: `last`, at the
+ * BAR's last page; `first`, `pages` - 1 pages below its first page.
+ */
+export function barEdge(iomem: IomemNode[], bdf: string, edge: 'first' | 'last', pages: number): number | undefined {
+  const bar = flattenIomem(iomem).filter((n) => n.name === bdf).sort((a, b) => b.start - a.start)[0];
+  if (!bar) return undefined;
+  return edge === 'last' ? Math.floor(bar.end / PAGE) * PAGE : bar.start - (pages - 1) * PAGE;
+}
+
 /** The claims seen after a mapping was made: the ones that can have revoked it. */
 const claimsSince = (h: Held, claims: StepClaims[]): ClaimEvent[] => claims.filter((c) => c.stepIndex > h.stepIndex).flatMap((c) => c.events);
 
@@ -79,13 +91,12 @@ export function withReservations(facts: KernelFacts, state: StepState, held: Hel
 
 /** The lab's mappings as the model's PAT view needs them: the reservation each made and whether a claim since has revoked it. */
 export function labMappings(facts: KernelFacts, held: Held[], claims: StepClaims[]): LabMapping[] {
-  return held.map((h) => ({
-    name: h.name,
-    start: h.start,
-    endExcl: h.end + 1,
-    reservation: h.reservation ?? undefined,
-    revoked: predictHeldTouch(facts, h, claimsSince(h, claims)).outcome === 'signal',
-  }));
+  return held.map((h) => {
+    const since = claimsSince(h, claims);
+    const revoked = predictHeldTouch(facts, h, since).outcome === 'signal';
+    const live = revoked ? livePieces(facts, h, since).map((p) => ({ start: p.start, endExcl: p.end + 1 })) : undefined;
+    return { name: h.name, start: h.start, endExcl: h.end + 1, reservation: h.reservation ?? undefined, revoked, ...(live ? { live } : {}) };
+  });
 }
 
 export function resolveHeld(specs: HeldSpec[], iomem: IomemNode[], dev: DeviceInfo | undefined, stepIndex: number): Held[] {
@@ -97,6 +108,9 @@ export function resolveHeld(specs: HeldSpec[], iomem: IomemNode[], dev: DeviceIn
     } else if ('deviceEdge' in s.target) {
       if (!dev) throw new LabError('E_NO_DEVICE', 'run', `hold ${s.name}: the machine has no virtio-mem device`);
       start = s.target.deviceEdge === 'last' ? dev.memaddr + dev.maxSize - PAGE : dev.memaddr - ((s.pages ?? 1) - 1) * PAGE;
+    } else if ('pciBar' in s.target) {
+      start = barEdge(iomem, s.target.pciBar, s.target.edge ?? 'last', s.pages ?? 1);
+      if (start === undefined) throw new LabError('E_NO_PCI_BAR', 'run', `hold ${s.name}: /proc/iomem has no memory BAR of PCI function ${s.target.pciBar}`);
     } else if ('addr' in s.target) start = parseInt(s.target.addr, 16);
     else start = firstMmioHole(iomem, s.pages ?? 1);
     if (start === undefined) throw new LabError('E_NO_MMIO_HOLE', 'run', `hold ${s.name}: no unclaimed page in a PCI window`);

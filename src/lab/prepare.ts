@@ -31,7 +31,7 @@ export function checkCmdline(profile: MachineProfile, words: string[]): void {
 }
 
 export async function prepareRun(opts: RunOptions, report: Report): Promise<Prepared> {
-  const profile = await loadProfile(opts.profile);
+  const profile = await loadProfile(opts.profile ?? opts.scenario.profile);
   checkScenarioFits(opts.scenario, profile);
   checkCmdline(profile, opts.extraCmdline ?? []);
   const progress = (message: string) => opts.events.emit({ type: 'progress', message });

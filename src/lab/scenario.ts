@@ -20,6 +20,8 @@ export interface Scenario {
   cmdline?: string[];
   /** Probe /proc/kcore at every step. */
   kcore?: boolean;
+  /** The machine profile (qemu-config/NAME.json) the scenario needs when the run names none. */
+  profile?: string;
   steps: ScenarioStep[];
 }
 

@@ -277,4 +277,10 @@ export interface LabMapping {
    * it until munmap. The model does not assume either.
    */
   revoked: boolean;
+  /**
+   * With `revoked`: the pages the claims left mapped (touch.ts livePieces(),
+   * end exclusive), e.g. the half of a mapping that straddles a claimed
+   * BAR's edge. Their PTEs are live, so S6 wants them covered still.
+   */
+  live?: { start: number; endExcl: number }[];
 }

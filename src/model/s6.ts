@@ -1,9 +1,10 @@
 // S6, memtype coherence (x86 PAT), judged from the guest's
 // x86/pat_memtype_list against what the lab itself mapped: the list is the
 // thing judged here, not an input trusted. Three checks per step:
-//   - every live, unrevoked mapping the lab holds whose mmap made a
+//   - every live page of a mapping the lab holds whose mmap made a
 //     reservation (memtypes.ts mappingReservation()) is covered by an entry
-//     of that type;
+//     of that type: the whole mapping, or, once a claim has revoked part of
+//     it, the pages the revocation left mapped;
 //   - no two entries overlapping one page disagree on the type
 //     (memtype_reserve() refuses to create such a pair);
 //   - no entry covers a range the lab mapped and has since unmapped, unless
@@ -22,17 +23,25 @@ const overlaps = (a: { start: number; end: number }, start: number, endExcl: num
 export function checkS6(step: string, observed: MemtypeEntry[] | undefined, live: LabMapping[], released: LabMapping[]): SafetyEvidence[] {
   if (!observed) return [{ property: 'S6', exercised: false, violated: false, evidence: `${step}: no x86/pat_memtype_list to judge` }];
   const out: SafetyEvidence[] = [];
-  for (const m of live.filter((x) => x.reservation && !x.revoked)) {
+  for (const m of live.filter((x) => x.reservation)) {
     const r = m.reservation!;
     const typeFits = (e: MemtypeEntry) => (r.typeUnknown ? e.type === 'write-back' || e.type === 'uncached-minus' : e.type === r.type);
-    const cover = observed.find((e) => e.start <= r.start && e.end >= r.end && typeFits(e));
     const wanted = r.typeUnknown ? 'write-back or uncached-minus' : r.type;
-    out.push({
-      property: 'S6',
-      exercised: true,
-      violated: !cover,
-      evidence: cover ? `${step}: held ${m.name} covered by ${fmt(cover)}` : `${step}: held ${m.name} (${hex(m.start)}) has live PTEs but no ${wanted} reservation covers ${hex(r.start)}-${hex(r.end - 1)}`,
-    });
+    // A revoked mapping's pages outside the claim keep their PTEs
+    // (touch.ts livePieces()): they need the reservation as much as before.
+    const pieces = m.revoked ? (m.live ?? []) : [{ start: r.start, endExcl: r.end }];
+    for (const p of pieces) {
+      const cover = observed.find((e) => e.start <= p.start && e.end >= p.endExcl && typeFits(e));
+      const range = `${hex(p.start)}-${hex(p.endExcl - 1)}`;
+      out.push({
+        property: 'S6',
+        exercised: true,
+        violated: !cover,
+        evidence: cover
+          ? `${step}: held ${m.name}${m.revoked ? ` (revoked in part) still maps ${range},` : ''} covered by ${fmt(cover)}`
+          : `${step}: held ${m.name} (${hex(m.start)}${m.revoked ? ', revoked in part' : ''}) has live PTEs but no ${wanted} reservation covers ${range}${m.revoked ? ': the revocation freed the reservation of the pages it left mapped' : ''}`,
+      });
+    }
   }
   for (let i = 0; i < observed.length; i++) {
     for (let j = i + 1; j < observed.length; j++) {

@@ -111,6 +111,19 @@ export function predictHeldTouch(facts: KernelFacts, mapping: HeldMapping, event
   };
 }
 
+/**
+ * The pages of a held mapping that still have PTEs after the claims since
+ * it was made: revoke_iomem() zaps exactly the claimed range
+ * (unmap_mapping_range() of the claim's start and size in /dev/mem's
+ * address space), so pages outside every revoking claim stay mapped.
+ * Inclusive ranges, in address order; the whole mapping when nothing
+ * revoked it.
+ */
+export function livePieces(facts: KernelFacts, mapping: HeldMapping, events: ClaimEvent[]): PhysRange[] {
+  const zapped = events.filter(({ claim, after }) => claim.end >= mapping.start && claim.start <= mapping.end && claimRevokes(facts, after, claim).revokes).map((e) => e.claim);
+  return subtract(mapping.start, mapping.end, zapped);
+}
+
 const PCI_BDF = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 
 interface Flat {

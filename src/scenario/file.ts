@@ -44,6 +44,8 @@ export const scenarioSchema = z
     cmdline: z.array(z.string().regex(/^[^\s]+$/, 'one word per entry')).optional(),
     /** Probe /proc/kcore at every step (plugged, unplugged-but-added, never-added device memory). */
     kcore: z.boolean().optional(),
+    /** The machine profile it needs (a qemu-config/ name) when the run names none (--profile). */
+    profile: z.string().regex(/^[a-z][a-z0-9-]*$/, 'a profile name from qemu-config/, e.g. "high-bars"').optional(),
     steps: z
       .array(z.object({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, 'letters and digits joined by "-" (e.g. plug-512M)'), action: actionSchema }).strict())
       .min(1)

@@ -74,6 +74,11 @@ export function rngArgs(): string[] {
   return ['-object', 'rng-random,id=rng0,filename=/dev/urandom', '-device', 'virtio-rng-pci,rng=rng0'];
 }
 
+/** The profile's big 64-bit BAR (MachineProfile.highBarMiB), if any: a pci-testdev, which no guest driver claims. */
+export function highBarArgs(p: MachineProfile): string[] {
+  return p.highBarMiB ? ['-device', `pci-testdev,membar=${p.highBarMiB}M`] : [];
+}
+
 export function qmpArgs(socket: string): string[] {
   return ['-qmp', `unix:${socket},server=on,wait=off`];
 }
@@ -104,6 +109,7 @@ export function qemuArgv(opts: {
     ...virtioMemArgs(profile, paths),
     ...netArgs(sshPort),
     ...rngArgs(),
+    ...highBarArgs(profile),
     ...qmpArgs(paths.qmpSocket),
     ...consoleArgs(),
     ...kernelArgs(paths, [...profile.cmdline, ...(opts.extraCmdline ?? [])]),

@@ -21,6 +21,15 @@ export interface MachineProfile {
   bootMemMiB: number;
   virtioMem: VirtioMemProfile;
   cmdline: string[];
+  /**
+   * MiB of a pci-testdev's 64-bit prefetchable memory BAR. No 32-bit PCI
+   * window holds 2 GiB or more, so SeaBIOS (pciinit.c,
+   * pci_region_migrate_64bit_entries()) then moves every 64-bit BAR, the
+   * virtio devices' included, above 4 GiB, where the MTRRs leave memory
+   * write-back: a driver's claim there revokes /dev/mem mappings of
+   * write-back MMIO.
+   */
+  highBarMiB?: number;
 }
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
@@ -47,6 +56,7 @@ const profileSchema = z
       .refine((v) => v.requestedSizeMiB % v.blockSizeMiB === 0 && v.requestedSizeMiB <= v.sizeMiB, { message: 'requestedSizeMiB must be a multiple of the block size, at most sizeMiB', path: ['requestedSizeMiB'] }),
     // Kernel words, one per entry: a space or a quote would split or join them behind the lab's back.
     cmdline: z.array(z.string().regex(/^[^\s"]+$/, 'one kernel parameter per entry, no spaces or quotes')),
+    highBarMiB: int(1, 1 << 20).refine((n) => (n & (n - 1)) === 0, 'a power of two (a BAR\'s size)').optional(),
   })
   .strict();
 

@@ -4,8 +4,9 @@
 // over a hold's write-back PAT reservation (R-MMAP-PAT).
 import { describe, expect, it } from 'vitest';
 import { parseMemtypesAnswer } from '../../src/guest/observe.js';
+import { parseIomem } from '../../src/guest/iomem.js';
 import { readFileSync } from 'node:fs';
-import { heldUseOps, judgeHeldUses, readsWithheld, releasePathOf, releaseSpecs, stepClaims, useHeldSpecs, type Held } from '../../src/lab/held.js';
+import { barEdge, heldUseOps, judgeHeldUses, readsWithheld, releasePathOf, releaseSpecs, stepClaims, useHeldSpecs, type Held } from '../../src/lab/held.js';
 import { RELEASE_HOWS } from '../../src/lab/held-spec.js';
 import { pkgPath } from '../../src/util/paths.js';
 import type { ProbeObserved, ProbeRecord, ProbeSpec } from '../../src/probe/types.js';
@@ -150,5 +151,26 @@ describe('releases', () => {
   it('every release op is one the agent knows', () => {
     const agent = readFileSync(pkgPath('guest-image', 'ops', 'release.c'), 'utf8');
     for (const how of RELEASE_HOWS) for (const s of releaseSpecs([h('a', 0x40000000, 2), h('b', 0x40000000, 2, true)], 1, how)) expect(agent).toContain(`"${s.op}"`);
+  });
+});
+
+// A q35 guest whose 64-bit BARs SeaBIOS moved above 4 GiB (qemu-config/high-bars.json),
+// virtio-rng (00:03.0) unbound from virtio-pci: its BAR 4 is no longer claimed.
+describe('barEdge', () => {
+  const tree = parseIomem(`140000000-93fffffff : PCI Bus 0000:00
+  180000000-1ffffffff : 0000:00:04.0
+  200000000-200003fff : 0000:00:01.0
+    200000000-200003fff : virtio-pci-modern
+  200008000-20000bfff : 0000:00:03.0
+c0000000-febfffff : PCI Bus 0000:00
+  febc1000-febc1fff : 0000:00:03.0
+`);
+  it("starts at the last page of the function's highest memory BAR, or pages - 1 below its first", () => {
+    expect(barEdge(tree, '0000:00:03.0', 'last', 2)).toBe(0x20000b000);
+    expect(barEdge(tree, '0000:00:03.0', 'first', 2)).toBe(0x200007000);
+    expect(barEdge(tree, '0000:00:03.0', 'first', 1)).toBe(0x200008000);
+  });
+  it('a function /proc/iomem does not name has none', () => {
+    expect(barEdge(tree, '0000:00:09.0', 'last', 1)).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { consoleArgs, kernelArgs, machineArgs, memoryArgs, netArgs, qemuArgv, rngArgs, virtioMemArgs } from '../../src/vm/args.js';
+import { consoleArgs, highBarArgs, kernelArgs, machineArgs, memoryArgs, netArgs, qemuArgv, rngArgs, virtioMemArgs } from '../../src/vm/args.js';
 import { validateProfile, type MachineProfile } from '../../src/vm/profile.js';
 
 const profile: MachineProfile = {
@@ -47,6 +47,13 @@ describe('QEMU argument builders', () => {
     expect(kernelArgs({ kernel: 'k', initrd: 'i' }, ['a=1', 'b'])).toEqual(['-kernel', 'k', '-initrd', 'i', '-append', 'a=1 b']);
   });
 
+  it('a big 64-bit BAR is a pci-testdev of that many MiB, only when the profile asks', () => {
+    expect(highBarArgs(profile)).toEqual([]);
+    expect(highBarArgs({ ...profile, highBarMiB: 2048 })).toEqual(['-device', 'pci-testdev,membar=2048M']);
+    const argv = qemuArgv({ profile: { ...profile, highBarMiB: 2048 }, accel: 'tcg', sshPort: 1, paths: { dir: 'd', backend: 'b', qmpSocket: 'q', kernel: 'k', initrd: 'i' } });
+    expect(argv.join(' ')).toContain('-device pci-testdev,membar=2048M');
+  });
+
   it('the whole argv has QMP on the private socket and the extra command line last', () => {
     const argv = qemuArgv({
       profile,
@@ -76,6 +83,7 @@ describe('validateProfile', () => {
     ['a cmdline entry with a space', { cmdline: ['console=ttyS0 init=/bin/sh'] }],
     ['an unknown key', { extraDevice: 'virtio-net' }],
     ['an smp count out of range', { smp: 1000 }],
+    ['a BAR size that is not a power of two', { highBarMiB: 3000 }],
   ])('rejects %s with E_PROFILE', (_what, patch) => {
     expect(() => validateProfile({ ...profile, ...patch }, 'p')).toThrow(expect.objectContaining({ code: 'E_PROFILE', kind: 'input' }));
   });

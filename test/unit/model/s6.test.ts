@@ -17,6 +17,27 @@ describe('checkS6', () => {
     // A revoked mapping has no PTEs left to cover.
     expect(violated(checkS6('loaded', [], [m('dev', 0x120000000, true)], []))).toEqual([]);
   });
+  // mm/memory.c unmap_single_vma() calls untrack_pfn(vma, 0, 0) on every zap
+  // of a VM_PFNMAP VMA (5.10–6.12): a revocation of part of the mapping
+  // frees the reservation of the whole VMA unless the range is RAM, while
+  // the PTEs outside the claim stay.
+  it('a mapping revoked in part still needs its reservation over the pages the claim left mapped', () => {
+    const straddle: LabMapping = {
+      name: 'bar',
+      start: 0x200003000,
+      endExcl: 0x200005000,
+      reservation: { start: 0x200003000, end: 0x200005000, type: 'write-back' },
+      revoked: true,
+      live: [{ start: 0x200004000, endExcl: 0x200005000 }],
+    };
+    expect(violated(checkS6('bind', [], [straddle], []))).toEqual([
+      'bind: held bar (0x200003000, revoked in part) has live PTEs but no write-back reservation covers 0x200004000-0x200004fff: the revocation freed the reservation of the pages it left mapped',
+    ]);
+    const kept: MemtypeEntry = { start: 0x200003000, end: 0x200005000, type: 'write-back' };
+    expect(checkS6('bind', [kept], [straddle], [])).toEqual([
+      { property: 'S6', exercised: true, violated: false, evidence: 'bind: held bar (revoked in part) still maps 0x200004000-0x200004fff, covered by [mem 0x200003000-0x200004fff] write-back' },
+    ]);
+  });
   it('a reservation left after its mapping was released is a leak; a freed one holds', () => {
     const leak = violated(checkS6('release', [wb(0x120000000)], [], [m('dev', 0x120000000, true)]));
     expect(leak).toEqual(['release: released dev (0x120000000, revoked before its release) left [mem 0x120000000-0x120000fff] write-back: the reservation outlived its mapping']);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   claimRevokes,
   claimsFromIomemDiff,
+  livePieces,
   modelContext,
   predictHeldTouch,
   predictTouch,
@@ -90,6 +91,21 @@ describe('R-REVOKE: claims on the iomem root', () => {
       const t = step('00100000-3ffdf7ff : System RAM\n3ffdf800-3fffffff : Reserved\n  3ffdf800-3ffeffff : mydrv\n', false, [], 0x3ffdf800);
       const c: Claim = { start: 0x3ffdf800, end: 0x3ffeffff, name: 'mydrv', kind: 'request' };
       expect(claimRevokes(facts('6.1', { cmdline: 'iomem=relaxed' }), t, c).revokes).toBe(true);
+    });
+
+    // revoke_iomem() → unmap_mapping_range(inode->i_mapping, res->start, resource_size(res), 1):
+    // only the claimed pages lose their PTEs.
+    it('a mapping straddling the claimed BAR keeps the pages outside it mapped', () => {
+      const straddle: HeldMapping = { start: 0xfebc1000, end: 0xfebc2fff, private: false };
+      expect(livePieces(facts('6.1'), straddle, [{ claim, after }])).toEqual([{ start: 0xfebc2000, end: 0xfebc2fff }]);
+      const around: HeldMapping = { start: 0xfebc0000, end: 0xfebc2fff, private: false };
+      expect(livePieces(facts('6.1'), around, [{ claim, after }])).toEqual([
+        { start: 0xfebc0000, end: 0xfebc0fff },
+        { start: 0xfebc2000, end: 0xfebc2fff },
+      ]);
+      expect(livePieces(facts('6.1'), m, [{ claim, after }])).toEqual([]);
+      // Nothing is revoked with iomem=relaxed: every page keeps its PTE.
+      expect(livePieces(facts('6.1', { cmdline: 'iomem=relaxed' }), straddle, [{ claim, after }])).toEqual([{ start: 0xfebc1000, end: 0xfebc2fff }]);
     });
 
     it('a claim inside the first MiB never revokes: dia() is 1 there even for exclusive pages', () => {
