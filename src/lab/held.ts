@@ -16,6 +16,7 @@ import {
   predictHeldTouch,
   predictKcore,
   predictPtrace,
+  subtractRanges,
   type ClaimEvent,
   type Expected,
   type HeldMapping,
@@ -28,8 +29,8 @@ import {
 } from '../model/index.js';
 import type { ProbeOp, ProbeRecord, ProbeSpec } from '../probe/types.js';
 import { PAGE } from '../probe/types.js';
-import { RELEASE_HOWS, releaseHowFor, type HeldSpec, type ReleaseHow } from './held-spec.js';
-import { LabError } from '../util/errors.js';
+import { RELEASE_HOWS, releaseHowFor, type ReleaseHow } from './held-spec.js';
+import { hex } from '../util/hex.js';
 import type { DeviceInfo } from './hostview.js';
 import { applyExpected, judgeProbe } from './judge.js';
 
@@ -41,44 +42,47 @@ export interface Held extends HeldMapping {
   ptraceWrite: boolean;
   /** The PAT reservation its mmap made (memtypes.ts; null: none), known from the step it was made at. */
   reservation?: ModelReservation | null;
+  /** Index of the step that released it: claims from then on cannot touch it. */
+  releasedAt?: number;
 }
 
 /** Claims between two steps' iomem, stamped with the later step. */
 export interface StepClaims {
   stepIndex: number;
   events: ClaimEvent[];
+  /**
+   * The step ran a guest command: it may have claimed and released a
+   * resource within the step (a driver probe that fails after
+   * pci_request_region() does), which no /proc/iomem snapshot shows.
+   */
+  opaque?: boolean;
 }
 
-export function stepClaims(stepIndex: number, before: IomemNode[] | undefined, after: StepState): StepClaims {
-  return { stepIndex, events: before ? claimsFromIomemDiff(before, after.iomem).map((claim) => ({ claim, after })) : [] };
+export function stepClaims(stepIndex: number, before: IomemNode[] | undefined, after: StepState, opaque = false): StepClaims {
+  return { stepIndex, events: before ? claimsFromIomemDiff(before, after.iomem).map((claim) => ({ claim, after })) : [], ...(opaque ? { opaque } : {}) };
 }
 
-/** The first `pages` pages of a PCI host-bridge window above 1 MiB that no resource inside it covers. */
-export function firstMmioHole(iomem: IomemNode[], pages = 1): number | undefined {
-  const size = pages * PAGE;
-  for (const w of iomem.filter((n) => n.name.startsWith('PCI Bus ') && n.start >= 0x100000)) {
-    for (let a = Math.ceil(w.start / PAGE) * PAGE; a + size - 1 <= w.end; a += PAGE) {
-      const next = w.children.find((c) => c.start <= a + size - 1 && c.end >= a);
-      if (!next) return a;
-      a = Math.floor(next.end / PAGE) * PAGE; // skip past the covered part
-    }
-  }
-  return undefined;
-}
+/** The claims seen while a mapping was held (after the step that made it, before the one that released it): the ones that can have revoked it. */
+const claimsWhileHeld = (h: Held, claims: StepClaims[]): StepClaims[] => claims.filter((c) => c.stepIndex > h.stepIndex && (h.releasedAt === undefined || c.stepIndex < h.releasedAt));
+const claimsSince = (h: Held, claims: StepClaims[]): ClaimEvent[] => claimsWhileHeld(h, claims).flatMap((c) => c.events);
+
+const PCI_FUNCTION = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 
 /**
- * Where a hold at an edge of PCI function `bdf`'s highest memory BAR (the
- * resource /proc/iomem names after the function) starts: `last`, at the
- * BAR's last page; `first`, `pages` - 1 pages below its first page.
+ * The pages of `h` that a claim no snapshot saw may have revoked: those
+ * inside a PCI function's resource (what a driver bind claims), once a
+ * guest command has run since `h` was made. Inclusive ranges.
  */
-export function barEdge(iomem: IomemNode[], bdf: string, edge: 'first' | 'last', pages: number): number | undefined {
-  const bar = flattenIomem(iomem).filter((n) => n.name === bdf).sort((a, b) => b.start - a.start)[0];
-  if (!bar) return undefined;
-  return edge === 'last' ? Math.floor(bar.end / PAGE) * PAGE : bar.start - (pages - 1) * PAGE;
+export function unseenClaimRanges(h: Held, claims: StepClaims[], iomem: IomemNode[]): { start: number; end: number }[] {
+  if (!claimsWhileHeld(h, claims).some((c) => c.opaque)) return [];
+  return flattenIomem(iomem)
+    .filter((n) => PCI_FUNCTION.test(n.name) && n.start <= h.end && n.end >= h.start)
+    .map((n) => ({ start: Math.max(n.start, h.start), end: Math.min(n.end, h.end) }));
 }
 
-/** The claims seen after a mapping was made: the ones that can have revoked it. */
-const claimsSince = (h: Held, claims: StepClaims[]): ClaimEvent[] => claims.filter((c) => c.stepIndex > h.stepIndex).flatMap((c) => c.events);
+const unseenWhy = (r: { start: number; end: number }) =>
+  `whether a driver claimed and released ${hex(r.start)}-${hex(r.end)} within a guest command (a failed probe does; /proc/iomem snapshots cannot show it), revoking the mapping there`;
+
 
 /**
  * The mappings with the PAT reservation each made (memtypes.ts), decided
@@ -90,31 +94,15 @@ export function withReservations(facts: KernelFacts, state: StepState, held: Hel
 }
 
 /** The lab's mappings as the model's PAT view needs them: the reservation each made and whether a claim since has revoked it. */
-export function labMappings(facts: KernelFacts, held: Held[], claims: StepClaims[]): LabMapping[] {
+export function labMappings(facts: KernelFacts, held: Held[], claims: StepClaims[], iomem: IomemNode[]): LabMapping[] {
   return held.map((h) => {
     const since = claimsSince(h, claims);
     const revoked = predictHeldTouch(facts, h, since).outcome === 'signal';
-    const live = revoked ? livePieces(facts, h, since).map((p) => ({ start: p.start, endExcl: p.end + 1 })) : undefined;
+    const unseen = unseenClaimRanges(h, claims, iomem);
+    // S6 judges only the pages certainly still mapped.
+    const certain = unseen.length ? subtractRanges(livePieces(facts, h, since), unseen) : livePieces(facts, h, since);
+    const live = revoked || unseen.length ? certain.map((p) => ({ start: p.start, endExcl: p.end + 1 })) : undefined;
     return { name: h.name, start: h.start, endExcl: h.end + 1, reservation: h.reservation ?? undefined, revoked, ...(live ? { live } : {}) };
-  });
-}
-
-export function resolveHeld(specs: HeldSpec[], iomem: IomemNode[], dev: DeviceInfo | undefined, stepIndex: number): Held[] {
-  return specs.map((s) => {
-    let start: number | undefined;
-    if ('deviceOffsetMiB' in s.target) {
-      if (!dev) throw new LabError('E_NO_DEVICE', 'run', `hold ${s.name}: the machine has no virtio-mem device`);
-      start = dev.memaddr + s.target.deviceOffsetMiB * 1024 * 1024;
-    } else if ('deviceEdge' in s.target) {
-      if (!dev) throw new LabError('E_NO_DEVICE', 'run', `hold ${s.name}: the machine has no virtio-mem device`);
-      start = s.target.deviceEdge === 'last' ? dev.memaddr + dev.maxSize - PAGE : dev.memaddr - ((s.pages ?? 1) - 1) * PAGE;
-    } else if ('pciBar' in s.target) {
-      start = barEdge(iomem, s.target.pciBar, s.target.edge ?? 'last', s.pages ?? 1);
-      if (start === undefined) throw new LabError('E_NO_PCI_BAR', 'run', `hold ${s.name}: /proc/iomem has no memory BAR of PCI function ${s.target.pciBar}`);
-    } else if ('addr' in s.target) start = parseInt(s.target.addr, 16);
-    else start = firstMmioHole(iomem, s.pages ?? 1);
-    if (start === undefined) throw new LabError('E_NO_MMIO_HOLE', 'run', `hold ${s.name}: no unclaimed page in a PCI window`);
-    return { name: s.name, start, end: start + (s.pages ?? 1) * PAGE - 1, private: !!s.private, stepIndex, ptraceWrite: !!s.ptraceWrite };
   });
 }
 
@@ -211,7 +199,15 @@ export function judgeHeldUses(facts: KernelFacts, state: StepState, h: Held, cla
   const procmem = byUse(/^held-procmem-(shared|private)$/)!.rec;
   const vmreadv = byUse(/^held-vmreadv-/)!.rec;
   const pokemem = byUse(/^held-procmem-write-/)?.rec;
+  const unseen = unseenClaimRanges(h, claims, state.iomem)[0];
   const touchExp = predictHeldTouch(facts, h, events);
+  if (unseen) {
+    // What touch, ptrace and process_vm_readv return depends on a claim the lab could not see.
+    const unknown: Expected = { ...touchExp, unknown: unseenWhy(unseen) };
+    for (const u of uses.filter((x) => x !== sync)) apply(u.rec, unknown);
+    const none = (property: 'S2' | 'S3'): SafetyEvidence => ({ property, exercised: false, violated: false, evidence: `held ${h.name}: not judged, the model lacks ${unseenWhy(unseen)}` });
+    return [none('S2'), none('S3'), ...(sync ? [judgeProbe(facts, state, sync.spec, sync.rec)] : [])];
+  }
   const revokedObserved = touch.observed.result === 'signal';
   const target = !isRam(state.iomem, h.start) ? 'mmio' : h.start < 0x100000 ? 'reserved-ram' : 'ram';
   // PROT_READ mappings: every PTE is read-only.

@@ -3,7 +3,7 @@
 // checks and the host's view of the device. It takes the run's fixed
 // context and the history the previous step left, and returns the step's
 // report and the history for the next one.
-import type { StepState } from '../model/index.js';
+import type { StepMapping, StepState } from '../model/index.js';
 import { runLseek } from '../probe/lseek.js';
 import type { ProbeRecord } from '../probe/types.js';
 import type { StepReport } from '../format/types.js';
@@ -46,10 +46,10 @@ export async function runStep(ctx: RunContext, hist: StepHistory, step: Scenario
     const obs = await observe(ctx, hist);
     rep.observations = reportObservations(obs, rep.observations.action);
     ctx.onDmesg(obs.dmesgDelta, step.name);
-    const claims = [...hist.claims, stepClaims(hist.index, hist.iomem, obs.state)];
+    const claims = [...hist.claims, stepClaims(hist.index, hist.iomem, obs.state, step.action.kind === 'guest-command')];
     const held = withReservations(ctx.facts, obs.state, done.holding, hist.index);
     const released = withReservations(ctx.facts, obs.state, [...done.released, ...transient(done, hist.index)], hist.index);
-    const state: StepState = { ...obs.state, labMappings: labMappings(ctx.facts, held, claims) };
+    const state: StepState = { ...obs.state, labMappings: labMappings(ctx.facts, held, claims, obs.iomem) };
 
     await runStepProbes(ctx, step.name, { obs, state, done, usable: held.filter((h) => h.stepIndex < hist.index), claims, record });
 
@@ -76,7 +76,8 @@ export async function runStep(ctx: RunContext, hist: StepHistory, step: Scenario
       virtioMemBound: obs.virtioMemBound,
       memoryBlockSize: ctx.boot.memoryBlockSize,
       memtypes: obs.memtypes?.entries,
-      released: labMappings(ctx.facts, released, claims),
+      released: labMappings(ctx.facts, released, claims, obs.iomem),
+      made: syncMapsMade(rep.probes),
       host,
     }).forEach(ctx.onSafety);
     rep.durationMs = Date.now() - t0;
@@ -98,6 +99,12 @@ function transient(done: ActionDone, stepIndex: number): Held[] {
   if (!a || a.spec.op !== 'cow-write' || a.rec.observed.result !== 'ok') return [];
   return [{ name: `${a.spec.op} ${a.rec.addr}`, start: a.spec.addr, end: a.spec.addr + a.spec.len - 1, private: true, stepIndex, ptraceWrite: false }];
 }
+
+/** The O_SYNC (uncached-minus) mappings the step's probes made: every mmap-sync that succeeded. */
+const syncMapsMade = (probes: ProbeRecord[]): StepMapping[] =>
+  probes
+    .filter((p) => p.op.startsWith('mmap-sync-') && p.observed.result === 'ok')
+    .map((p) => ({ what: `probe ${p.id} (${p.op})`, start: parseInt(p.addr, 16), endExcl: parseInt(p.addr, 16) + p.len, type: 'uncached-minus' as const }));
 
 /** A step that failed, with what it had observed and probed until then. */
 export class StepFailed extends Error {

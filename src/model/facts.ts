@@ -278,9 +278,11 @@ export interface LabMapping {
    */
   revoked: boolean;
   /**
-   * With `revoked`: the pages the claims left mapped (touch.ts livePieces(),
-   * end exclusive), e.g. the half of a mapping that straddles a claimed
-   * BAR's edge. Their PTEs are live, so S6 wants them covered still.
+   * The pages certainly still mapped, when not all are (end exclusive): with
+   * `revoked`, those the claims left (touch.ts livePieces()), e.g. the half
+   * of a mapping that straddles a claimed BAR's edge; less any a claim the
+   * lab could not see may have revoked. Their PTEs are live, so S6 wants
+   * them covered still.
    */
   live?: { start: number; endExcl: number }[];
 }

@@ -13,7 +13,7 @@ export { mapChunk, predictReadWrite, validPhysAddrRange, type ChunkMapping } fro
 export { DEFAULT_MMAP, predictMmap, type MmapOptions } from './mmap.js';
 export { mappingReservation, patConflict, patEnabled, type LabMapping, type PatAnswer } from './memtypes.js';
 export { seabiosMtrr, writeBackAnswer, type WriteBackAnswer } from './mtrr.js';
-export { claimRevokes, claimsFromIomemDiff, livePieces, predictHeldTouch, predictTouch, type Claim, type ClaimEvent, type HeldMapping, type RevokeDecision } from './touch.js';
+export { claimRevokes, claimsFromIomemDiff, livePieces, predictHeldTouch, subtractRanges, predictTouch, type Claim, type ClaimEvent, type HeldMapping, type RevokeDecision } from './touch.js';
 export {
   addedBlocks,
   checkHighMemory,
@@ -51,4 +51,4 @@ export {
   type Verdict,
 } from './verdict.js';
 export { predictLseek, SEEK_MAX, WHENCE_NAMES, type LseekExpected } from './lseek.js';
-export { checkS6 } from './s6.js';
+export { checkS6, type StepMapping } from './s6.js';

@@ -143,6 +143,9 @@ function flat(roots: IomemNode[]): Flat[] {
   return out;
 }
 
+/** The parts of `pieces` that no range of `cover` covers. */
+export const subtractRanges = (pieces: PhysRange[], cover: PhysRange[]): PhysRange[] => pieces.flatMap((p) => subtract(p.start, p.end, cover));
+
 /** Pieces of [start, end] not covered by `cover`. */
 function subtract(start: number, end: number, cover: PhysRange[]): PhysRange[] {
   let pieces: PhysRange[] = [{ start, end }];

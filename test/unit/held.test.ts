@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { parseMemtypesAnswer } from '../../src/guest/observe.js';
 import { parseIomem } from '../../src/guest/iomem.js';
 import { readFileSync } from 'node:fs';
-import { barEdge, heldUseOps, judgeHeldUses, readsWithheld, releasePathOf, releaseSpecs, stepClaims, useHeldSpecs, type Held } from '../../src/lab/held.js';
+import { barEdge } from '../../src/lab/held-target.js';
+import { heldUseOps, judgeHeldUses, labMappings, unseenClaimRanges, readsWithheld, releasePathOf, releaseSpecs, stepClaims, useHeldSpecs, type Held } from '../../src/lab/held.js';
 import { RELEASE_HOWS } from '../../src/lab/held-spec.js';
 import { pkgPath } from '../../src/util/paths.js';
 import type { ProbeObserved, ProbeRecord, ProbeSpec } from '../../src/probe/types.js';
@@ -174,3 +175,49 @@ c0000000-febfffff : PCI Bus 0000:00
     expect(barEdge(tree, '0000:00:09.0', 'last', 1)).toBeUndefined();
   });
 });
+
+// A driver probe can claim its BAR (pci_request_region() → revoke_iomem())
+// and release it again when it fails later in the probe (7.x: virtio-pci's
+// ioremap() of BAR 4 is refused over a /dev/mem hold's write-back
+// reservation), all within one guest command: no /proc/iomem snapshot shows it.
+describe('claims a guest command may have made unseen', () => {
+  const iomem = `c0000000-febfffff : PCI Bus 0000:00
+  febc1000-febc1fff : 0000:00:03.0
+`;
+  const straddle: Held = { name: 'bar-edge', start: 0xfebc1000, end: 0xfebc2fff, private: false, stepIndex: 1, ptraceWrite: false };
+  const st = step(iomem, false, [], BOOT_HIGH_MEMORY_END);
+  const quiet = [stepClaims(2, st.iomem, st)];
+  const command = [stepClaims(2, st.iomem, st, true)];
+
+  it("cover the mapping's pages inside a PCI function's resource, once a guest command ran after the hold", () => {
+    expect(unseenClaimRanges(straddle, quiet, st.iomem)).toEqual([]);
+    expect(unseenClaimRanges(straddle, command, st.iomem)).toEqual([{ start: 0xfebc1000, end: 0xfebc1fff }]);
+    expect(unseenClaimRanges({ ...straddle, stepIndex: 2 }, command, st.iomem)).toEqual([]);
+  });
+
+  it('make the touch, ptrace and process_vm_readv outcomes unknown, and S2/S3 not exercised', () => {
+    const u = uses(straddle, {
+      'held-touch': { result: 'signal', signal: 'SIGBUS', sigCode: 'BUS_ADRERR', bytes: 0 },
+      'held-procmem': { result: 'errno', errno: 'EIO', syscall: 'pread' },
+      'held-vmreadv': { result: 'errno', errno: 'EFAULT', syscall: 'process_vm_readv' },
+    });
+    const ev = judgeHeldUses(facts('6.1'), st, straddle, command, u);
+    for (const op of ['held-touch-shared', 'held-procmem-shared', 'held-vmreadv-shared']) expect(u.find((x) => x.spec.op === op)!.rec.verdict, op).toBe('unknown');
+    expect(ev.filter((e) => e.property === 'S2' || e.property === 'S3').map((e) => e.exercised)).toEqual([false, false]);
+  });
+
+  it('leave S6 only the pages outside the resource to judge', () => {
+    expect(labMappings(facts('6.1'), [straddle], command, st.iomem)[0].live).toEqual([{ start: 0xfebc2000, endExcl: 0xfebc3000 }]);
+    expect(labMappings(facts('6.1'), [straddle], quiet, st.iomem)[0].live).toBeUndefined();
+  });
+});
+
+describe('a released mapping', () => {
+  it('is revoked only by claims made while it was held: the driver loading after its release zaps nothing', () => {
+    const claims = [stepClaims(3, STEPS.beforeDriver.iomem, STEPS.boundUnplugged)];
+    expect(labMappings(facts('6.1'), [device], claims, STEPS.boundUnplugged.iomem)[0].revoked).toBe(true);
+    expect(labMappings(facts('6.1'), [{ ...device, releasedAt: 2 }], claims, STEPS.boundUnplugged.iomem)[0].revoked).toBe(false);
+    expect(labMappings(facts('6.1'), [{ ...device, releasedAt: 4 }], claims, STEPS.boundUnplugged.iomem)[0].revoked).toBe(true);
+  });
+});
+

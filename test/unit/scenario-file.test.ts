@@ -16,6 +16,12 @@ describe('scenario files', () => {
     for (const n of names) expect((await resolveScenario(n)).name).toBe(n);
   });
 
+  it("the scenario's profile decides the machine when the run names none", async () => {
+    expect((await resolveScenario('pat-rebind')).profile).toBe('high-bars');
+    expect(parseScenario({ ...ok, profile: 'high-bars' }, 'x.json').profile).toBe('high-bars');
+    expect(parseScenario(ok, 'x.json').profile).toBeUndefined();
+  });
+
   it('loads a user file by path', async () => {
     const p = join(dir, 'mine.json');
     writeFileSync(p, JSON.stringify(ok));
@@ -29,6 +35,8 @@ describe('scenario files', () => {
     ['a module name with shell characters', { ...ok, steps: [ok.steps[0], { name: 'x', action: { kind: 'modprobe', module: 'virtio_mem; reboot' } }] }, /module name/],
     ['a negative size', { ...ok, steps: [ok.steps[0], { name: 'x', action: { kind: 'resize', sizeMiB: -2 } }] }, /sizeMiB/],
     ['an unknown field', { ...ok, extra: 1 }, /extra|Unrecognized/],
+    ['a profile that is a path, not a qemu-config/ name', { ...ok, profile: '../../etc/x' }, /profile/],
+    ['a pciBar that is not a PCI function', { ...ok, steps: [ok.steps[0], { name: 'a', action: { kind: 'hold', mappings: [{ name: 'h1', target: { pciBar: '00:03.0' } }] } }] }, /PCI function/],
     [
       'a second live hold of the same page (the agent keeps one mapping per address, length and kind)',
       { ...ok, steps: [ok.steps[0], { name: 'a', action: { kind: 'hold', mappings: [{ name: 'h1', target: { addr: '0x1000' } }] } }, { name: 'b', action: { kind: 'hold', mappings: [{ name: 'h2', target: { addr: '0x1000' } }] } }] },

@@ -8,7 +8,8 @@ import { readSections } from '../../guest/observe.js';
 import type { ProbeRecord, ProbeSpec } from '../../probe/types.js';
 import { LabError } from '../../util/errors.js';
 import type { RunContext, StepHistory } from '../context.js';
-import { firstMmioHole, type Held } from '../held.js';
+import type { Held } from '../held.js';
+import { firstMmioHole } from '../held-target.js';
 import { deviceInfo, type DeviceInfo } from '../hostview.js';
 
 /** What an action leaves for the rest of its step. */

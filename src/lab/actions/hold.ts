@@ -4,7 +4,8 @@
 // reservation (a UC- request over WB: R-MMAP-PAT).
 import { z } from 'zod';
 import { deviceInfo } from '../hostview.js';
-import { holdSpecs, resolveHeld, syncMapSpecs } from '../held.js';
+import { holdSpecs, syncMapSpecs } from '../held.js';
+import { resolveHeld } from '../held-target.js';
 import { heldSpecSchema } from '../held-spec.js';
 import { ProbeIds } from '../probe-ids.js';
 import { hex } from '../../util/hex.js';

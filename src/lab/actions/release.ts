@@ -28,7 +28,7 @@ export const release = defineAction({
     return recorded(
       hist,
       { kind: 'release' as const, released: gone.map((h, i) => ({ name: h.name, addr: recs[i]?.addr, op: specs[i]?.op, result: recs[i]?.observed })) },
-      { holding: hist.held.filter((h) => !gone.includes(h)), released: [...hist.released, ...gone] },
+      { holding: hist.held.filter((h) => !gone.includes(h)), released: [...hist.released, ...gone.map((h) => ({ ...h, releasedAt: hist.index }))] },
     );
   },
 });

@@ -5,7 +5,7 @@
 // its evidence (the probe judge, the held mappings, the console), through
 // RunContext.onSafety.
 import type { IomemNode } from '../../guest/iomem.js';
-import type { KernelFacts, LabMapping, SafetyEvidence, SafetyId, StepState } from '../../model/index.js';
+import type { KernelFacts, LabMapping, SafetyEvidence, SafetyId, StepMapping, StepState } from '../../model/index.js';
 import type { MemtypeEntry } from '../../model/facts.js';
 import type { HostView } from '../hostview.js';
 
@@ -21,6 +21,8 @@ export interface StepSafetyView {
   memtypes?: MemtypeEntry[];
   /** The lab's mappings released so far (their reservations must be gone). */
   released: LabMapping[];
+  /** Mappings the step's probes made and unmapped again (the O_SYNC ones that succeeded). */
+  made?: StepMapping[];
   /** The host's view of the device backend, when there is a device. */
   host?: HostView;
 }

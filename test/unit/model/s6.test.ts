@@ -38,6 +38,21 @@ describe('checkS6', () => {
       { property: 'S6', exercised: true, violated: false, evidence: 'bind: held bar (revoked in part) still maps 0x200004000-0x200004fff, covered by [mem 0x200003000-0x200004fff] write-back' },
     ]);
   });
+  // reserve_pfn_range() answers a UC- request over a write-back reservation
+  // with -EINVAL (mmap_mem(): EAGAIN); an O_SYNC mapping that succeeds over a
+  // page still mapped write-back means the reservation was gone.
+  it('an O_SYNC mapping that succeeded over a page a hold still maps write-back: two cache modes at once', () => {
+    const straddle: LabMapping = { name: 'bar', start: 0x200003000, endExcl: 0x200005000, reservation: { start: 0x200003000, end: 0x200005000, type: 'write-back' }, revoked: true, live: [{ start: 0x200004000, endExcl: 0x200005000 }] };
+    const uc = { what: 'probe 7 (mmap-sync-shared)', start: 0x200004000, endExcl: 0x200005000, type: 'uncached-minus' as const };
+    expect(violated(checkS6('sync', [], [straddle], [], [uc]))).toContain('sync: probe 7 (mmap-sync-shared) mapped 0x200004000 uncached-minus while held bar maps it write-back: one page with two cache modes');
+    // Over the revoked page (no PTEs left), or of the hold's own type, nothing aliases.
+    const onRevoked = { ...uc, start: 0x200003000, endExcl: 0x200004000 };
+    expect(violated(checkS6('sync', [{ start: 0x200003000, end: 0x200005000, type: 'write-back' }], [straddle], [], [onRevoked, { ...uc, type: 'write-back' }]))).toEqual([]);
+  });
+  it("an entry of another type over a released mapping's page is the kernel's own (a driver's ioremap), not a leak", () => {
+    const ioremap: MemtypeEntry = { start: 0x20000b000, end: 0x20000c000, type: 'uncached-minus' };
+    expect(violated(checkS6('release', [ioremap], [], [m('bar', 0x20000b000, true)]))).toEqual([]);
+  });
   it('a reservation left after its mapping was released is a leak; a freed one holds', () => {
     const leak = violated(checkS6('release', [wb(0x120000000)], [], [m('dev', 0x120000000, true)]));
     expect(leak).toEqual(['release: released dev (0x120000000, revoked before its release) left [mem 0x120000000-0x120000fff] write-back: the reservation outlived its mapping']);
