@@ -35,16 +35,19 @@ off_t ArgOff(const Napi::CallbackInfo& info, size_t i) {
   return static_cast<off_t>(v);
 }
 
-// Index of the first non-zero byte, or -1. A buffer is all zero when its
-// first byte is zero and every byte equals the next, which one memcmp of
-// the buffer against itself shifted by a byte decides: glibc's memcmp is
-// vectorised for the host's CPU, where a portable loop gets SSE2 at most
-// (1.27x an OR-of-64-byte-blocks loop in the same measurement). Only a
-// chunk that is not all zero is walked byte by byte.
+// Index of the first non-zero byte, or -1: each 4 KiB of the chunk is
+// memcmp-ed against one page of zeros, which never leaves L1 (glibc's
+// memcmp is vectorised for the host's CPU), as plain Node's Buffer.equals
+// against a zero Buffer compares. The earlier check, a memcmp of the chunk
+// against itself shifted by a byte, reads the chunk twice and ran at
+// 0.90-0.92 x plain Node on an Intel Xeon host (2026-12-04).
+// Only a chunk that is not all zero is walked byte by byte.
+alignas(4096) const uint8_t kZeroPage[4096] = {};
+
 ssize_t FirstNonZero(const uint8_t* p, size_t n) {
-  if (n == 0) return -1;
-  if (p[0] == 0 && (n == 1 || std::memcmp(p, p + 1, n - 1) == 0)) return -1;
-  for (size_t i = 0; i < n; ++i) {
+  size_t i = 0;
+  while (i < n && std::memcmp(p + i, kZeroPage, std::min<size_t>(n - i, sizeof kZeroPage)) == 0) i += sizeof kZeroPage;
+  for (; i < n; ++i) {
     if (p[i] != 0) return static_cast<ssize_t>(i);
   }
   return -1;
@@ -156,23 +159,32 @@ Napi::Value ShmBackend::Read(const Napi::CallbackInfo& info) {
   return Napi::Buffer<uint8_t>::Copy(env, buf.Data(), got);
 }
 
+// Holes read as zeros by definition. SEEK_DATA once per 2 MiB window (the
+// smallest virtio-mem block) skips the unplugged blocks; a window with data
+// is read whole, its holes as zeros (pread of a shmem hole allocates
+// nothing). Collecting exact extents first (SEEK_HOLE walks every page of a
+// populated range) cost 1.2 ms per 256 MiB, about 3 % of the scan.
 Napi::Value ShmBackend::FindNonZero(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  off_t off = ArgOff(info, 0);
-  off_t end = off + ArgOff(info, 1);
-  // Holes read as zeros by definition, so only populated extents are read.
-  std::vector<off_t> pairs;
-  CollectExtents(env, off, end, &pairs);
+  off_t pos = ArgOff(info, 0);
+  off_t stop = pos + ArgOff(info, 1);
+  constexpr off_t kWindow = 2 << 20;
   uint8_t* scratch = Scratch();
-  for (size_t i = 0; i < pairs.size(); i += 2) {
-    off_t pos = pairs[i];
-    off_t stop = pairs[i] + pairs[i + 1];
-    while (pos < stop) {
-      size_t want = static_cast<size_t>(std::min<off_t>(stop - pos, kChunk));
+  while (pos < stop) {
+    off_t data = lseek(fd_, pos, SEEK_DATA);
+    if (data < 0) {
+      if (errno == ENXIO) break;  // no data at or after pos
+      throw MakeNativeError(env, errno, "lseek", path_);
+    }
+    if (data >= stop) break;
+    pos = data;
+    off_t window_end = std::min<off_t>(stop, (pos / kWindow + 1) * kWindow);
+    while (pos < window_end) {
+      size_t want = static_cast<size_t>(std::min<off_t>(window_end - pos, kChunk));
       size_t got = ReadFull(env, scratch, want, pos);
       ssize_t hit = FirstNonZero(scratch, got);
       if (hit >= 0) return Napi::Number::New(env, static_cast<double>(pos + hit));
-      if (got < want) break;  // file shrank under us
+      if (got < want) return Napi::Number::New(env, -1);  // file shrank under us
       pos += static_cast<off_t>(got);
     }
   }

@@ -93,7 +93,7 @@ describe('ShmBackend', () => {
     const path = makeFile('lone.bin', 4 * MiB);
     writeAt(path, 0, new Uint8Array(4 * MiB));
     const KiB = 1024;
-    for (const at of [0, 1, 63, 64, 4095, 256 * KiB - 1, 256 * KiB, 256 * KiB + 1, MiB - 1, MiB, 3 * MiB + 7, 4 * MiB - 1]) {
+    for (const at of [0, 1, 63, 64, 4095, 256 * KiB - 1, 256 * KiB, 256 * KiB + 1, MiB - 1, MiB, 2 * MiB - 1, 2 * MiB, 3 * MiB + 7, 4 * MiB - 1]) {
       writeAt(path, at, new Uint8Array([0x80]));
       using b = ShmBackend.open(path);
       expect(b.firstNonZero()).toBe(at);
