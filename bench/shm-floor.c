@@ -6,12 +6,12 @@
  *   pread        pread of the zero file in 256 KiB chunks (the addon's
  *                chunk size) into one buffer, nothing else: the copy alone
  *   pread+memcmp the same, each chunk compared with a zero chunk: a plain C
- *                program doing ShmBackend.firstNonZero's job
- *   pread+shift  the same with the addon's own zero test (first byte zero
- *                and memcmp of the chunk against itself shifted by one,
- *                native/shm_backend.cc FirstNonZero) instead of memcmp with
- *                a zero chunk: tells the algorithm's cost apart from Node's
- *                and the addon's
+ *                program doing ShmBackend.firstNonZero's job the way the
+ *                addon does it (native/shm_backend.cc FirstNonZero compares
+ *                with one zero page, 4 KiB at a time)
+ *   pread+shift  the same with the check the addon used until 2026-12-04
+ *                (first byte zero and memcmp of the chunk against itself
+ *                shifted by one): kept to show what that check cost
  *   memcmp       the zero test over an in-memory (anonymous, pre-touched)
  *                buffer as large as the file: no syscall, no copy
  *
