@@ -9,7 +9,7 @@ import type { ProbeRecord } from '../probe/types.js';
 import type { StepReport } from '../format/types.js';
 import { describeAction, type ScenarioStep } from './scenario.js';
 import { errorMessage } from '../util/errors.js';
-import { actionObservation, runAction, type ActionDone } from './actions/index.js';
+import { actionObservation, actionOpaque, runAction, type ActionDone } from './actions/index.js';
 import type { RunContext, StepHistory } from './context.js';
 import { labMappings, stepClaims, withReservations, type Held } from './held.js';
 import { hostView } from './hostview.js';
@@ -46,7 +46,7 @@ export async function runStep(ctx: RunContext, hist: StepHistory, step: Scenario
     const obs = await observe(ctx, hist);
     rep.observations = reportObservations(obs, rep.observations.action);
     ctx.onDmesg(obs.dmesgDelta, step.name);
-    const claims = [...hist.claims, stepClaims(hist.index, hist.iomem, obs.state, step.action.kind === 'guest-command')];
+    const claims = [...hist.claims, stepClaims(hist.index, hist.iomem, obs.state, actionOpaque(step.action))];
     const held = withReservations(ctx.facts, obs.state, done.holding, hist.index);
     const released = withReservations(ctx.facts, obs.state, [...done.released, ...transient(done, hist.index)], hist.index);
     const state: StepState = { ...obs.state, labMappings: labMappings(ctx.facts, held, claims, obs.iomem) };

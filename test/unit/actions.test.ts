@@ -1,7 +1,7 @@
 // The action registry (src/lab/actions/): what each action says in a report,
 // and what a scenario may ask of the device, checked before anything boots.
 import { describe, expect, it } from 'vitest';
-import { actionSchema, checkActionsFit, describeAction, type StepAction } from '../../src/lab/actions/index.js';
+import { actionOpaque, actionSchema, checkActionsFit, describeAction, type StepAction } from '../../src/lab/actions/index.js';
 import { LabError } from '../../src/util/errors.js';
 
 const dev = { sizeMiB: 1024, blockSizeMiB: 2 };
@@ -15,6 +15,19 @@ const code = (f: () => void): string | undefined => {
 };
 
 describe('actions', () => {
+  // A driver probe can claim its BAR and release it again within the step
+  // (virtio-pci's ioremap() refused over a /dev/mem hold's reservation on 7.x):
+  // the lab's own virtio_mem, resize and probe actions make only claims it sees.
+  it('a guest command and another driver\'s modprobe or rmmod may hide claims; virtio_mem and the lab\'s own actions do not', () => {
+    expect(actionOpaque({ kind: 'guest-command', command: 'echo 0000:00:03.0 > /sys/bus/pci/drivers/virtio-pci/bind' })).toBe(true);
+    expect(actionOpaque({ kind: 'modprobe', module: 'virtio_rng' })).toBe(true);
+    expect(actionOpaque({ kind: 'rmmod', module: 'virtio_net' })).toBe(true);
+    expect(actionOpaque({ kind: 'modprobe', module: 'virtio_mem' })).toBe(false);
+    expect(actionOpaque({ kind: 'rmmod', module: 'virtio_mem' })).toBe(false);
+    expect(actionOpaque({ kind: 'resize', sizeMiB: 512 })).toBe(false);
+    expect(actionOpaque({ kind: 'hold', mappings: [{ name: 'a', target: { mmioHole: true } }] })).toBe(false);
+  });
+
   it('each kind reads as a step in a report', () => {
     const cases: [StepAction, string][] = [
       [{ kind: 'boot' }, 'boot'],

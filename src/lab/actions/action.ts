@@ -40,6 +40,12 @@ export interface ActionDef<S extends z.ZodObject<{ kind: z.ZodLiteral<string> }>
   deviceOffsets?: (a: z.infer<S>) => number[];
   /** Anything else it needs of the device: what is wrong and what to write instead. */
   misfit?: (a: z.infer<S>, dev: DeviceShape) => { message: string; hint: string } | undefined;
+  /**
+   * It can claim and release a resource within the step (a driver probe that
+   * fails after pci_request_region()), which no /proc/iomem snapshot shows:
+   * held mappings inside PCI resources then become unknown to the model.
+   */
+  opaque?: (a: z.infer<S>) => boolean;
   /** Does it; `say` adds a line to the run's events. */
   run: (ctx: RunContext, hist: StepHistory, a: z.infer<S>, say: (detail: string) => void) => Promise<ActionDone<R>>;
 }

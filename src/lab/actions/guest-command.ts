@@ -7,6 +7,7 @@ import { defineAction, recorded } from './action.js';
 export const guestCommand = defineAction({
   schema: z.object({ kind: z.literal('guest-command'), command: z.string().min(1) }).strict(),
   describe: (a) => `guest: ${a.command}`,
+  opaque: () => true,
   run: async (ctx, hist, a, say) => {
     const r = await ctx.ch.exec(a.command, { timeoutMs: ctx.t.module });
     say(`${a.command}: exit ${r.code}`);

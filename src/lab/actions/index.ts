@@ -32,6 +32,9 @@ export const actionSchema = z.discriminatedUnion('kind', ACTIONS.map((d) => d.sc
 
 export const describeAction = (a: StepAction): string => def(a).describe(a);
 
+/** Whether the action may claim and release resources unseen between two snapshots (ActionDef.opaque). */
+export const actionOpaque = (a: StepAction): boolean => def(a).opaque?.(a) ?? false;
+
 export function runAction(ctx: RunContext, hist: StepHistory, name: string, a: StepAction): Promise<ActionDone<ActionRecord>> {
   const say = (detail: string) => ctx.events.emit({ type: 'step-action', step: name, detail });
   return def(a).run(ctx, hist, a, say) as Promise<ActionDone<ActionRecord>>;
