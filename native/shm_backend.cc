@@ -101,18 +101,25 @@ Napi::Value ShmBackend::Size(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(st.st_size));
 }
 
+// SEEK_DATA/SEEK_HOLE report which pages exist in the page cache (shmem:
+// allocated or swapped), which is exactly "populated" for the backend. A
+// page of zeros that was written still counts as data.
+
+// The first populated offset in [off, end), or -1.
+off_t ShmBackend::NextData(Napi::Env env, off_t off, off_t end) {
+  off_t data = lseek(fd_, off, SEEK_DATA);
+  if (data < 0) {
+    if (errno == ENXIO) return -1;  // no data at or after off
+    throw MakeNativeError(env, errno, "lseek", path_);
+  }
+  return data < end ? data : -1;
+}
+
 void ShmBackend::CollectExtents(Napi::Env env, off_t off, off_t end,
                                 std::vector<off_t>* out) {
-  // SEEK_DATA/SEEK_HOLE report which pages exist in the page cache (shmem:
-  // allocated or swapped), which is exactly "populated" for the backend. A
-  // page of zeros that was written still counts as data.
   while (off < end) {
-    off_t data = lseek(fd_, off, SEEK_DATA);
-    if (data < 0) {
-      if (errno == ENXIO) return;  // no data at or after off
-      throw MakeNativeError(env, errno, "lseek", path_);
-    }
-    if (data >= end) return;
+    off_t data = NextData(env, off, end);
+    if (data < 0) return;
     off_t hole = lseek(fd_, data, SEEK_HOLE);
     if (hole < 0) throw MakeNativeError(env, errno, "lseek", path_);
     if (hole > end) hole = end;
@@ -171,12 +178,8 @@ Napi::Value ShmBackend::FindNonZero(const Napi::CallbackInfo& info) {
   constexpr off_t kWindow = 2 << 20;
   uint8_t* scratch = Scratch();
   while (pos < stop) {
-    off_t data = lseek(fd_, pos, SEEK_DATA);
-    if (data < 0) {
-      if (errno == ENXIO) break;  // no data at or after pos
-      throw MakeNativeError(env, errno, "lseek", path_);
-    }
-    if (data >= stop) break;
+    off_t data = NextData(env, pos, stop);
+    if (data < 0) break;
     pos = data;
     off_t window_end = std::min<off_t>(stop, (pos / kWindow + 1) * kWindow);
     while (pos < window_end) {

@@ -33,6 +33,7 @@ class ShmBackend : public Napi::ObjectWrap<ShmBackend> {
   Napi::Value Close(const Napi::CallbackInfo& info);
 
   // Appends [start, length] pairs of populated ranges within [off, end).
+  off_t NextData(Napi::Env env, off_t off, off_t end);
   void CollectExtents(Napi::Env env, off_t off, off_t end, std::vector<off_t>* out);
   // pread until `n` bytes or end of file; throws on error.
   size_t ReadFull(Napi::Env env, uint8_t* buf, size_t n, off_t off);
