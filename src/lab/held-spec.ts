@@ -1,6 +1,7 @@
 // A held mapping as a scenario asks for it: the `hold` action's entries,
 // their schema (scenario files) and their type (the lab and explore).
 import { z } from 'zod';
+import { PCI_BDF } from '../model/index.js';
 
 export const heldName = z.string().regex(/^[a-z][a-z0-9-]*$/, 'lower-case words joined by "-"');
 
@@ -15,7 +16,7 @@ const heldTarget = z.union([
   z.object({ deviceEdge: z.enum(['first', 'last']) }).strict(),
   z
     .object({
-      pciBar: z.string().regex(/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/, 'a PCI function as /proc/iomem names it, e.g. "0000:00:03.0"'),
+      pciBar: z.string().regex(PCI_BDF, 'a PCI function as /proc/iomem names it, e.g. "0000:00:03.0"'),
       edge: z.enum(['first', 'last']).optional(),
     })
     .strict(),

@@ -17,6 +17,7 @@ import {
   predictKcore,
   predictPtrace,
   subtractRanges,
+  PCI_BDF,
   type ClaimEvent,
   type Expected,
   type HeldMapping,
@@ -51,8 +52,8 @@ export interface StepClaims {
   stepIndex: number;
   events: ClaimEvent[];
   /**
-   * The step ran a guest command: it may have claimed and released a
-   * resource within the step (a driver probe that fails after
+   * The step's action may have claimed and released a resource within the
+   * step (ActionDef.opaque: a driver probe that fails after
    * pci_request_region() does), which no /proc/iomem snapshot shows.
    */
   opaque?: boolean;
@@ -66,23 +67,20 @@ export function stepClaims(stepIndex: number, before: IomemNode[] | undefined, a
 const claimsWhileHeld = (h: Held, claims: StepClaims[]): StepClaims[] => claims.filter((c) => c.stepIndex > h.stepIndex && (h.releasedAt === undefined || c.stepIndex < h.releasedAt));
 const claimsSince = (h: Held, claims: StepClaims[]): ClaimEvent[] => claimsWhileHeld(h, claims).flatMap((c) => c.events);
 
-const PCI_FUNCTION = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
-
 /**
  * The pages of `h` that a claim no snapshot saw may have revoked: those
- * inside a PCI function's resource (what a driver bind claims), once a
- * guest command has run since `h` was made. Inclusive ranges.
+ * inside a PCI function's resource (what a driver bind claims), once an
+ * opaque step has run while `h` was held. Inclusive ranges.
  */
 export function unseenClaimRanges(h: Held, claims: StepClaims[], iomem: IomemNode[]): { start: number; end: number }[] {
   if (!claimsWhileHeld(h, claims).some((c) => c.opaque)) return [];
   return flattenIomem(iomem)
-    .filter((n) => PCI_FUNCTION.test(n.name) && n.start <= h.end && n.end >= h.start)
+    .filter((n) => PCI_BDF.test(n.name) && n.start <= h.end && n.end >= h.start)
     .map((n) => ({ start: Math.max(n.start, h.start), end: Math.min(n.end, h.end) }));
 }
 
 const unseenWhy = (r: { start: number; end: number }) =>
-  `whether a driver claimed and released ${hex(r.start)}-${hex(r.end)} within a guest command (a failed probe does; /proc/iomem snapshots cannot show it), revoking the mapping there`;
-
+  `whether a driver claimed and released ${hex(r.start)}-${hex(r.end)} within one step (a failed driver probe does; /proc/iomem snapshots cannot show it), revoking the mapping there`;
 
 /**
  * The mappings with the PAT reservation each made (memtypes.ts), decided
@@ -100,7 +98,7 @@ export function labMappings(facts: KernelFacts, held: Held[], claims: StepClaims
     const revoked = predictHeldTouch(facts, h, since).outcome === 'signal';
     const unseen = unseenClaimRanges(h, claims, iomem);
     // S6 judges only the pages certainly still mapped.
-    const certain = unseen.length ? subtractRanges(livePieces(facts, h, since), unseen) : livePieces(facts, h, since);
+    const certain = subtractRanges(livePieces(facts, h, since), unseen);
     const live = revoked || unseen.length ? certain.map((p) => ({ start: p.start, endExcl: p.end + 1 })) : undefined;
     return { name: h.name, start: h.start, endExcl: h.end + 1, reservation: h.reservation ?? undefined, revoked, ...(live ? { live } : {}) };
   });

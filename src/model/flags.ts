@@ -37,7 +37,8 @@ export interface ResourceNode {
 /** IORESOURCE_SYSTEM_RAM = IORESOURCE_MEM | IORESOURCE_SYSRAM, the type region_intersects() matches. */
 export const isSystemRam = (f: ResourceFlags): boolean => f.mem && f.sysram;
 
-const PCI_BDF = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
+/** A PCI function as /proc/iomem names its BARs: domain:bus:device.function. */
+export const PCI_BDF = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 /** An ACPI device name: a _HID (PNP0103, ACPI0007, QEMU0002…) and an instance number. */
 const ACPI_PLATFORM_DEVICE = /^([A-Z]{3}|[A-Z0-9]{4})[0-9A-F]{4}:\d{2}$/;
 /** The virtio-mem parent is named after the virtio device: dev_name() → "virtioN". */

@@ -3,7 +3,7 @@
 
 export * from './facts.js';
 export { FEATURE_IDS, featureCommit, resolveFeatures, type FeatureDecision, type FeatureId, type Features } from './versions.js';
-export { annotateIomem, flattenResources, inferFlags, isSystemRam, VIRTIO_MEM_CHILD, VIRTIO_MEM_PARENT, type ResourceFlags, type ResourceNode } from './flags.js';
+export { annotateIomem, flattenResources, inferFlags, isSystemRam, PCI_BDF, VIRTIO_MEM_CHILD, VIRTIO_MEM_PARENT, type ResourceFlags, type ResourceNode } from './flags.js';
 export { pageIntersectsSystemRam, regionIntersects, walkMemRes, type RegionIntersection } from './regions.js';
 export { modelContext, type ModelContext } from './context.js';
 export { iomemIsExclusive, strictIomemChecks, type ExclusiveResult, type StrictIomem } from './exclusive.js';

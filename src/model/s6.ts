@@ -43,13 +43,11 @@ export function checkS6(step: string, observed: MemtypeEntry[] | undefined, live
   const out: SafetyEvidence[] = [];
   for (const m of live.filter((x) => x.reservation)) {
     const r = m.reservation!;
-    const typeFits = (e: MemtypeEntry) => fits(r, e);
     const wanted = r.typeUnknown ? 'write-back or uncached-minus' : r.type;
     // A revoked mapping's pages outside the claim keep their PTEs
     // (touch.ts livePieces()): they need the reservation as much as before.
-    const pieces = livePages(m);
-    for (const p of pieces) {
-      const cover = observed.find((e) => e.start <= p.start && e.end >= p.endExcl && typeFits(e));
+    for (const p of livePages(m)) {
+      const cover = observed.find((e) => e.start <= p.start && e.end >= p.endExcl && fits(r, e));
       const range = `${hex(p.start)}-${hex(p.endExcl - 1)}`;
       out.push({
         property: 'S6',

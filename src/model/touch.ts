@@ -6,7 +6,7 @@ import { pfnOf, type KernelFacts, type PhysRange, type StepState } from './facts
 import { modelContext, type ModelContext } from './context.js';
 import { devmemIsAllowed } from './dia.js';
 import { mergeVia, type Expected } from './expected.js';
-import { VIRTIO_MEM_PARENT } from './flags.js';
+import { PCI_BDF, VIRTIO_MEM_PARENT } from './flags.js';
 import { predictMmap, type MmapOptions } from './mmap.js';
 import { hex } from '../util/hex.js';
 
@@ -123,8 +123,6 @@ export function livePieces(facts: KernelFacts, mapping: HeldMapping, events: Cla
   const zapped = events.filter(({ claim, after }) => claim.end >= mapping.start && claim.start <= mapping.end && claimRevokes(facts, after, claim).revokes).map((e) => e.claim);
   return subtract(mapping.start, mapping.end, zapped);
 }
-
-const PCI_BDF = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 
 interface Flat {
   name: string;
