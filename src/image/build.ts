@@ -3,14 +3,16 @@
 // as /init. Cached by content; the per-run part (the run's SSH key and id) is
 // a second small archive appended at launch (the kernel unpacks concatenated
 // archives in order).
-import { access, constants, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildCacheEntry, cacheRoot, readJsonIfExists, sha256, writeFileAtomic } from '../util/cache.js';
 import { LabError } from '../util/errors.js';
 import { run } from '../util/exec.js';
 import { pkgPath } from '../util/paths.js';
 import type { ResolvedKernel } from '../kernel/types.js';
+import { ARCH_INFO, DEFAULT_ARCH, type Arch } from '../util/arch.js';
 import { AGENT_CFLAGS, agentFiles, agentSources } from './agent.js';
+import { guestUserland, type Userland } from './userland.js';
 import { writeCpio, type CpioEntry } from './cpio.js';
 import { formatModulesDep, moduleClosure, parseBuiltin, parseModulesDep, readModuleFile, unpackedPath } from './modules.js';
 
@@ -25,18 +27,6 @@ function guestClosure(dep: ReturnType<typeof parseModulesDep>, builtin: Set<stri
   const optional = OPTIONAL_GUEST_MODULES.filter((m) => dep.has(m) || builtin.has(m));
   return moduleClosure([...GUEST_MODULES, ...optional], dep, builtin);
 }
-/** Host binaries copied into the image; the environment may point at other builds. */
-const BUSYBOX = process.env.DEVMEM_LAB_BUSYBOX || '/bin/busybox';
-const DROPBEAR = process.env.DEVMEM_LAB_DROPBEAR || '/usr/sbin/dropbear';
-
-async function requireTool(path: string, pkg: string): Promise<void> {
-  await access(path, constants.X_OK).catch(() => {
-    throw new LabError('E_TOOL_MISSING', 'environment', `${path} is missing: the guest image needs it`, {
-      hint: `install ${pkg} (bin/setup does, as root)`,
-    });
-  });
-}
-
 export interface GuestImage {
   /** The cached base archive. */
   cpio: string;
@@ -46,18 +36,6 @@ export interface GuestImage {
   key: string;
   /** Bytes of the base archive. */
   size: number;
-}
-
-/** Shared libraries and the ELF interpreter a dynamic binary needs, from ldd. */
-export function parseLdd(text: string): string[] {
-  const libs: string[] = [];
-  for (const line of text.split('\n')) {
-    const arrow = /=>\s+(\/\S+)/.exec(line);
-    const bare = /^\s*(\/\S+)\s+\(/.exec(line);
-    const p = arrow?.[1] ?? bare?.[1];
-    if (p) libs.push(p);
-  }
-  return libs;
 }
 
 async function readKernelModules(kernel: ResolvedKernel): Promise<CpioEntry[]> {
@@ -93,11 +71,11 @@ function dirsOf(paths: string[]): CpioEntry[] {
  * count too (their modules.dep and the files of the closure), so a kernel
  * given with other modules never reuses an image built with the old ones.
  */
-async function imageKey(kernel: ResolvedKernel, dropbearLibs: string[]): Promise<string> {
+async function imageKey(kernel: ResolvedKernel, arch: Arch, userland: Userland): Promise<string> {
   // The lab's own files by their name in the package, so every checkout of
-  // the same sources shares one image; host files by their path.
+  // the same sources shares one image; the userland by where it came from.
   const own = ['guest-image/init.sh', ...agentFiles()];
-  const host = [BUSYBOX, DROPBEAR, ...dropbearLibs];
+  const host = [userland.busybox, userland.dropbear, ...userland.libs.map((l) => l.hostPath)];
   const files = [...own.map((f) => pkgPath(f)), ...host];
   const depText = await readFile(join(kernel.modulesDir, 'modules.dep'), 'utf8').catch(() => '');
   const builtin = parseBuiltin(await readFile(join(kernel.modulesDir, 'modules.builtin'), 'utf8').catch(() => ''));
@@ -108,14 +86,15 @@ async function imageKey(kernel: ResolvedKernel, dropbearLibs: string[]): Promise
     // A missing module is reported by the build itself, with its name.
   }
   const contents = await Promise.all([...files, ...closure].map((f) => readFile(f)));
-  return sha256(String(LAYOUT_VERSION), kernel.imageSha256, kernel.release, depText, ...own, ...host, ...closure, ...contents).slice(0, 24);
+  // amd64 images keep the key they always had.
+  const archParts = arch === DEFAULT_ARCH ? [] : [arch, ...userland.origin];
+  return sha256(String(LAYOUT_VERSION), ...archParts, kernel.imageSha256, kernel.release, depText, ...own, ...host, ...closure, ...contents).slice(0, 24);
 }
 
 export async function buildGuestImage(kernel: ResolvedKernel, opts: { onProgress?: (msg: string) => void } = {}): Promise<GuestImage> {
-  await requireTool(BUSYBOX, 'busybox-static');
-  await requireTool(DROPBEAR, 'dropbear-bin');
-  const dropbearLibs = parseLdd((await run('ldd', [DROPBEAR], { what: 'ldd dropbear' })).stdout);
-  const key = await imageKey(kernel, dropbearLibs);
+  const arch = kernel.arch ?? DEFAULT_ARCH;
+  const userland = await guestUserland(arch, opts);
+  const key = await imageKey(kernel, arch, userland);
   const dir = join(cacheRoot(), 'images', key);
   const cached = await readJsonIfExists<Omit<GuestImage, 'cpio'>>(join(dir, 'image.json'));
   if (cached) return { ...cached, cpio: join(dir, 'base.cpio') };
@@ -123,7 +102,11 @@ export async function buildGuestImage(kernel: ResolvedKernel, opts: { onProgress
   opts.onProgress?.(`building guest image ${key}`);
   await buildCacheEntry(dir, async (scratch) => {
     const agent = join(scratch, 'agent');
-    await run('cc', [...AGENT_CFLAGS, '-o', agent, ...agentSources()], { what: 'building the probe agent' });
+    const cc = ARCH_INFO[arch].cc ?? 'cc';
+    await run(cc, [...AGENT_CFLAGS, '-o', agent, ...agentSources()], { what: `building the probe agent (${cc})` }).catch((e) => {
+      if ((e as LabError).code !== 'E_TOOL_MISSING') throw e;
+      throw new LabError('E_TOOL_MISSING', 'environment', `${cc} is missing: the ${arch} probe agent is compiled with it`, { hint: `install ${ARCH_INFO[arch].ccPackage ?? 'gcc'} (bin/setup does, as root)` });
+    });
     await run('dropbearkey', ['-t', 'ed25519', '-f', join(scratch, 'hostkey')], { what: 'dropbearkey' });
     const pub = (await run('dropbearkey', ['-y', '-f', join(scratch, 'hostkey')])).stdout;
     const hostKey = /^(ssh-ed25519 \S+)/m.exec(pub)?.[1];
@@ -131,15 +114,15 @@ export async function buildGuestImage(kernel: ResolvedKernel, opts: { onProgress
 
     const files: CpioEntry[] = [
       { type: 'file', path: 'init', data: await readFile(pkgPath('guest-image/init.sh')), mode: 0o755 },
-      { type: 'file', path: 'bin/busybox', data: await readFile(BUSYBOX), mode: 0o755 },
+      { type: 'file', path: 'bin/busybox', data: await readFile(userland.busybox), mode: 0o755 },
       { type: 'file', path: 'sbin/devmem-agent', data: await readFile(agent), mode: 0o755 },
-      { type: 'file', path: 'usr/sbin/dropbear', data: await readFile(DROPBEAR), mode: 0o755 },
+      { type: 'file', path: 'usr/sbin/dropbear', data: await readFile(userland.dropbear), mode: 0o755 },
       { type: 'file', path: 'etc/dropbear/hostkey', data: await readFile(join(scratch, 'hostkey')), mode: 0o600 },
       { type: 'file', path: 'etc/passwd', data: Buffer.from('root:x:0:0:root:/root:/bin/sh\n') },
       { type: 'file', path: 'etc/group', data: Buffer.from('root:x:0:\n') },
       // dropbear refuses users whose shell is not listed here.
       { type: 'file', path: 'etc/shells', data: Buffer.from('/bin/sh\n') },
-      ...(await Promise.all(dropbearLibs.map(async (l) => ({ type: 'file' as const, path: l.slice(1), data: await readFile(l), mode: 0o755 })))),
+      ...(await Promise.all(userland.libs.map(async (l) => ({ type: 'file' as const, path: l.guestPath, data: await readFile(l.hostPath), mode: 0o755 })))),
       ...(await readKernelModules(kernel)),
     ];
     const entries: CpioEntry[] = [

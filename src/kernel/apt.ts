@@ -30,7 +30,7 @@ export const PRIVATE_APT_CONF = [
 ].join('\n');
 
 /** The -c/-o options that point every piece of apt's state into `dir`. */
-export function privateAptOptions(dir: string): string[] {
+export function privateAptOptions(dir: string, debianArch: string = 'amd64'): string[] {
   const o = (kv: string) => ['-o', kv];
   return [
     '-c', join(dir, 'apt.conf'),
@@ -48,8 +48,9 @@ export function privateAptOptions(dir: string): string[] {
     ...o('Dir::Cache::pkgcache=pkgcache.bin'),
     ...o('Dir::Cache::srcpkgcache=srcpkgcache.bin'),
     ...o('APT::Get::List-Cleanup=0'),
-    ...o('APT::Architecture=amd64'),
-    ...o('APT::Architectures=amd64'),
+    // The guest's architecture, whatever the host's: arm64 kernels and userland come from arm64 lists.
+    ...o(`APT::Architecture=${debianArch}`),
+    ...o(`APT::Architectures=${debianArch}`),
     ...o('Acquire::Languages=none'),
     // No APT::Sandbox::User override: as root, downloads are staged where
     // apt's _apt user can write (apt-sandbox.ts), so apt keeps its sandbox.
@@ -101,7 +102,9 @@ function checkSandboxed(r: RunResult): RunResult {
   return r;
 }
 
-export const privateAptDir = (suite: string): string => join(cacheRoot(), 'apt', suite);
+/** amd64 state keeps the directory it always had; another architecture's lists live beside it. */
+export const privateAptDir = (suite: string, debianArch: string = 'amd64'): string =>
+  join(cacheRoot(), 'apt', debianArch === 'amd64' ? suite : `${suite}_${debianArch}`);
 
 async function exists(p: string): Promise<boolean> {
   return stat(p).then(() => true, () => false);
@@ -114,21 +117,22 @@ async function exists(p: string): Promise<boolean> {
 export async function privateApt(
   suite: string,
   hostSuite: string,
-  opts: { signal?: AbortSignal; onProgress?: (msg: string) => void; now?: number; etcApt?: string } = {},
+  opts: { signal?: AbortSignal; onProgress?: (msg: string) => void; now?: number; etcApt?: string; debianArch?: string } = {},
 ): Promise<AptContext> {
+  const debianArch = opts.debianArch ?? 'amd64';
   const archives = debianArchives(await readHostSources(opts.etcApt), hostSuite);
   if (archives.main.length === 0) {
     throw new LabError('E_APT_NO_DEBIAN_SOURCE', 'environment', `the host's apt sources name no Debian archive for ${hostSuite} (main)`, {
       hint: `configure the Debian archive in /etc/apt/sources.list.d/debian.sources (Suites: ${hostSuite}, Components: main), then try again`,
     });
   }
-  const dir = privateAptDir(suite);
-  const ctx: AptContext & { kind: 'private' } = { kind: 'private', suite, dir, options: privateAptOptions(dir) };
+  const dir = privateAptDir(suite, debianArch);
+  const ctx: AptContext & { kind: 'private' } = { kind: 'private', suite, dir, options: privateAptOptions(dir, debianArch) };
   for (const d of ['lists/partial', 'cache/archives/partial', 'empty']) await mkdir(join(dir, d), { recursive: true });
   for (const f of ['status', 'preferences']) if (!(await exists(join(dir, f)))) await writeFile(join(dir, f), '');
   await writeFileAtomic(join(dir, 'apt.conf'), PRIVATE_APT_CONF);
 
-  const sources = privateSourcesList(archives, suite, await exists(DEFAULT_KEYRING));
+  const sources = privateSourcesList(archives, suite, await exists(DEFAULT_KEYRING), debianArch);
   const old = await readFile(join(dir, 'sources.list'), 'utf8').catch(() => '');
   if (old !== sources) await writeFileAtomic(join(dir, 'sources.list'), sources);
   const stampPath = join(dir, 'updated');
@@ -136,7 +140,7 @@ export async function privateApt(
   const now = opts.now ?? Date.now();
   if (stamp && old === sources && now - stamp.mtimeMs < LISTS_MAX_AGE_MS) return ctx;
 
-  opts.onProgress?.(`fetching Debian ${suite} package lists (private apt state in ${dir})`);
+  opts.onProgress?.(`fetching Debian ${suite}${debianArch === 'amd64' ? '' : ` ${debianArch}`} package lists (private apt state in ${dir})`);
   try {
     await updatePrivateLists(ctx, opts.signal);
     await writeFile(stampPath, new Date(now).toISOString() + '\n');

@@ -58,8 +58,12 @@ export function kernelAbi(name: string): string | undefined {
   return undefined;
 }
 
-/** Plain 64-bit PC flavour: "-amd64", not "-cloud-amd64" or "-rt-amd64". */
-export const isPlainAmd64 = (abi: string): boolean => /-amd64$/.test(abi) && !/-(cloud|rt)-amd64$/.test(abi);
+/**
+ * The plain flavour of an architecture: "-amd64" (not "-cloud-amd64" or
+ * "-rt-amd64"), "-arm64" (not "-rt-arm64", "-cloud-arm64" or "-arm64-16k").
+ */
+export const isPlainFlavour = (abi: string, debianArch: string = 'amd64'): boolean =>
+  abi.endsWith(`-${debianArch}`) && !/-(cloud|rt)-[a-z0-9]+$/.test(abi);
 
 /** "6.1" matches "6.1.0-47-amd64" and "6.1-amd64", never "6.12…". */
 export const inSeries = (abi: string, series: string): boolean => abi.startsWith(series) && /^[.+-]/.test(abi.slice(series.length));

@@ -8,9 +8,19 @@ import { cacheRoot, buildCacheEntry, readJsonIfExists, writeFileAtomic } from '.
 import { inputError, LabError } from '../util/errors.js';
 import { run } from '../util/exec.js';
 import { aptCache, aptDownload, listsStamp, privateApt, suiteCodename, type AptContext } from './apt.js';
-import { candidateNames, defaultAbi, inSeries, isPlainAmd64, kernelAbi, pickKernelParts, type KernelPackages } from './debian-parts.js';
+import { candidateNames, defaultAbi, inSeries, isPlainFlavour, kernelAbi, pickKernelParts, type KernelPackages } from './debian-parts.js';
 import { absolutize, ensureDepmod, sha256File, writeManifest } from './entry.js';
 import type { DebianPackageSpec, DebianSuiteSpec, ResolvedKernel } from './types.js';
+import { ARCH_INFO, DEFAULT_ARCH, type Arch } from '../util/arch.js';
+
+/** How a Debian kernel is looked for: the guest's architecture, progress, cancellation. */
+export interface DebianOptions {
+  arch?: Arch;
+  signal?: AbortSignal;
+  onProgress?: (msg: string) => void;
+}
+
+const debArch = (opts: { arch?: Arch }): string => ARCH_INFO[opts.arch ?? DEFAULT_ARCH].debian;
 
 export type DebianSpec = DebianSuiteSpec | DebianPackageSpec;
 
@@ -58,14 +68,12 @@ async function aptShow(ctx: AptContext, names: string[]): Promise<{ name: string
 }
 
 /** The apt view a spec resolves in: the host's for its own suite, a private one for any other. */
-export async function aptContextFor(
-  spec: DebianSpec,
-  opts: { signal?: AbortSignal; onProgress?: (msg: string) => void } = {},
-): Promise<AptContext> {
+export async function aptContextFor(spec: DebianSpec, opts: DebianOptions = {}): Promise<AptContext> {
   const host = await hostSuite();
   const suite = spec.suite ?? host;
-  if (suite === host) return { kind: 'host', suite };
-  return privateApt(suite, host, opts);
+  // The host's lists are amd64 only: another architecture's kernels come through private state, the host's suite too.
+  if (suite === host && debArch(opts) === 'amd64') return { kind: 'host', suite };
+  return privateApt(suite, host, { ...opts, debianArch: debArch(opts) });
 }
 
 const listsHint = (ctx: AptContext) =>
@@ -96,7 +104,8 @@ async function partsOf(ctx: AptContext, abi: string, requested?: string): Promis
 }
 
 /** Resolves a kernel spec to the packages of one kernel, in either of Debian's layouts. */
-export async function resolveDebianKernel(spec: DebianSpec, ctx: AptContext): Promise<KernelPackages> {
+export async function resolveDebianKernel(spec: DebianSpec, ctx: AptContext, arch: Arch = DEFAULT_ARCH): Promise<KernelPackages> {
+  const flavour = ARCH_INFO[arch].debian;
   const where = whereOf(ctx);
   if (spec.kind === 'debian-package') {
     const abi = kernelAbi(spec.pkg);
@@ -109,13 +118,13 @@ export async function resolveDebianKernel(spec: DebianSpec, ctx: AptContext): Pr
   }
   if (!spec.series) {
     // The suite's default kernel is the one its metapackage points at.
-    const [meta] = await aptShow(ctx, ['linux-image-amd64']).catch(() => []);
+    const [meta] = await aptShow(ctx, [`linux-image-${flavour}`]).catch(() => []);
     const abi = defaultAbi(meta);
-    if (!abi) throw new LabError('E_KERNEL_NOT_FOUND', 'run', `linux-image-amd64 names no kernel package in ${where}`, { hint: listsHint(ctx) });
+    if (!abi) throw new LabError('E_KERNEL_NOT_FOUND', 'run', `linux-image-${flavour} names no kernel package in ${where}`, { hint: listsHint(ctx) });
     return partsOf(ctx, abi);
   }
   const { stdout } = await aptCache(ctx, ['search', '--names-only', '^linux-(image|binary)-[0-9]']);
-  const abis = [...new Set(stdout.split('\n').map((l) => kernelAbi(l.split(' ')[0]) ?? ''))].filter((a) => isPlainAmd64(a) && inSeries(a, spec.series!));
+  const abis = [...new Set(stdout.split('\n').map((l) => kernelAbi(l.split(' ')[0]) ?? ''))].filter((a) => isPlainFlavour(a, flavour) && inSeries(a, spec.series!));
   if (abis.length === 0) {
     throw inputError('E_KERNEL_NOT_FOUND', `no ${spec.series} kernel in ${where}`,
       `list them with \`apt-cache search --names-only "^linux-(image|binary)-"\`${ctx.kind === 'private' ? ` (private state: ${ctx.dir})` : ''}`);
@@ -133,15 +142,17 @@ export async function resolveDebianKernel(spec: DebianSpec, ctx: AptContext): Pr
  * resolveDebianKernel() with a memo in the cache, keyed by the spec and the
  * apt lists' state: a run on a cached kernel then spends no time in apt-cache.
  */
-async function resolveCached(spec: DebianSpec, ctx: AptContext): Promise<KernelPackages> {
+async function resolveCached(spec: DebianSpec, ctx: AptContext, arch: Arch): Promise<KernelPackages> {
   const path = join(cacheRoot(), 'kernels', 'debian', 'resolved.json');
   const memo = (await readJsonIfExists<Record<string, Partial<KernelPackages> & { stamp: string }>>(path)) ?? {};
   const stamp = `${ctx.kind}:${ctx.suite}:${await listsStamp(ctx)}`;
-  const hit = memo[spec.text];
+  // amd64 entries keep the key they always had.
+  const key = arch === DEFAULT_ARCH ? spec.text : `${spec.text} ${arch}`;
+  const hit = memo[key];
   // Entries written before kernels had parts lack them: resolve again.
   if (hit && hit.stamp === stamp && hit.abi && hit.image && hit.parts) return { abi: hit.abi, image: hit.image, parts: hit.parts };
-  const k = await resolveDebianKernel(spec, ctx);
-  memo[spec.text] = { ...k, stamp };
+  const k = await resolveDebianKernel(spec, ctx, arch);
+  memo[key] = { ...k, stamp };
   await mkdir(join(cacheRoot(), 'kernels', 'debian'), { recursive: true });
   await writeFileAtomic(path, JSON.stringify(memo, null, 2));
   return k;
@@ -164,10 +175,10 @@ async function firstExisting(root: string, paths: string[]): Promise<string | un
 export const NEWEST_SUITES = ['unstable', 'testing', 'stable-backports'] as const;
 
 /** The suite's context and kernel; for debian:newest, the suite whose default kernel has the highest version. */
-async function resolveSpec(spec: DebianSpec, opts: { signal?: AbortSignal; onProgress?: (msg: string) => void }): Promise<{ ctx: AptContext; k: KernelPackages }> {
+async function resolveSpec(spec: DebianSpec, opts: DebianOptions): Promise<{ ctx: AptContext; k: KernelPackages }> {
   if (!(spec.kind === 'debian-suite' && spec.suite === 'newest')) {
     const ctx = await aptContextFor(spec, opts);
-    return { ctx, k: await resolveCached(spec, ctx) };
+    return { ctx, k: await resolveCached(spec, ctx, opts.arch ?? DEFAULT_ARCH) };
   }
   let best: { ctx: AptContext; k: KernelPackages } | undefined;
   const missing: string[] = [];
@@ -186,7 +197,7 @@ async function resolveSpec(spec: DebianSpec, opts: { signal?: AbortSignal; onPro
   return best;
 }
 
-export async function fetchDebianKernel(spec: DebianSpec, opts: { signal?: AbortSignal; onProgress?: (msg: string) => void } = {}): Promise<ResolvedKernel> {
+export async function fetchDebianKernel(spec: DebianSpec, opts: DebianOptions = {}): Promise<ResolvedKernel> {
   const { ctx, k } = await resolveSpec(spec, opts);
   // Named after the image package: entries of single-package kernels keep the directory they always had.
   const dir = join(cacheRoot(), 'kernels', 'debian', `${k.image.name}_${k.image.version}`.replace(/[^A-Za-z0-9._+-]/g, '_'));

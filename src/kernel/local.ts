@@ -13,6 +13,8 @@ import { buildCacheEntry, cacheRoot, sha256 } from '../util/cache.js';
 import { inputError } from '../util/errors.js';
 import { run } from '../util/exec.js';
 import { readBzImageHeader } from './bzimage.js';
+import { readKernelImage } from './image-header.js';
+import type { Arch } from '../util/arch.js';
 import { parseConfigText } from './config.js';
 import { dirFingerprint, ensureDepmod, exists, loadCachedKernel, sha256File, writeManifest } from './entry.js';
 import type { ResolvedKernel } from './types.js';
@@ -24,6 +26,8 @@ export interface PathOptions {
   modules?: string;
   /** The kernel's .config. */
   config?: string;
+  /** The image's architecture (default x86_64). */
+  arch?: Arch;
   signal?: AbortSignal;
   onProgress?: (msg: string) => void;
 }
@@ -159,7 +163,7 @@ function allBuiltIn(config: Map<string, string>): string[] | undefined {
 
 /** `path:<bzImage>` with --modules and --config, or what sits beside the image. */
 export async function resolvePathKernel(specText: string, image: string, opts: PathOptions): Promise<ResolvedKernel> {
-  const h = await readBzImageHeader(image);
+  const h = await readKernelImage(image, opts.arch ?? 'x86_64');
   const configPath = opts.config ?? (await findConfig(image, h.release));
   if (!configPath) {
     throw inputError('E_KERNEL_CONFIG', `no config for ${image}`,

@@ -1,6 +1,7 @@
 // One entry point from a --kernel value to a bootable kernel in the cache:
 // image, modules, config and release, checked that it can serve a run, with
 // the virtio-mem device options its driver needs.
+import { DEFAULT_ARCH } from '../util/arch.js';
 import { inputError } from '../util/errors.js';
 import { checkConfig, checkFiles } from './checks.js';
 import { readConfig } from './config.js';
@@ -26,8 +27,13 @@ export async function resolveKernel(text: string, opts: ResolveOptions = {}): Pr
   if (opts.configFragment && !takes.includes('configFragment')) {
     throw inputError('E_USAGE', `--config-fragment goes with --kernel ${takers('configFragment')}, not ${scheme}:`, 'drop --config-fragment, or build the kernel: build:linux-source-6.1');
   }
+  const arch = opts.arch ?? DEFAULT_ARCH;
+  if (!(source.arches ?? [DEFAULT_ARCH]).includes(arch)) {
+    throw inputError('E_USAGE', `${scheme}: kernels are ${DEFAULT_ARCH} only, not ${arch}`,
+      `for ${arch}, use --kernel ${KERNEL_SOURCES.filter((s) => s.arches?.includes(arch)).map((s) => `${s.scheme}:`).join(' or ')}`);
+  }
   const k = await source.resolve(spec, opts);
-  await checkFiles(k);
-  checkConfig(await readConfig(k.config), k.config);
-  return { ...k, deviceOptions: await probeDeviceOptions(k.modulesDir, k.release) };
+  await checkFiles(k, arch);
+  checkConfig(await readConfig(k.config), k.config, arch);
+  return { ...k, arch, deviceOptions: await probeDeviceOptions(k.modulesDir, k.release) };
 }

@@ -129,14 +129,15 @@ export function pocketsOf(suite: string): { main: string[]; security: string[] }
 }
 
 /**
- * A one-line sources.list for `suite` from the host's archives: amd64 main
- * only, Packages indexes only (no translations, contents or DEP-11).
+ * A one-line sources.list for `suite` from the host's archives: main of one
+ * architecture (amd64 unless the guest's is another), Packages indexes only
+ * (no translations, contents or DEP-11).
  */
-export function privateSourcesList(archives: DebianArchives, suite: string, keyringExists: boolean): string {
+export function privateSourcesList(archives: DebianArchives, suite: string, keyringExists: boolean, debianArch = 'amd64'): string {
   const pockets = pocketsOf(suite);
   const lines: string[] = [];
   const line = (a: DebianArchive, s: string) => {
-    const opts = ['arch=amd64', 'lang=none', 'target=Packages'];
+    const opts = [`arch=${debianArch}`, 'lang=none', 'target=Packages'];
     const key = a.signedBy ?? (keyringExists ? DEFAULT_KEYRING : undefined);
     if (key) opts.push(`signed-by=${key}`);
     for (const [k, v] of Object.entries(a.options)) opts.push(`${k}=${v}`);

@@ -1,5 +1,6 @@
 // A kernel the lab can boot: image, modules, config and version, on disk in
 // the cache. Every kind of kernel spec resolves to this.
+import type { Arch } from '../util/arch.js';
 
 /** How the virtio-mem device must be configured for this kernel's driver. */
 export interface DeviceOptions {
@@ -28,6 +29,8 @@ export interface ResolvedKernel {
   modulesDir: string;
   /** sha256 of the image: the cache key of everything built from it. */
   imageSha256: string;
+  /** The kernel's architecture (absent in manifests written before arm64: x86_64); set by resolveKernel(). */
+  arch?: Arch;
   /** Device options the kernel needs; set by resolveKernel(). */
   deviceOptions?: DeviceOptions;
 }

@@ -94,6 +94,9 @@ describe('private sources list', () => {
       'deb [arch=amd64 lang=none target=Packages signed-by=/usr/share/keyrings/debian-archive-keyring.gpg check-valid-until=no] http://snapshot.example/archive/debian/20250520T000000Z trixie-backports main\n',
     );
     expect(privateSourcesList(a, 'sid', false)).not.toContain('signed-by');
+    // arm64 guests: the same archive, arm64's Packages index instead of amd64's.
+    expect(privateSourcesList(a, 'sid', false, 'arm64')).toMatch(/^deb \[arch=arm64 lang=none target=Packages[^\]]*\] \S+ sid main$/m);
+    expect(privateSourcesList(a, 'sid', false, 'arm64')).not.toContain('amd64');
   });
 });
 

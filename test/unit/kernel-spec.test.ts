@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseAptShow } from '../../src/kernel/debian.js';
-import { defaultAbi, inSeries, isPlainAmd64, kernelAbi, pickKernelParts } from '../../src/kernel/debian-parts.js';
+import { defaultAbi, inSeries, isPlainFlavour, kernelAbi, pickKernelParts } from '../../src/kernel/debian-parts.js';
 import { KERNEL_FORMS, parseKernelSpec } from '../../src/kernel/spec.js';
 import { resolveKernel } from '../../src/kernel/resolve.js';
 import type { LabError } from '../../src/util/errors.js';
@@ -74,10 +74,16 @@ describe('Debian package choice', () => {
     expect(abis).toEqual(['6.1.0-47-amd64', '6.1.0-47-cloud-amd64', '6.1.0-47-rt-amd64', '6.12.117+deb12-amd64', '7.3.4+deb13-amd64', '7.3-amd64', undefined]);
   });
   it('keeps the plain amd64 flavour of a series; 6.1 does not match 6.12', () => {
-    const plain = abis.filter((a): a is string => a !== undefined && isPlainAmd64(a));
+    const plain = abis.filter((a): a is string => a !== undefined && isPlainFlavour(a, 'amd64'));
     expect(plain.filter((a) => inSeries(a, '6.1'))).toEqual(['6.1.0-47-amd64']);
     expect(plain.filter((a) => inSeries(a, '6.12'))).toEqual(['6.12.117+deb12-amd64']);
     expect(plain.filter((a) => inSeries(a, '7.3'))).toEqual(['7.3.4+deb13-amd64', '7.3-amd64']);
+  });
+  it('keeps the plain arm64 flavour: not -rt-arm64, -cloud-arm64 or the 16 KiB page -arm64-16k', () => {
+    // Names as Debian trixie's arm64 lists had them.
+    const arm = ['6.12.118+deb13-arm64', '6.12.118+deb13-rt-arm64', '6.12.118+deb13-cloud-arm64', '6.12.118+deb13-arm64-16k', '6.12.118+deb13-amd64'];
+    expect(arm.filter((a) => isPlainFlavour(a, 'arm64'))).toEqual(['6.12.118+deb13-arm64']);
+    expect(arm.filter((a) => isPlainFlavour(a, 'amd64'))).toEqual(['6.12.118+deb13-amd64']);
   });
 
   // Stanzas as Debian's lists had them (apt-cache show, Depends shortened).

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dmesgDelta, splitSections } from '../../src/guest/observe.js';
-import { parseLdd } from '../../src/image/build.js';
+import { parseLdd } from '../../src/image/userland.js';
 import { shq } from '../../src/guest/ssh.js';
 
 describe('guest observation parsing', () => {

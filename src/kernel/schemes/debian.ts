@@ -32,5 +32,6 @@ export const debian = defineSource<DebianSuiteSpec | DebianPackageSpec>({
     if (!s || !SUITE.test(s[1])) throw bad(`not a Debian suite: ${JSON.stringify(rest)}`);
     return { kind: 'debian-suite', suite: s[1], series: s[2], text };
   },
+  arches: ['x86_64', 'arm64'],
   resolve: (spec, opts) => fetchDebianKernel(spec, opts),
 });

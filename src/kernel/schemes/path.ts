@@ -9,5 +9,6 @@ export const path = defineSource<{ kind: 'path'; image: string; text: string }>(
   forms: ['path:<bzImage> (with --modules DIR and --config FILE unless they sit beside it)'],
   parse: (text, rest) => ({ kind: 'path', image: resolve(rest), text }),
   takes: ['modules', 'config'],
+  arches: ['x86_64', 'arm64'],
   resolve: (spec, opts) => resolvePathKernel(spec.text, spec.image, opts),
 });
