@@ -33,16 +33,29 @@ static int kcore_open(void)
 		errno = ENOEXEC;
 		return -1;
 	}
+	/*
+	 * Only KCORE_RAM and KCORE_TEXT segments have a physical address
+	 * (read_kcore_iter()/elf_kcore_store_hdr(): p_paddr is -1 otherwise).
+	 * The direct map lies below the kernel text on both architectures
+	 * (x86-64: 0xffff888000000000 < 0xffffffff80000000; arm64:
+	 * PAGE_OFFSET 0xffff000000000000 < KIMAGE_VADDR), so the segment with
+	 * the lowest virtual address is a KCORE_RAM one.
+	 */
+	bool found = false;
+	Elf64_Addr lowest = 0;
 	for (unsigned i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
 		if (pread(kcore_fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) != (ssize_t)sizeof(ph))
 			break;
-		/* KCORE_TEXT has a physical address too, but lives in the kernel-text mapping. */
-		if (ph.p_type == PT_LOAD && ph.p_paddr != (Elf64_Addr)-1 && ph.p_vaddr < 0xffffffff80000000ULL) {
+		if (ph.p_type == PT_LOAD && ph.p_paddr != (Elf64_Addr)-1 && (!found || ph.p_vaddr < lowest)) {
+			lowest = ph.p_vaddr;
 			kcore_delta = (int64_t)(ph.p_offset - ph.p_paddr);
-			kcore_ready = true;
-			return 0;
+			found = true;
 		}
+	}
+	if (found) {
+		kcore_ready = true;
+		return 0;
 	}
 	errno = ENODATA;
 	return -1;

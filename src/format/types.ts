@@ -28,6 +28,8 @@ export interface StepObservations {
   action: Record<string, unknown>;
   /** The host's view of the device memory through the shared backend. */
   host?: unknown;
+  /** arm64: the ranges the machine backs (QEMU's flat view, merged), "start-end" in hex; absent on x86. */
+  backed?: string[];
   /**
    * x86 PAT memtype reservations (debugfs x86/pat_memtype_list), one per
    * line; absent when the guest does not expose them.
@@ -59,7 +61,8 @@ export interface Environment {
     /** Device options the kernel's driver needs (e.g. unplugged-inaccessible=off for 5.10), with why. */
     deviceOptions?: { unpluggedInaccessible: 'on' | 'off'; why: string };
   };
-  guest: { version: string; cmdline: string; physBits: number; lockdown: string };
+  /** arch: the guest's architecture, absent for x86_64 (reports before arm64 have none). */
+  guest: { version: string; cmdline: string; physBits: number; lockdown: string; arch?: 'x86_64' | 'arm64' };
   qemu: { version: string; argv: string[]; accel: string };
   image: { key: string; size: number };
   host: { node: string; platform: string; release: string };

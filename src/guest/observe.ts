@@ -40,6 +40,7 @@ export interface GuestBootFacts {
   release: string;
   procVersion: string;
   cmdline: string;
+  /** The CPU's physical address bits (/proc/cpuinfo "address sizes"); NaN where the CPU does not say (arm64). */
   physBits: number;
   lockdown: LockdownLevel;
   memoryBlockSize: number;
@@ -71,7 +72,8 @@ export function bootFactsFrom(s: Record<string, string>): GuestBootFacts {
     release: s.release.trim(),
     procVersion: s.version.trim(),
     cmdline: s.cmdline.trim(),
-    physBits: parsePhysBits(s.cpuinfo),
+    // arm64's /proc/cpuinfo has no "address sizes": the kernel's ARM64_PA_BITS says (lab/judge.ts kernelFacts()).
+    physBits: /address sizes/.test(s.cpuinfo ?? '') ? parsePhysBits(s.cpuinfo) : Number.NaN,
     // No securityfs file: no lockdown LSM, so nothing is locked down.
     lockdown: s.lockdown?.trim() ? parseLockdown(s.lockdown) : 'none',
     memoryBlockSize: parseInt(s.blocksize.trim() || '0', 16),

@@ -4,6 +4,7 @@
 // probe whatever the model predicted.
 import type { IomemNode } from '../guest/iomem.js';
 import type { GuestBootFacts } from '../guest/observe.js';
+import { DEFAULT_ARCH, type Arch } from '../util/arch.js';
 import {
   seabiosMtrr,
   checkHighMemory,
@@ -29,12 +30,16 @@ import {
 import type { ProbeObserved, ProbeRecord, ProbeSpec } from '../probe/types.js';
 import type { DeviceInfo } from '../qmp/device.js';
 
-export function kernelFacts(boot: GuestBootFacts, configText: string): KernelFacts {
+export function kernelFacts(boot: GuestBootFacts, configText: string, arch: Arch = DEFAULT_ARCH): KernelFacts {
+  const config = parseKernelConfig(configText);
+  // arm64: PHYS_MASK_SHIFT is CONFIG_ARM64_PA_BITS (arch/arm64/include/asm/pgtable-hwdef.h), what valid_mmap_phys_addr_range() masks with.
+  const physBits = arch === 'arm64' ? config.ARM64_PA_BITS ?? Number.NaN : boot.physBits;
   return {
+    ...(arch === DEFAULT_ARCH ? {} : { arch }),
     version: parseKernelVersion(boot.release, boot.procVersion),
-    config: parseKernelConfig(configText),
+    config,
     cmdline: parseCmdline(boot.cmdline),
-    physBits: boot.physBits,
+    physBits,
     // The lab's x86 guests boot QEMU's SeaBIOS; /proc/mtrr gives the rest.
     mtrr: boot.mtrr ? seabiosMtrr(boot.mtrr) : undefined,
   };
@@ -48,10 +53,12 @@ export function stepState(opts: {
   bound: boolean;
   memoryBlockSize: number;
   memtypes?: MemtypeEntry[];
+  backed?: { start: number; end: number }[];
 }): StepState {
   const vm = opts.device;
   return {
     ...(opts.memtypes ? { memtypes: opts.memtypes } : {}),
+    ...(opts.backed ? { backed: opts.backed } : {}),
     iomem: opts.iomem,
     highMemoryEnd: opts.highMemoryEnd,
     lockdown: opts.lockdown,

@@ -6,6 +6,7 @@ import { parseIomem, type IomemNode } from '../guest/iomem.js';
 import { dmesgDelta, parseMemtypesAnswer, PAT_MEMTYPES_COMMAND, readGuestState, readSections } from '../guest/observe.js';
 import type { MemtypeEntry, StepState } from '../model/index.js';
 import { highmemCommand, parseHighmemAnswer } from '../probe/run-agent.js';
+import { mergeRanges, MTREE_COMMAND, parseFlatView } from '../qmp/mtree.js';
 import { hex } from '../probe/types.js';
 import { pollUntil } from '../util/wait.js';
 import type { RunContext, StepHistory } from './context.js';
@@ -32,9 +33,11 @@ export interface Observation {
 
 export async function observe(ctx: RunContext, hist: StepHistory): Promise<Observation> {
   const iomemText = await settleIomem(ctx);
-  const g = await readGuestState(ctx.ch, { timeoutMs: ctx.t.observe, extra: { highmem: highmemCommand(ctx.boot.physBits), memtypes: PAT_MEMTYPES_COMMAND } });
+  const g = await readGuestState(ctx.ch, { timeoutMs: ctx.t.observe, extra: highMemoryExtra(ctx) });
   const memoryDevices = await ctx.qmp.execute<unknown[]>('query-memory-devices');
-  const highMemoryEnd = parseHighmemAnswer(g.extra.highmem);
+  // arm64: which addresses the machine backs (an access elsewhere is an external abort).
+  const backed = ctx.facts.arch === 'arm64' ? mergeRanges(parseFlatView(await ctx.qmp.execute<string>('human-monitor-command', MTREE_COMMAND))) : undefined;
+  const highMemoryEnd = g.extra.highmem === undefined ? undefined : parseHighmemAnswer(g.extra.highmem);
   const iomem = parseIomem(iomemText);
   const device = deviceInfo(memoryDevices);
   const memtypes = parseMemtypesAnswer(g.extra.memtypes);
@@ -48,6 +51,7 @@ export async function observe(ctx: RunContext, hist: StepHistory): Promise<Obser
     device,
     bound: g.virtioMemBound,
     memoryBlockSize: ctx.boot.memoryBlockSize,
+    backed,
   });
   return {
     iomemText,
@@ -64,6 +68,18 @@ export async function observe(ctx: RunContext, hist: StepHistory): Promise<Obser
   };
 }
 
+/**
+ * The extra reads of a step's observation exec: the PAT memtype list, and
+ * on x86 the end of high_memory (the agent's search for the first address
+ * a 1-byte pread refuses: valid_phys_addr_range() compares with
+ * high_memory). arm64's read range is memblock membership, which has no one
+ * end to search for: the model predicts memblock from the iomem tree.
+ */
+function highMemoryExtra(ctx: RunContext): Record<string, string> {
+  if (ctx.facts.arch === 'arm64') return { memtypes: PAT_MEMTYPES_COMMAND };
+  return { highmem: highmemCommand(ctx.facts.physBits), memtypes: PAT_MEMTYPES_COMMAND };
+}
+
 /** The report's observations of a step (the action's record is added by the step). */
 export const reportObservations = (o: Observation, action: Record<string, unknown>) => ({
   iomem: o.iomemText,
@@ -74,6 +90,7 @@ export const reportObservations = (o: Observation, action: Record<string, unknow
   highMemoryEnd: o.highMemoryEnd === undefined ? null : hex(o.highMemoryEnd),
   action,
   ...(o.memtypes ? { patMemtypes: o.memtypes.text } : {}),
+  ...(o.state.backed ? { backed: o.state.backed.map((r) => `${hex(r.start)}-${hex(r.end)}`) } : {}),
 });
 
 /**

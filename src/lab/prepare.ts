@@ -35,12 +35,15 @@ export async function prepareRun(opts: RunOptions, report: Report): Promise<Prep
   checkScenarioFits(opts.scenario, profile);
   checkCmdline(profile, opts.extraCmdline ?? []);
   const progress = (message: string) => opts.events.emit({ type: 'progress', message });
-  const kernel = await resolveKernel(opts.kernel, { ...opts.kernelOptions, signal: opts.signal, onProgress: progress });
+  const kernel = await resolveKernel(opts.kernel, { ...opts.kernelOptions, arch: profile.arch, signal: opts.signal, onProgress: progress });
   const configText = await readFile(kernel.config, 'utf8');
   // The kernel's virtio-mem driver decides unplugged-inaccessible (5.10's
   // refuses the device with it on); a profile that sets it explicitly wins.
   const { deviceOptions } = kernel;
-  if (deviceOptions && profile.virtioMem.unpluggedInaccessible === undefined) profile.virtioMem.unpluggedInaccessible = deviceOptions.unpluggedInaccessible;
+  // aarch64 QEMU has no such property (its device always offers the feature).
+  if (deviceOptions && profile.virtioMem.unpluggedInaccessible === undefined && (profile.arch ?? 'x86_64') === 'x86_64') {
+    profile.virtioMem.unpluggedInaccessible = deviceOptions.unpluggedInaccessible;
+  }
   report.environment.kernel = { spec: kernel.spec, source: kernel.source, release: kernel.release, imageSha256: kernel.imageSha256, config: pick(parseConfigText(configText)), deviceOptions };
   report.environment.profile = profile;
   const image = await buildGuestImage(kernel, { onProgress: progress });

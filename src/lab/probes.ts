@@ -32,7 +32,7 @@ export async function runStepProbes(ctx: RunContext, stepName: string, x: ProbeI
   const specs = planProbes({
     iomem: obs.iomem,
     highMemoryEnd: state.highMemoryEnd,
-    physBits: ctx.boot.physBits,
+    physBits: ctx.facts.physBits,
     extra: deviceAddresses(dev),
     // With no driver bound, the kernel lets /dev/mem read unplugged device
     // memory; the guest must not touch it (virtio spec), and doing so

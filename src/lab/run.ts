@@ -38,7 +38,7 @@ async function savedOption(opts: RunOptions, prepared: Prepared): Promise<BootOp
   if (opts.freshBoot) return undefined;
   const paths = { dir: ARGV_PLACEHOLDERS.dir, backend: `${ARGV_PLACEHOLDERS.dir}/backend`, qmpSocket: `${ARGV_PLACEHOLDERS.dir}/qmp.sock`, kernel: prepared.kernel.image, initrd: `${ARGV_PLACEHOLDERS.dir}/initrd.cpio` };
   const argv = qemuArgv({ profile: prepared.profile, accel: opts.accel === 'kvm' ? 'kvm' : 'tcg', paths, sshPort: ARGV_PLACEHOLDERS.port, extraCmdline: opts.extraCmdline });
-  const key = await savedKey({ kernelImageSha256: prepared.kernel.imageSha256, imageKey: prepared.image.key, argv, accel: opts.accel });
+  const key = await savedKey({ kernelImageSha256: prepared.kernel.imageSha256, imageKey: prepared.image.key, argv, accel: opts.accel, arch: prepared.profile.arch });
   const found = await findSaved(key);
   return found ? { restore: found } : { saveKey: key, argv };
 }
@@ -118,8 +118,8 @@ export async function runLab(opts: RunOptions): Promise<Report> {
       const speed = speedFactor(g.vm.accel, g.origin.mode === 'restored' ? 'restore' : 'boot', g.readyMs);
       const tRun = scaledTimeouts(g.vm.accel, speed.factor, opts.timeouts);
       report.environment.timing = { ...speed, timeouts: tRun };
-      report.environment.guest = { version: g.boot.procVersion, cmdline: g.boot.cmdline, physBits: g.boot.physBits, lockdown: g.boot.lockdown };
-      facts = { ...kernelFacts(g.boot, prepared.configText), virtioMemSigned: await moduleSigned(prepared.kernel.modulesDir, 'virtio_mem') };
+      facts = { ...kernelFacts(g.boot, prepared.configText, prepared.profile.arch), virtioMemSigned: await moduleSigned(prepared.kernel.modulesDir, 'virtio_mem') };
+      report.environment.guest = { version: g.boot.procVersion, cmdline: g.boot.cmdline, physBits: facts.physBits, lockdown: g.boot.lockdown, ...(prepared.profile.arch ? { arch: prepared.profile.arch } : {}) };
       report.environment.model = { version: facts.version, config: facts.config, cmdline: facts.cmdline, virtioMemSigned: facts.virtioMemSigned, flagsInferred: true };
       await save();
 

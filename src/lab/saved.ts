@@ -24,7 +24,8 @@ import type { QmpClient } from '../qmp/client.js';
 import { cacheRoot, sha256 } from '../util/cache.js';
 import { LabError } from '../util/errors.js';
 import { pollUntil } from '../util/wait.js';
-import { QEMU_BINARY, type Vm } from '../vm/qemu.js';
+import { qemuPath, type Vm } from '../vm/qemu.js';
+import type { Arch } from '../util/arch.js';
 
 /** What a saved state records beside itself. */
 export interface SavedMeta {
@@ -55,19 +56,21 @@ export interface SavedKeyParts {
   /** qemuArgv() with placeholder paths and port (machine, memory, devices, command line). */
   argv: string[];
   accel: string;
+  /** The profile's architecture: which QEMU binary (absent: x86_64). */
+  arch?: Arch;
 }
 
 /** Placeholders for the per-run parts of QEMU's command line. */
 export const ARGV_PLACEHOLDERS = { dir: '/dev/shm/devmem-lab-RUN', port: 22222 };
 
-async function qemuIdentity(): Promise<string> {
-  const bin = QEMU_BINARY.includes('/') ? QEMU_BINARY : `/usr/bin/${QEMU_BINARY}`;
+async function qemuIdentity(arch?: Arch): Promise<string> {
+  const bin = qemuPath(arch);
   const s = await stat(bin).catch(() => undefined);
   return s ? `${bin}:${s.size}:${Math.floor(s.mtimeMs)}` : bin;
 }
 
 export async function savedKey(p: SavedKeyParts): Promise<string> {
-  return sha256('saved-guest-v1', p.kernelImageSha256, p.imageKey, JSON.stringify(p.argv), p.accel, await qemuIdentity()).slice(0, 24);
+  return sha256('saved-guest-v1', p.kernelImageSha256, p.imageKey, JSON.stringify(p.argv), p.accel, await qemuIdentity(p.arch)).slice(0, 24);
 }
 
 export const savedDir = (key: string, root = cacheRoot()) => join(root, 'saved', key);

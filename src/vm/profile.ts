@@ -2,6 +2,7 @@
 // numbers in range, and no free strings that could carry QEMU options.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { ARCH_INFO, ARCHES, DEFAULT_ARCH, type Arch } from '../util/arch.js';
 import { inputError } from '../util/errors.js';
 import { pkgPath } from '../util/paths.js';
 
@@ -15,6 +16,8 @@ export interface VirtioMemProfile {
 }
 
 export interface MachineProfile {
+  /** The guest's architecture (absent: x86_64): QEMU's binary, the kernel's flavour, the userland, the model. */
+  arch?: Arch;
   machine: string;
   cpu: string;
   smp: number;
@@ -39,6 +42,7 @@ const qemuWord = (example: string) => z.string().regex(/^[A-Za-z0-9._-]+$/, `let
 const profileSchema = z
   .object({
     $comment: z.string().optional(),
+    arch: z.enum(ARCHES).optional(),
     machine: qemuWord('q35'),
     cpu: qemuWord('qemu64'),
     smp: int(1, 64),
@@ -85,4 +89,23 @@ export async function loadProfile(name = 'default'): Promise<MachineProfile> {
     throw inputError('E_PROFILE', `${path} is not valid JSON: ${(e as Error).message}`, 'fix the JSON syntax');
   }
   return validateProfile(raw, path);
+}
+
+/**
+ * The profile a run uses: --profile if given, else the scenario's own
+ * (e.g. high-bars), else the architecture's default (qemu-config/default.json,
+ * qemu-config/arm64.json). With --arch, the profile must be of that
+ * architecture: a scenario written for another machine is refused, not run
+ * on the wrong one.
+ */
+export async function pickProfile(opts: { arch?: Arch; profile?: string; scenarioProfile?: string; scenario?: string }): Promise<{ name: string; profile: MachineProfile }> {
+  const name = opts.profile ?? opts.scenarioProfile ?? ARCH_INFO[opts.arch ?? DEFAULT_ARCH].defaultProfile;
+  const profile = await loadProfile(name);
+  const has = profile.arch ?? DEFAULT_ARCH;
+  if (opts.arch && has !== opts.arch) {
+    const whose = opts.profile ? `--profile ${name}` : `scenario ${opts.scenario ?? ''}'s profile ${name}`.replace('  ', ' ');
+    throw inputError('E_PROFILE', `${whose} is an ${has} machine, not ${opts.arch}`,
+      opts.profile ? `drop --profile (the ${opts.arch} default is ${ARCH_INFO[opts.arch].defaultProfile}) or give an ${opts.arch} profile` : `this scenario needs its ${has} machine: run it with --arch ${has}`);
+  }
+  return { name, profile };
 }

@@ -6,13 +6,17 @@ import { constants as fsc, createWriteStream, openSync, type WriteStream } from 
 import { access, constants, mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { ARCH_INFO, DEFAULT_ARCH, qemuBinary, type Arch } from '../util/arch.js';
 import { LabError } from '../util/errors.js';
 import { pollUntil } from '../util/wait.js';
 import { qemuArgv, type Accel, type LaunchPaths } from './args.js';
 import type { MachineProfile } from './profile.js';
 
-/** The QEMU binary; DEVMEM_LAB_QEMU overrides it (another build of QEMU). */
-export const QEMU_BINARY = process.env.DEVMEM_LAB_QEMU || 'qemu-system-x86_64';
+/** The QEMU binary of a profile's architecture (util/arch.ts: DEVMEM_LAB_QEMU, DEVMEM_LAB_QEMU_ARM64 override it), as a path. */
+export function qemuPath(arch: Arch = DEFAULT_ARCH): string {
+  const bin = qemuBinary(arch);
+  return bin.includes('/') ? bin : `/usr/bin/${bin}`;
+}
 const CONSOLE_TAIL = 200;
 
 /** A free TCP port on 127.0.0.1 for the SSH forward. */
@@ -98,9 +102,11 @@ export class Vm {
   }
 
   static async launch(opts: LaunchOptions): Promise<Vm> {
-    await access(QEMU_BINARY.includes('/') ? QEMU_BINARY : '/usr/bin/' + QEMU_BINARY, constants.X_OK).catch(() => {
-      throw new LabError('E_TOOL_MISSING', 'environment', `${QEMU_BINARY} is not installed`, {
-        hint: 'run the set-up: bin/setup (as root it installs qemu-system-x86)',
+    const arch = opts.profile.arch ?? DEFAULT_ARCH;
+    const qemu = qemuPath(arch);
+    await access(qemu, constants.X_OK).catch(() => {
+      throw new LabError('E_TOOL_MISSING', 'environment', `${qemu} is not installed`, {
+        hint: `run the set-up: bin/setup (as root it installs ${ARCH_INFO[arch].qemuPackage})`,
       });
     });
     // mkdtemp creates the directory 0700: the backend and QMP socket are
@@ -123,7 +129,7 @@ export class Vm {
       const log = createWriteStream('', { fd: openSync(opts.consoleLog, fsc.O_WRONLY | fsc.O_APPEND | fsc.O_CREAT | fsc.O_NOFOLLOW, 0o644) });
       // setpriv (util-linux) sets PR_SET_PDEATHSIG before exec'ing QEMU: if the
       // lab is killed outright (SIGKILL, OOM), the kernel kills QEMU too.
-      const proc = spawn('setpriv', ['--pdeathsig', 'KILL', '--', QEMU_BINARY, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const proc = spawn('setpriv', ['--pdeathsig', 'KILL', '--', qemu, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
       return new Vm(proc, argv, paths, sshPort, opts.accel, log, opts.onConsoleLine);
     } catch (e) {
       await rm(dir, { recursive: true, force: true });
