@@ -4,6 +4,7 @@ import { access, constants, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LabError, inputError } from '../util/errors.js';
 import type { AccelMode } from '../lab/boot.js';
+import { parseArch, type Arch } from '../util/arch.js';
 
 export { EXIT } from '../format/findings.js';
 
@@ -11,6 +12,11 @@ export { EXIT } from '../format/findings.js';
 export function parseAccel(value: string, usage: string): AccelMode {
   if (!['auto', 'tcg', 'kvm'].includes(value)) throw inputError('E_USAGE', `--accel ${value} is not one of auto, tcg, kvm`, usage);
   return value as AccelMode;
+}
+
+/** --arch as run, matrix and explore take it (absent: the profile's own, x86_64 by default). */
+export function parseArchOption(value: string | undefined): Arch | undefined {
+  return value === undefined ? undefined : parseArch(value);
 }
 
 /** --repeat N as run and matrix take it: a whole number from 1 to 100. */

@@ -7,13 +7,14 @@ import { explore } from '../explore/run.js';
 import { DEFAULT_KERNEL, parseKernelSpec } from '../kernel/spec.js';
 import { checkCmdline } from '../lab/prepare.js';
 import { LabError, inputError } from '../util/errors.js';
-import { loadProfile } from '../vm/profile.js';
-import { EXIT, ensureOutDir, parseAccel, withSignals } from './common.js';
+import { pickProfile } from '../vm/profile.js';
+import { EXIT, ensureOutDir, parseAccel, parseArchOption, withSignals } from './common.js';
 import { renderEvent } from './render.js';
 
 export const EXPLORE_USAGE = `usage: devmem-lab explore [--kernel SPEC] [--seed N] [--runs N | --budget DURATION]
                           [--shrink-budget DURATION] [--max-steps N] [--cmdline ARGS] [--out DIR]
-                          [--accel auto|tcg|kvm] [--profile NAME] [--fresh-boot] [--force] [--verbose]
+                          [--accel auto|tcg|kvm] [--arch x86_64|arm64] [--profile NAME] [--fresh-boot]
+                          [--force] [--verbose]
 
   Runs random sequences of scenario actions (modprobe/rmmod virtio_mem, resizes, /dev/mem holds
   inside and across the device region's edges, releases with and without a VMA split, accesses,
@@ -55,7 +56,8 @@ export async function cmdExplore(argv: string[]): Promise<number> {
         cmdline: { type: 'string', default: '' },
         out: { type: 'string', default: 'explore-out' },
         accel: { type: 'string', default: 'tcg' },
-        profile: { type: 'string', default: 'default' },
+        profile: { type: 'string' },
+        arch: { type: 'string' },
         force: { type: 'boolean', default: false },
         'fresh-boot': { type: 'boolean', default: false },
         verbose: { type: 'boolean', short: 'v', default: false },
@@ -79,7 +81,7 @@ export async function cmdExplore(argv: string[]): Promise<number> {
   const runs = values.runs !== undefined ? positiveInt(values.runs, '--runs') : budgetMs === undefined ? 20 : undefined;
   const shrinkMs = parseDuration(values['shrink-budget'], '--shrink-budget');
   const maxCommands = positiveInt(values['max-steps'], '--max-steps');
-  const profile = await loadProfile(values.profile);
+  const { name: profileName, profile } = await pickProfile({ arch: parseArchOption(values.arch), profile: values.profile });
   const cmdline = values.cmdline.split(/\s+/).filter(Boolean);
   checkCmdline(profile, cmdline);
   const out = resolve(values.out);
@@ -91,7 +93,7 @@ export async function cmdExplore(argv: string[]): Promise<number> {
   say(`kernel ${values.kernel}, seed ${seed}, ${runs !== undefined ? `${runs} sequences` : `budget ${values.budget}`}, up to ${maxCommands} actions each → ${out}`);
   const r = await withSignals((signal) =>
     explore({
-      kernel: values.kernel, seed, runs, budgetMs, shrinkMs, maxCommands, cmdline, accel, profile: values.profile, freshBoot: values['fresh-boot'],
+      kernel: values.kernel, seed, runs, budgetMs, shrinkMs, maxCommands, cmdline, accel, profile: profileName, freshBoot: values['fresh-boot'],
       device: profile.virtioMem, out, signal, say,
       onEvent: values.verbose ? (e) => renderEvent(e, (s) => process.stderr.write(`  ${s}\n`), false) : undefined,
     }),

@@ -14,10 +14,10 @@ import { renderSummary } from './summary.js';
 import { writeRunArtifacts } from '../report/artifacts.js';
 import { rendererFiles, RUN_FILES } from '../report/renderers.js';
 import { checkScenarioFits } from '../lab/scenario.js';
-import { loadProfile } from '../vm/profile.js';
+import { pickProfile } from '../vm/profile.js';
 import { checkCmdline } from '../lab/prepare.js';
 import { parseKernelSpec } from '../kernel/spec.js';
-import { claimRunDir, EXIT, ensureOutDir, parseAccel, parseRepeat, withSignals } from './common.js';
+import { claimRunDir, EXIT, ensureOutDir, parseAccel, parseArchOption, parseRepeat, withSignals } from './common.js';
 import { runRepeated } from '../lab/repeat.js';
 import { cmdExplore, EXPLORE_USAGE } from './explore-cmd.js';
 import { cmdMatrix, cmdMerge, MATRIX_USAGE } from './matrix-cmd.js';
@@ -27,7 +27,7 @@ export { EXIT } from './common.js';
 
 
 const USAGE = `usage: devmem-lab run [--kernel SPEC] [--scenario NAME|FILE] [--out DIR] [--accel auto|tcg|kvm]
-                      [--cmdline ARGS] [--profile NAME] [--modules DIR] [--config FILE]
+                      [--arch x86_64|arm64] [--cmdline ARGS] [--profile NAME] [--modules DIR] [--config FILE]
                       [--config-fragment FILE] [--fresh-boot] [--repeat N [--repeat-boots]]
                       [--bisect] [--force] [--verbose]
 
@@ -46,7 +46,10 @@ const USAGE = `usage: devmem-lab run [--kernel SPEC] [--scenario NAME|FILE] [--o
               (default ./lab-out)
   --accel     tcg (default), kvm, or auto (KVM only if it proves it boots)
   --cmdline   extra kernel command line, e.g. "iomem=relaxed"
-  --profile   machine profile from qemu-config/ (default: the scenario's "profile", else default)
+  --arch      the guest's architecture: x86_64 (default) or arm64 (QEMU virt, Debian's arm64 kernels,
+              the arm64 model); the default profile of arm64 is qemu-config/arm64.json
+  --profile   machine profile from qemu-config/ (default: the scenario's "profile", else default,
+              or arm64 under --arch arm64)
   --fresh-boot  boot the guest even when a saved one exists, and save none (by default the first
               boot of a kernel, command line and profile is saved in the cache and later runs restore it)
   --repeat N  run the scenario N times (each restored from the same saved guest; --repeat-boots: each
@@ -79,6 +82,7 @@ async function cmdRun(argv: string[]): Promise<number> {
         accel: { type: 'string', default: 'tcg' },
         cmdline: { type: 'string', default: '' },
         profile: { type: 'string' },
+        arch: { type: 'string' },
         verbose: { type: 'boolean', short: 'v', default: false },
         bisect: { type: 'boolean', default: false },
         modules: { type: 'string' },
@@ -107,7 +111,7 @@ async function cmdRun(argv: string[]): Promise<number> {
   parseKernelSpec(values.kernel);
   const scenario = await resolveScenario(values.scenario);
   const cmdline = [...(scenario.cmdline ?? []), ...values.cmdline.split(/\s+/).filter(Boolean)];
-  const profile = await loadProfile(values.profile ?? scenario.profile);
+  const { name: profileName, profile } = await pickProfile({ arch: parseArchOption(values.arch), profile: values.profile, scenarioProfile: scenario.profile, scenario: scenario.name });
   checkScenarioFits(scenario, profile);
   checkCmdline(profile, cmdline);
   if (!values.out) throw inputError('E_USAGE', '--out is empty', 'give a directory, e.g. --out lab-out');
@@ -120,7 +124,7 @@ async function cmdRun(argv: string[]): Promise<number> {
     kernel: values.kernel,
     scenario,
     accel,
-    profile: values.profile,
+    profile: profileName,
     kernelOptions: {
       modules: values.modules && resolve(values.modules),
       config: values.config && resolve(values.config),

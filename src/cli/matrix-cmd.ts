@@ -14,20 +14,22 @@ import { DEFAULT_KERNEL, parseKernelSpec } from '../kernel/spec.js';
 import { checkCmdline } from '../lab/prepare.js';
 import { checkScenarioFits } from '../lab/scenario.js';
 import { resolveScenario } from '../scenario/file.js';
-import { loadProfile } from '../vm/profile.js';
+import { pickProfile } from '../vm/profile.js';
+import { DEFAULT_ARCH, parseArch, type Arch } from '../util/arch.js';
 import { LAB_FILE, loadLabFile } from '../matrix/labfile.js';
 
 /** The kernels of a matrix when --kernels is not given: the host suite's and the newest Debian has. */
 export const DEFAULT_MATRIX_KERNELS = `${DEFAULT_KERNEL},debian:newest`;
 
 export const MATRIX_USAGE = `usage: devmem-lab matrix [--kernels A,B,…] [--cmdlines '' 'iomem=relaxed' …] [--scenarios lifecycle,…]
-                         --out DIR [--jobs N] [--shard i/n] [--accel tcg|kvm|auto] [--fresh-boot]
+                         [--arches x86_64,arm64] --out DIR [--jobs N] [--shard i/n] [--accel tcg|kvm|auto] [--fresh-boot]
                          [--repeat N [--repeat-boots]]
        devmem-lab matrix [--lab FILE]      (no arguments: ./devmem-lab.json)
        devmem-lab merge --out DIR SHARD_DIR…
 
-  --kernels defaults to ${DEFAULT_MATRIX_KERNELS}.
-  Every kernel × command line × scenario is a cell with its own report in
+  --kernels defaults to ${DEFAULT_MATRIX_KERNELS}; --arches to x86_64 (arm64: Debian's arm64
+  build of each kernel on QEMU virt, judged by the arm64 model).
+  Every architecture × kernel × command line × scenario is a cell with its own report in
   DIR/cells/<id>/; DIR/matrix.json summarises them. A re-run skips cells
   that completed. --shard i/n runs the cells whose index mod n is i-1, for
   spreading one matrix over machines; merge combines their DIRs. Cells of one
@@ -47,6 +49,7 @@ export function takeListOption(argv: string[], name: string): { values: string[]
 
 /** One matrix, from the command line or from a lab file. */
 interface MatrixRequest {
+  arches: Arch[];
   kernels: string[];
   cmdlines: string[];
   scenarios: string[];
@@ -67,6 +70,7 @@ function requestFromArgs(argv: string[]): MatrixRequest {
       args: rest,
       options: {
         kernels: { type: 'string', default: DEFAULT_MATRIX_KERNELS },
+        arches: { type: 'string', default: DEFAULT_ARCH },
         scenarios: { type: 'string', default: 'lifecycle' },
         out: { type: 'string' },
         jobs: { type: 'string' },
@@ -88,6 +92,7 @@ function requestFromArgs(argv: string[]): MatrixRequest {
   if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) throw inputError('E_USAGE', `--jobs ${values.jobs} is not a positive integer`, MATRIX_USAGE);
   const split = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
   return {
+    arches: [...new Set(split(values.arches).map(parseArch))],
     kernels: split(values.kernels), cmdlines: cmdlines ?? [''], scenarios: split(values.scenarios), out: resolve(values.out),
     jobs, shard: values.shard, accel, freshBoot: values['fresh-boot'], repeats: parseRepeat(values.repeat, MATRIX_USAGE), repeatBoots: values['repeat-boots'],
   };
@@ -98,7 +103,7 @@ async function requestFromLabFile(argv: string[]): Promise<MatrixRequest> {
   if (argv.length > 0 && (argv[0] !== '--lab' || argv.length !== 2)) throw inputError('E_USAGE', '--lab takes one file and no other option', MATRIX_USAGE);
   const path = resolve(argv[1] ?? LAB_FILE);
   const f = await loadLabFile(path);
-  return { ...f, out: resolve(dirname(path), f.out) };
+  return { ...f, arches: [...new Set(f.arches.map(parseArch))], out: resolve(dirname(path), f.out) };
 }
 
 export async function cmdMatrix(argv: string[]): Promise<number> {
@@ -108,11 +113,13 @@ export async function cmdMatrix(argv: string[]): Promise<number> {
   for (const k of req.kernels) parseKernelSpec(k);
   for (const name of req.scenarios) {
     const sc = await resolveScenario(name);
-    const profile = await loadProfile(sc.profile);
-    checkScenarioFits(sc, profile);
-    for (const c of req.cmdlines) checkCmdline(profile, [...(sc.cmdline ?? []), ...c.split(/\s+/).filter(Boolean)]);
+    for (const arch of req.arches) {
+      const { profile } = await pickProfile({ arch, scenarioProfile: sc.profile, scenario: sc.name });
+      checkScenarioFits(sc, profile);
+      for (const c of req.cmdlines) checkCmdline(profile, [...(sc.cmdline ?? []), ...c.split(/\s+/).filter(Boolean)]);
+    }
   }
-  const all = matrixCells(req.kernels, req.cmdlines, req.scenarios);
+  const all = matrixCells(req.kernels, req.cmdlines, req.scenarios, req.arches);
   const cells = shardCells(all, req.shard ? parseShard(req.shard) : undefined);
   const out = req.out;
   await ensureOutDir(out);

@@ -12,6 +12,8 @@ const nonEmpty = z.string().min(1, 'write a non-empty string');
 
 export const labFileSchema = z
   .object({
+    /** Guest architectures, as --arches takes them. */
+    arches: z.array(z.enum(['x86_64', 'arm64'], 'write "x86_64" or "arm64"')).min(1, 'list at least one architecture, e.g. ["x86_64"]').default(['x86_64']),
     /** Kernel specs, as --kernel takes them. */
     kernels: z.array(nonEmpty).min(1, 'list at least one kernel, e.g. ["debian:bookworm"]'),
     /** Extra kernel command lines; "" is the default one. */

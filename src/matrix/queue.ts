@@ -35,4 +35,4 @@ export class CellQueue {
   }
 }
 
-const guestOf = (c: Cell) => `${c.kernel}\0${c.cmdline}`;
+const guestOf = (c: Cell) => `${c.arch ?? ''}\0${c.kernel}\0${c.cmdline}`;

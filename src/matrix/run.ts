@@ -8,6 +8,8 @@ import { buildGuestImage } from '../image/build.js';
 import { resolveKernel } from '../kernel/resolve.js';
 import { runRepeated } from '../lab/repeat.js';
 import { runLab, type AccelMode } from '../lab/run.js';
+import { DEFAULT_ARCH, type Arch } from '../util/arch.js';
+import { pickProfile } from '../vm/profile.js';
 import { EventLog, type RunEvent } from '../format/events.js';
 import type { Report } from '../format/types.js';
 import { writeRunArtifacts } from '../report/artifacts.js';
@@ -65,9 +67,10 @@ export async function runMatrix(opts: MatrixOptions): Promise<MatrixSummary> {
 
   // Kernels and images are resolved one at a time before guests run side by
   // side, so concurrent cells only ever read the cache.
-  for (const k of [...new Set(todo.map((c) => c.kernel))]) {
+  for (const key of [...new Set(todo.map((c) => `${c.arch ?? DEFAULT_ARCH} ${c.kernel}`))]) {
     opts.signal?.throwIfAborted();
-    await buildGuestImage(await resolveKernel(k, { signal: opts.signal }));
+    const [arch, kernel] = key.split(' ') as [Arch, string];
+    await buildGuestImage(await resolveKernel(kernel, { arch, signal: opts.signal }));
   }
 
   const queue = new CellQueue(todo);
@@ -77,9 +80,11 @@ export async function runMatrix(opts: MatrixOptions): Promise<MatrixSummary> {
       await mkdir(dir, { recursive: true });
       const cell = c;
       const scenario = await resolveScenario(c.scenario);
+      const { name: profile } = await pickProfile({ arch: c.arch ?? DEFAULT_ARCH, scenarioProfile: scenario.profile, scenario: scenario.name });
       const run = {
         kernel: c.kernel,
         scenario,
+        profile,
         accel: opts.accel,
         freshBoot: opts.freshBoot,
         extraCmdline: [...(scenario.cmdline ?? []), ...c.cmdline.split(/\s+/).filter(Boolean)],
