@@ -7,10 +7,18 @@ import type { HeldSpec } from './held-spec.js';
 import type { Held } from './held.js';
 import type { DeviceInfo } from './hostview.js';
 
+/**
+ * A PCI host bridge's memory window as /proc/iomem names it: "PCI Bus
+ * 0000:00" on x86 (ACPI's _CRS, pci_acpi_root_add_resources()); on arm64's
+ * QEMU virt the device-tree node of the generic host bridge, "pcie@10000000"
+ * (of_pci_range_to_resource() names its windows after the node).
+ */
+export const isPciWindow = (name: string): boolean => name.startsWith('PCI Bus ') || /^pcie?@[0-9a-f]+$/.test(name);
+
 /** The first `pages` pages of a PCI host-bridge window above 1 MiB that no resource inside it covers. */
 export function firstMmioHole(iomem: IomemNode[], pages = 1): number | undefined {
   const size = pages * PAGE;
-  for (const w of iomem.filter((n) => n.name.startsWith('PCI Bus ') && n.start >= 0x100000)) {
+  for (const w of iomem.filter((n) => isPciWindow(n.name) && n.start >= 0x100000)) {
     for (let a = Math.ceil(w.start / PAGE) * PAGE; a + size - 1 <= w.end; a += PAGE) {
       const next = w.children.find((c) => c.start <= a + size - 1 && c.end >= a);
       if (!next) return a;

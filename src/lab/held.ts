@@ -257,7 +257,9 @@ function apply(rec: ProbeRecord, e: Expected): void {
  * never added, and ordinary RAM.
  */
 export function kcoreSpecs(state: StepState, dev: DeviceInfo | undefined, firstId: number): { spec: ProbeSpec; page: KcorePage }[] {
-  const out: { addr: number; page: KcorePage; why: string }[] = [{ addr: 0x100000, page: 'online', why: 'System RAM' }];
+  // Ordinary RAM: the first boot System RAM at or above 1 MiB (0x100000 on the PC, 0x40000000 on QEMU virt).
+  const ram = state.iomem.find((n) => n.name === 'System RAM' && n.start >= 0x100000);
+  const out: { addr: number; page: KcorePage; why: string }[] = ram ? [{ addr: ram.start, page: 'online', why: 'System RAM' }] : [];
   if (dev) {
     const added = flattenIomem(state.iomem).filter((n) => n.name === 'System RAM (virtio_mem)');
     const inAdded = (a: number) => added.some((n) => n.start <= a && n.end >= a);
