@@ -8,8 +8,13 @@ import { FactsParseError, type LockdownLevel, type MemtypeEntry, type MtrrRange,
 
 export { FactsParseError, parseLockdown, parsePatMemtypeList, parsePhysBits, parseProcMtrr, type LockdownLevel, type MemtypeEntry, type MtrrRange, type MtrrType } from '../guest/parse.js';
 import { parseConfigText } from '../kernel/config.js';
+import type { BootCmdline } from './cmdline.js';
+
+export { parseCmdline, splitCmdline, type BootCmdline } from './cmdline.js';
 
 export const PAGE_SIZE = 4096;
+/** The guest's architecture; arm64 rules live in src/model/arm64/, read from arm64 source. */
+export type Arch = 'x86_64' | 'arm64';
 /** x86 devmem_is_allowed(): pfn < 256 is the first MiB (arch/x86/mm/init.c). */
 export const LOW_MIB_PFNS = 256;
 
@@ -86,6 +91,8 @@ export interface KernelConfig {
   SECURITY_LOCKDOWN_LSM: boolean;
   /** Module signatures are checked (kernel/module/signing.c); lockdown refuses unsigned modules only then. */
   MODULE_SIG: boolean;
+  /** CONFIG_ARM64_PA_BITS (arm64 only): PHYS_MASK's width, valid_mmap_phys_addr_range(). */
+  ARM64_PA_BITS?: number;
 }
 
 /** Parses a kernel .config / config-* / decompressed /proc/config.gz. */
@@ -97,6 +104,7 @@ export function parseKernelConfig(text: string): KernelConfig {
     return v === 'y' || v === 'm' ? v : 'n';
   };
   const bool = (k: string): boolean => tri(k) === 'y';
+  const paBits = Number(values.get('ARM64_PA_BITS'));
   return {
     DEVMEM: bool('DEVMEM'),
     STRICT_DEVMEM: bool('STRICT_DEVMEM'),
@@ -108,61 +116,8 @@ export function parseKernelConfig(text: string): KernelConfig {
     DEBUG_FS: bool('DEBUG_FS'),
     SECURITY_LOCKDOWN_LSM: bool('SECURITY_LOCKDOWN_LSM'),
     MODULE_SIG: bool('MODULE_SIG'),
+    ...(Number.isInteger(paBits) && paBits > 0 ? { ARM64_PA_BITS: paBits } : {}),
   };
-}
-
-export interface BootCmdline {
-  raw: string;
-  /** Every iomem= value in command-line order (strict_iomem() runs once per occurrence). */
-  iomem: string[];
-  lockdown?: string;
-  mem?: string;
-  /** `nopat` turns pat_enabled() off (arch/x86/mm/pat/memtype.c). */
-  nopat: boolean;
-}
-
-/**
- * Splits /proc/cmdline the way next_arg() in lib/cmdline.c does: spaces
- * separate, double quotes group, and everything after a bare "--" belongs
- * to init, so the kernel never parses it.
- */
-export function splitCmdline(text: string): string[] {
-  const args: string[] = [];
-  let cur = '';
-  let quoted = false;
-  let have = false;
-  for (const ch of text.trim()) {
-    if (ch === '"') {
-      quoted = !quoted;
-      have = true;
-      continue;
-    }
-    if (!quoted && /\s/.test(ch)) {
-      if (have) args.push(cur);
-      cur = '';
-      have = false;
-      continue;
-    }
-    cur += ch;
-    have = true;
-  }
-  if (have) args.push(cur);
-  const dashes = args.indexOf('--');
-  return dashes >= 0 ? args.slice(0, dashes) : args;
-}
-
-export function parseCmdline(text: string): BootCmdline {
-  const out: BootCmdline = { raw: text.trim(), iomem: [], nopat: false };
-  for (const arg of splitCmdline(text)) {
-    const eq = arg.indexOf('=');
-    const key = eq >= 0 ? arg.slice(0, eq) : arg;
-    const value = eq >= 0 ? arg.slice(eq + 1) : '';
-    if (key === 'iomem' && eq >= 0) out.iomem.push(value);
-    else if (key === 'lockdown' && eq >= 0) out.lockdown = value;
-    else if (key === 'mem' && eq >= 0) out.mem = value;
-    else if (key === 'nopat' && eq < 0) out.nopat = true;
-  }
-  return out;
 }
 
 /** The features whose presence differs between kernels (versions.ts decides them). */
@@ -189,6 +144,9 @@ export interface KernelFacts {
   version: KernelVersion;
   config: KernelConfig;
   cmdline: BootCmdline;
+  /** Absent: x86_64 (every fixture and report before arm64). */
+  arch?: Arch;
+  /** x86: /proc/cpuinfo's address sizes; arm64: CONFIG_ARM64_PA_BITS. */
   physBits: number;
   /**
    * Probe-measured answers that override version guesses: any FeatureId
@@ -238,7 +196,7 @@ export interface VirtioMemState {
 /** Measured at each step. */
 export interface StepState {
   iomem: IomemNode[];
-  /** First physical address where a 1-byte pread of /dev/mem gives EFAULT (measured). */
+  /** First physical address where a 1-byte pread of /dev/mem gives EFAULT (measured on x86; NaN on arm64, never read there). */
   highMemoryEnd: number;
   lockdown: LockdownLevel;
   virtioMem: VirtioMemState;
@@ -250,6 +208,14 @@ export interface StepState {
   memtypes?: MemtypeEntry[];
   /** The lab's live /dev/mem mappings (its holds) at this step. */
   labMappings?: LabMapping[];
+  /**
+   * The physical ranges the emulated machine backs with RAM or a device
+   * (QEMU's flat view of the system address space, read from the host over
+   * QMP: `info mtree -f`). Read on arm64 only, where QEMU answers an access
+   * to an unbacked address with a synchronous external abort; absent
+   * elsewhere (q35 reads such addresses as all-ones, without a fault).
+   */
+  backed?: PhysRange[];
 }
 
 export const pfnOf = (addr: number): number => Math.floor(addr / PAGE_SIZE);

@@ -69,6 +69,11 @@ describe('parseKernelConfig', () => {
     });
   });
 
+  it('reads CONFIG_ARM64_PA_BITS as a number on arm64 (PHYS_MASK_SHIFT, arch/arm64/include/asm/pgtable-hwdef.h); an x86 config has none', () => {
+    expect(parseKernelConfig('CONFIG_DEVMEM=y\nCONFIG_ARM64_PA_BITS_48=y\nCONFIG_ARM64_PA_BITS=48\n').ARM64_PA_BITS).toBe(48);
+    expect(DEBIAN_CONFIG.ARM64_PA_BITS).toBeUndefined();
+  });
+
   it('refuses text with no CONFIG_ lines', () => {
     expect(() => parseKernelConfig('hello')).toThrow(FactsParseError);
   });
