@@ -31,7 +31,7 @@ export {
 } from './vmem.js';
 export { predictPtrace, type PtraceAccess } from './ptrace.js';
 export { predictKcore, type KcoreAccess, type KcorePage } from './kcore.js';
-export { RULE_IDS, RULES, ruleInfo, type RuleId, type RuleInfo } from './rules.js';
+export { RULE_IDS, RULES, ruleInfo, rulesFor, type RuleId, type RuleInfo } from './rules.js';
 export { mergeVia, type Expected, type Outcome, type Syscall } from './expected.js';
 export { predict, type PredictOptions } from './predict.js';
 export {
