@@ -32,7 +32,7 @@ export function modelContext(facts: KernelFacts, state: StepState): ModelContext
     facts,
     state,
     features,
-    tree: annotateIomem(state.iomem, features),
+    tree: annotateIomem(state.iomem, features, facts.arch ?? 'x86_64'),
     strictIomem: strictIomemChecks(facts),
   };
   perFacts.set(state, ctx);

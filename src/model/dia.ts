@@ -1,25 +1,17 @@
 // devmem_is_allowed(pfn) (arch/x86/mm/init.c): 0 deny, 1 allow, 2 allow but
-// read()/write() see zeros. R-DIA-RAM and R-DIA-EXCL.
+// read()/write() see zeros. R-DIA-RAM and R-DIA-EXCL; an arm64 kernel
+// (facts.arch) takes lib/devmem_is_allowed.c instead (arm64/dia.ts).
 
 import { LOW_MIB_PFNS, PAGE_SIZE } from './facts.js';
 import type { ModelContext } from './context.js';
 import { iomemIsExclusive } from './exclusive.js';
 import { isSystemRam } from './flags.js';
 import { overlappingNodes, pageIntersectsSystemRam } from './regions.js';
-import type { RuleId } from './rules.js';
+import { devmemIsAllowedArm64 } from './arm64/dia.js';
+import type { DiaResult } from './dia-result.js';
 import { hex } from '../util/hex.js';
 
-export type DiaValue = 0 | 1 | 2;
-
-export interface DiaResult {
-  value: DiaValue;
-  /** The dia rule that decided, absent when the page is simply allowed. */
-  rule?: 'R-DIA-RAM' | 'R-DIA-EXCL';
-  /** Rules consulted on the way (R-EXCL-* behind R-DIA-EXCL). */
-  via: RuleId[];
-  why: string;
-}
-
+export type { DiaResult, DiaValue } from './dia-result.js';
 
 /**
  * The RAM test comes first: region_intersects(page, SYSTEM_RAM) != DISJOINT
@@ -30,6 +22,7 @@ export interface DiaResult {
  * restrictions"), else 0. Otherwise 1.
  */
 export function devmemIsAllowed(ctx: ModelContext, pfn: number): DiaResult {
+  if (ctx.facts.arch === 'arm64') return devmemIsAllowedArm64(ctx, pfn);
   const addr = pfn * PAGE_SIZE;
   const low = pfn < LOW_MIB_PFNS;
   const descend = ctx.features.regionIntersectsDescendants.enabled;

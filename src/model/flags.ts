@@ -3,7 +3,9 @@
 // was inferred and from what, so a report can show how sure the model was.
 
 import { preorder, type IomemNode } from '../guest/iomem.js';
+import type { Arch } from './facts.js';
 import type { Features } from './versions.js';
+import { inferArm64Flags } from './arm64/flags.js';
 
 export interface ResourceFlags {
   /** IORESOURCE_MEM. */
@@ -59,10 +61,13 @@ function make(base: Base, basis: string, guess = false): ResourceFlags {
 /**
  * Flags for one node. `parentName` is the enclosing resource's name (undefined
  * at the top level), because a driver claim is recognised by sitting inside a
- * PCI BAR.
+ * PCI BAR. `arch` (default x86_64) reads the names whose meaning differs
+ * between architectures; device-tree names are read on either (arm64/flags.ts).
  */
-export function inferFlags(node: Pick<IomemNode, 'name' | 'start' | 'depth'>, parentName: string | undefined, features: Features): ResourceFlags {
+export function inferFlags(node: Pick<IomemNode, 'name' | 'start' | 'depth'>, parentName: string | undefined, features: Features, arch: Arch = 'x86_64'): ResourceFlags {
   const n = node.name;
+  const a64 = inferArm64Flags(n, parentName, arch);
+  if (a64) return make(a64.bits, a64.basis, a64.guess);
   // arch/x86/kernel/e820.c e820__reserve_resources(): E820 RAM gets
   // IORESOURCE_SYSTEM_RAM and do_mark_busy() makes it busy.
   if (n === 'System RAM') return make(SYSRAM_BUSY, 'E820 RAM: e820_type_to_iomem_type() + do_mark_busy()');
@@ -102,8 +107,9 @@ export function inferFlags(node: Pick<IomemNode, 'name' | 'start' | 'depth'>, pa
   }
   // PCI host bridge windows are plain IORESOURCE_MEM containers.
   if (n.startsWith('PCI Bus ')) return make(MEM, 'PCI host bridge window: not busy');
-  // arch/x86/pci/mmconfig-shared.c, io_apic.c, apic.c: MEM | BUSY.
-  if (n.startsWith('PCI MMCONFIG') || /^IOAPIC \d+$/.test(n) || n === 'Local APIC') {
+  // arch/x86/pci/mmconfig-shared.c ("PCI MMCONFIG …", "PCI ECAM …" in later
+  // kernels), io_apic.c, apic.c: MEM | BUSY.
+  if (n.startsWith('PCI MMCONFIG') || n.startsWith('PCI ECAM ') || /^IOAPIC \d+$/.test(n) || n === 'Local APIC') {
     return make(MEM_BUSY, 'mmconfig/IOAPIC/LAPIC: IORESOURCE_MEM | IORESOURCE_BUSY');
   }
   // drivers/pnp/system.c reserve_range(): request_mem_region() then clears BUSY.
@@ -127,13 +133,13 @@ export function inferFlags(node: Pick<IomemNode, 'name' | 'start' | 'depth'>, pa
 }
 
 /** Annotates a parsed /proc/iomem forest with inferred flags. */
-export function annotateIomem(roots: IomemNode[], features: Features): ResourceNode[] {
+export function annotateIomem(roots: IomemNode[], features: Features, arch: Arch = 'x86_64'): ResourceNode[] {
   const walk = (n: IomemNode, parentName: string | undefined): ResourceNode => ({
     name: n.name,
     start: n.start,
     end: n.end,
     depth: n.depth,
-    flags: inferFlags(n, parentName, features),
+    flags: inferFlags(n, parentName, features, arch),
     children: n.children.map((c) => walk(c, n.name)),
   });
   return roots.map((r) => walk(r, undefined));

@@ -4,7 +4,7 @@
 export * from './facts.js';
 export { FEATURE_IDS, featureCommit, resolveFeatures, type FeatureDecision, type FeatureId, type Features } from './versions.js';
 export { annotateIomem, flattenResources, inferFlags, isSystemRam, PCI_BDF, VIRTIO_MEM_CHILD, VIRTIO_MEM_PARENT, type ResourceFlags, type ResourceNode } from './flags.js';
-export { pageIntersectsSystemRam, regionIntersects, walkMemRes, type RegionIntersection } from './regions.js';
+export { pageIntersectsSystemRam, pageIsRam, regionIntersects, walkMemRes, type RegionIntersection } from './regions.js';
 export { modelContext, type ModelContext } from './context.js';
 export { iomemIsExclusive, strictIomemChecks, type ExclusiveResult, type StrictIomem } from './exclusive.js';
 export { devmemIsAllowed, firstDeniedPage, pageRuns, type DiaResult, type DiaValue, type PageRun } from './dia.js';
@@ -32,6 +32,8 @@ export {
 export { predictPtrace, type PtraceAccess } from './ptrace.js';
 export { predictKcore, type KcoreAccess, type KcorePage } from './kcore.js';
 export { RULE_IDS, RULES, ruleInfo, rulesFor, type RuleId, type RuleInfo } from './rules.js';
+export { devmemIsAllowedArm64 } from './arm64/dia.js';
+export { DEVM_CLAIM, DT_NODE, inferArm64Flags } from './arm64/flags.js';
 export { mergeVia, type Expected, type Outcome, type Syscall } from './expected.js';
 export { predict, type PredictOptions } from './predict.js';
 export {

@@ -76,6 +76,23 @@ export function pageIntersectsSystemRam(roots: ResourceNode[], pageAddr: number,
 }
 
 /**
+ * page_is_ram(pfn) (kernel/resource.c, the generic one arm64 uses):
+ * walk_system_ram_range(pfn, 1) asks find_next_iomem_res() for busy
+ * SYSTEM_RAM overlapping the page; it skips children only until the first
+ * top-level resource that overlaps ("Skip children until we find a top
+ * level range that matches"), so "System RAM (virtio_mem)" under "virtioN"
+ * counts. The callback, which makes the answer 1, runs only when the match
+ * clipped to the page still holds a whole page (PFN_UP(start) <
+ * PFN_DOWN(end + 1)); a partial match is skipped and the walk resumes after
+ * it, so the page is RAM exactly when one such resource covers all of it.
+ * Returns that resource.
+ */
+export function pageIsRam(roots: ResourceNode[], pageAddr: number): ResourceNode | undefined {
+  const last = pageAddr + 4095;
+  return overlappingNodes(roots, pageAddr, last).find((n) => isSystemRam(n.flags) && n.flags.busy && n.start <= pageAddr && n.end >= last);
+}
+
+/**
  * The resources walk_mem_res(start, end) hands to its callback: busy MEM
  * resources overlapping the range, first in pre-order. find_next_iomem_res()
  * resumes after each match's end, so a match's own children are never seen.
