@@ -32,6 +32,12 @@ export interface Expected {
    * and the probe's verdict is 'unknown'.
    */
   unknown?: string;
+  /**
+   * The path prints a console WARNING by design (not a kernel bug): the rule
+   * that expects it, e.g. arm64's ioremap_allowed() WARN_ON
+   * (R-A64-PTRACE-RAM-WARN; arm64/ptrace.ts expectedConsoleWarning()).
+   */
+  warning?: RuleId;
 }
 
 export const fail = (syscall: Syscall, errno: string, rule: RuleId, why: string, via: RuleId[] = []): Expected => ({

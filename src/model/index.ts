@@ -34,6 +34,10 @@ export { predictKcore, type KcoreAccess, type KcorePage } from './kcore.js';
 export { RULE_IDS, RULES, ruleInfo, rulesFor, type RuleId, type RuleInfo } from './rules.js';
 export { devmemIsAllowedArm64 } from './arm64/dia.js';
 export { DEVM_CLAIM, DT_NODE, inferArm64Flags } from './arm64/flags.js';
+export { memblockRegions, validPhysAddrRangeArm64, type MemblockAnswer, type MemblockRegion } from './arm64/memblock.js';
+export { paBits, validMmapPhysAddrRangeArm64 } from './arm64/mmap.js';
+export { expectedConsoleWarning, IOREMAP_ALLOWED_WARNING } from './arm64/ptrace.js';
+export { firstUnbacked } from './arm64/touch.js';
 export { mergeVia, type Expected, type Outcome, type Syscall } from './expected.js';
 export { predict, type PredictOptions } from './predict.js';
 export {

@@ -22,8 +22,9 @@ type Pcm = MemtypeEntry['type'];
 const ISA_START = 0xa0000;
 const ISA_END = 0x100000;
 
-/** pat_enabled(): CONFIG_X86_PAT and no "nopat" (a probe answer, measured.patEnabled, wins). */
+/** pat_enabled(): CONFIG_X86_PAT and no "nopat" (a probe answer, measured.patEnabled, wins); never on arm64. */
 export function patEnabled(ctx: ModelContext): boolean {
+  if (ctx.facts.arch === 'arm64') return false;
   const m = ctx.facts.measured?.['patEnabled'];
   if (m) return m.enabled;
   return ctx.facts.config.X86_PAT && !ctx.facts.cmdline.nopat;

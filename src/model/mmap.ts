@@ -1,5 +1,6 @@
 // mmap() of /dev/mem (drivers/char/mem.c mmap_mem() and x86 PAT), in kernel order:
-// R-MMAP-PHYSBITS, R-MMAP-DENY, R-MMAP-PAT-NOSTRICT, R-MMAP-PAT.
+// R-MMAP-PHYSBITS, R-MMAP-DENY, R-MMAP-PAT-NOSTRICT, R-MMAP-PAT. An arm64
+// kernel has its own PA-bits test and no PAT (arm64/mmap.ts).
 //
 // PAT memtype reservations are not in /proc/iomem: memtypes.ts says what the
 // model knows of them (the guest's list, or the lab's own holds) and when
@@ -10,6 +11,7 @@ import type { ModelContext } from './context.js';
 import { firstDeniedPage } from './dia.js';
 import { fail, mergeVia, type Expected } from './expected.js';
 import { patConflict, patEnabled } from './memtypes.js';
+import { predictMmapArm64 } from './arm64/mmap.js';
 import { hex } from '../util/hex.js';
 
 export interface MmapOptions {
@@ -27,6 +29,7 @@ export function predictMmap(ctx: ModelContext, addr: number, len: number, opts: 
   if (addr % PAGE_SIZE !== 0) return fail('mmap', 'EINVAL', 'R-MMAP-ARGS', `offset ${hex(addr)} is not page aligned (sys_mmap())`);
   if (len <= 0) return fail('mmap', 'EINVAL', 'R-MMAP-ARGS', 'length 0 (do_mmap())');
   const size = Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
+  if (ctx.facts.arch === 'arm64') return predictMmapArm64(ctx, addr, size, opts);
   const last = addr + size - 1;
   const physBits = ctx.facts.physBits;
   // valid_mmap_phys_addr_range() → phys_addr_valid(addr + count - 1). No high_memory test for mmap.

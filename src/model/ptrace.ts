@@ -5,6 +5,7 @@
 import type { KernelFacts } from './facts.js';
 import { fail, type Expected } from './expected.js';
 import { resolveFeatures } from './versions.js';
+import { ptraceTargetArm64 } from './arm64/ptrace.js';
 
 export interface PtraceAccess {
   write: boolean;
@@ -38,7 +39,7 @@ export interface PtraceAccess {
  * between the lookup and the copy — a race the model cannot predict, only
  * S3 can catch.
  */
-export function predictPtrace(facts: Pick<KernelFacts, 'version' | 'measured' | 'config'>, a: PtraceAccess): Expected {
+export function predictPtrace(facts: Pick<KernelFacts, 'version' | 'measured' | 'config' | 'arch'>, a: PtraceAccess): Expected {
   const sys = a.write ? 'pwrite' : 'pread';
   if (a.via === 'process_vm_readv' && !facts.config.CROSS_MEMORY_ATTACH) {
     // kernel/sys_ni.c COND_SYSCALL(process_vm_readv): mm/process_vm_access.o is not built.
@@ -61,6 +62,8 @@ export function predictPtrace(facts: Pick<KernelFacts, 'version' | 'measured' | 
     return fail(sys, 'EIO', 'R-PTRACE-REVOKED', `follow_pte() finds no PTE after revocation${recheck.enabled ? '' : ' (5.10: no re-check, a concurrent revoke could still be raced)'}`);
   }
   if (a.write && !a.pteWritable) return fail(sys, 'EIO', 'R-PTRACE-RO', 'FOLL_WRITE through a read-only PTE: -EINVAL');
+  // arm64's ioremap_allowed() refuses memblock memory, whatever its PageReserved state.
+  if (facts.arch === 'arm64') return ptraceTargetArm64(sys, a.write, a.target);
   if (a.target === 'reserved-ram') {
     // arch/x86/mm/ioremap.c __ioremap_check_ram() refuses a System RAM
     // resource only if one of its pages is valid and not PageReserved; since

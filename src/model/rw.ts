@@ -1,6 +1,6 @@
 // read() and write() on /dev/mem (drivers/char/mem.c read_mem()/write_mem()):
 // R-RW-RANGE for the whole call, then R-RW-DENY / R-RW-ZERO / R-RW-COPY per
-// page chunk.
+// page chunk. An arm64 kernel checks memblock instead (arm64/rw.ts).
 
 import { PAGE_SIZE, pfnOf } from './facts.js';
 import type { ModelContext } from './context.js';
@@ -9,6 +9,7 @@ import { fail, mergeVia, type Expected } from './expected.js';
 import { isSystemRam } from './flags.js';
 import { pageIntersectsSystemRam, walkMemRes } from './regions.js';
 import type { RuleId } from './rules.js';
+import { predictReadWriteArm64 } from './arm64/rw.js';
 import { hex } from '../util/hex.js';
 
 
@@ -67,6 +68,7 @@ function pageIsAllowed(ctx: ModelContext, pfn: number): { value: DiaValue; via: 
 }
 
 export function predictReadWrite(ctx: ModelContext, op: 'read' | 'write', addr: number, len: number): Expected {
+  if (ctx.facts.arch === 'arm64') return predictReadWriteArm64(ctx, op, addr, len);
   const syscall = op === 'read' ? 'pread' : 'pwrite';
   const hm = ctx.state.highMemoryEnd;
   if (!validPhysAddrRange(addr, len, hm)) {

@@ -7,7 +7,9 @@ import { modelContext, type ModelContext } from './context.js';
 import { devmemIsAllowed } from './dia.js';
 import { mergeVia, type Expected } from './expected.js';
 import { PCI_BDF, VIRTIO_MEM_PARENT } from './flags.js';
+import { DEVM_CLAIM } from './arm64/flags.js';
 import { predictMmap, type MmapOptions } from './mmap.js';
+import { touchAbortArm64 } from './arm64/touch.js';
 import { hex } from '../util/hex.js';
 
 
@@ -15,6 +17,8 @@ import { hex } from '../util/hex.js';
 export function predictTouch(ctx: ModelContext, addr: number, len: number, opts: MmapOptions): Expected {
   const m = predictMmap(ctx, addr, len, opts);
   if (m.outcome !== 'ok') return m;
+  const abort = ctx.facts.arch === 'arm64' ? touchAbortArm64(ctx, addr, len, m) : undefined;
+  if (abort) return abort;
   // remap_pfn_range() installed every PTE at mmap time, so reads never fault;
   // low-MiB RAM (dia 2) is mapped with its real contents, not zeros.
   return {
@@ -163,14 +167,15 @@ function subtract(start: number, end: number, cover: PhysRange[]): PhysRange[] {
  * Claims that explain the difference between two /proc/iomem snapshots.
  * Requested resources are recognised by name: the virtio-mem parent, hot-added
  * "System RAM (…)" (a block merged into a neighbour shows up as growth of an
- * existing line) and driver claims inside a PCI BAR. Other new lines are
- * taken as insert_resource() and marked as a guess.
+ * existing line), driver claims inside a PCI BAR and a device-tree
+ * device's devm_ioremap_resource() claim ("9000000.pl011 pl011@9000000").
+ * Other new lines are taken as insert_resource() and marked as a guess.
  */
 export function claimsFromIomemDiff(before: IomemNode[], after: IomemNode[]): Claim[] {
   const old = flat(before);
   const claims: Claim[] = [];
   for (const n of flat(after)) {
-    const requested = VIRTIO_MEM_PARENT.test(n.name) || n.name.startsWith('System RAM (') || (n.parent !== undefined && PCI_BDF.test(n.parent));
+    const requested = VIRTIO_MEM_PARENT.test(n.name) || n.name.startsWith('System RAM (') || (n.parent !== undefined && PCI_BDF.test(n.parent)) || DEVM_CLAIM.test(n.name);
     const same = old.filter((o) => o.name === n.name && o.parent === n.parent);
     for (const piece of subtract(n.start, n.end, same)) {
       claims.push({ ...piece, name: n.name, kind: requested ? 'request' : 'insert', ...(requested ? {} : { guess: true }) });

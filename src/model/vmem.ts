@@ -204,8 +204,12 @@ export function predictReload(facts: KernelFacts, state: StepState): ReloadPredi
  * boot value now comes from mm/mm_init.c set_high_memory()
  * (memblock_end_of_DRAM()), which the lab measures rather than predicts, and
  * the hot-add path in arch/x86/mm/init_64.c is unchanged.
+ *
+ * x86 only: arm64's arch_add_memory() (arch/arm64/mm/mmu.c) raises max_pfn
+ * but never high_memory, and arm64's /dev/mem never reads high_memory.
  */
 export function expectedHighMemoryEnd(facts: KernelFacts, previousEnd: number, state: StepState): { end: number; why: string } {
+  if (facts.arch === 'arm64') return { end: previousEnd, why: `arm64: arch_add_memory() leaves high_memory alone (${hex(previousEnd)}); R-HIGHMEM-HOTADD is x86 only` };
   const ctx = modelContext(facts, state);
   const top = flattenResources(ctx.tree)
     .filter((n) => isSystemRam(n.flags) && n.flags.busy)
@@ -217,7 +221,9 @@ export function expectedHighMemoryEnd(facts: KernelFacts, previousEnd: number, s
   };
 }
 
+/** R-HIGHMEM-HOTADD's step check. On arm64 the rule does not apply (rulesFor('arm64') lacks it): nothing is compared. */
 export function checkHighMemory(facts: KernelFacts, previousEnd: number, state: StepState): VmemFinding {
+  if (facts.arch === 'arm64') return { rule: 'R-HIGHMEM-HOTADD', ok: true, message: 'not judged: arm64 never moves high_memory on hot-add and its /dev/mem does not read it' };
   const e = expectedHighMemoryEnd(facts, previousEnd, state);
   return {
     rule: 'R-HIGHMEM-HOTADD',
