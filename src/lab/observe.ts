@@ -36,7 +36,9 @@ export async function observe(ctx: RunContext, hist: StepHistory): Promise<Obser
   const g = await readGuestState(ctx.ch, { timeoutMs: ctx.t.observe, extra: highMemoryExtra(ctx) });
   const memoryDevices = await ctx.qmp.execute<unknown[]>('query-memory-devices');
   // arm64: which addresses the machine backs (an access elsewhere is an external abort).
-  const backed = ctx.facts.arch === 'arm64' ? mergeRanges(parseFlatView(await ctx.qmp.execute<string>('human-monitor-command', MTREE_COMMAND))) : undefined;
+  // An answer the lab cannot read leaves it unknown, never "nothing is backed".
+  const flat = ctx.facts.arch === 'arm64' ? parseFlatView(await ctx.qmp.execute<string>('human-monitor-command', MTREE_COMMAND)) : [];
+  const backed = flat.length > 0 ? mergeRanges(flat) : undefined;
   const highMemoryEnd = g.extra.highmem === undefined ? undefined : parseHighmemAnswer(g.extra.highmem);
   const iomem = parseIomem(iomemText);
   const device = deviceInfo(memoryDevices);

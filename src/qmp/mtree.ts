@@ -21,7 +21,8 @@ export interface BackedRange {
 export function parseFlatView(text: string, space = 'memory'): BackedRange[] {
   const out: BackedRange[] = [];
   let inView = false;
-  for (const line of text.split('\n')) {
+  // HMP's output through QMP ends its lines with \r\n.
+  for (const line of text.split(/\r?\n/)) {
     if (/^FlatView #\d+/.test(line)) {
       inView = false;
       continue;

@@ -63,6 +63,9 @@ describe("QEMU's flat view of the CPU's address space", () => {
       { start: 0x8000000000, end: 0xffffffffff },
     ]);
   });
+  it("reads QMP's human-monitor-command answer, whose lines end in \\r\\n", () => {
+    expect(parseFlatView(MTREE.replace(/\n/g, '\r\n'))).toEqual(ranges);
+  });
   it('an empty answer is an empty map', () => {
     expect(parseFlatView('')).toEqual([]);
   });
