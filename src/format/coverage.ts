@@ -47,8 +47,13 @@ function unreachable(rule: string, facts: KernelFacts | undefined): string {
   }
 }
 
+/**
+ * The coverage table of the run's architecture: its rules only (RuleInfo.arches),
+ * so an arm64 run is not charged with x86's PAT or first-MiB rules, nor the reverse.
+ */
 export function ruleCoverage(summary: Summary, facts?: KernelFacts): RuleCoverage[] {
-  return [...RULES.values()].map((info) => {
+  const arch = facts?.arch ?? 'x86_64';
+  return [...RULES.values()].filter((info) => info.arches.includes(arch)).map((info) => {
     const r = summary.rules[info.id];
     const via = summary.rulesVia[info.id] ?? 0;
     const probes = r?.probes ?? 0;
