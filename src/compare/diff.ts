@@ -18,6 +18,7 @@ import {
   type Severity,
 } from './types.js';
 import { compareStep, RANK } from './step-diff.js';
+import { archOf, explainArchitectures } from './arch.js';
 
 
 function label(r: Report): RunLabel {
@@ -27,6 +28,7 @@ function label(r: Report): RunLabel {
     kernel: r.environment.kernel?.release,
     scenario: r.environment.scenario,
     cmdline: r.environment.guest?.cmdline,
+    arch: archOf(r),
     status: r.status,
   };
 }
@@ -130,7 +132,7 @@ export function compareReports(baseline: Report, other: Report): ReportDiff {
     }
   }
   // Stable sort: severity first, the order of discovery (run, safety, steps in order) within it.
-  const differences = diffs.map((d, i) => [d, i] as const).sort((x, y) => RANK[x[0].severity] - RANK[y[0].severity] || x[1] - y[1]).map(([d]) => d);
+  const differences = explainArchitectures(a, b, diffs).map((d, i) => [d, i] as const).sort((x, y) => RANK[x[0].severity] - RANK[y[0].severity] || x[1] - y[1]).map(([d]) => d);
   const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
   for (const d of differences) counts[d.severity]++;
   return { schema: COMPARE_SCHEMA, a: label(a), b: label(b), counts, differences, compared: { steps, groups, sharedProbes: shared } };

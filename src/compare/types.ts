@@ -15,10 +15,12 @@ export const COMPARE_SCHEMA = 'devmem-lab/compare@1';
  * where the model predicts data without saying which; coverage: only one run
  * looked (a step, a class, an address, a check the other run did not have);
  * flaky: one side's result varied between the repeats of its run (--repeat),
- * so it is shown apart and is never a regression nor a fix.
+ * so it is shown apart and is never a regression nor a fix; arch: the runs
+ * are of two architectures and each side matched its own architecture's
+ * model (compare/arch.ts), so the rules that differ explain it.
  */
-export type Severity = 'regression' | 'change' | 'fix' | 'flaky' | 'rule' | 'content' | 'coverage';
-export const SEVERITIES: readonly Severity[] = ['regression', 'change', 'fix', 'flaky', 'rule', 'content', 'coverage'];
+export type Severity = 'regression' | 'change' | 'fix' | 'flaky' | 'arch' | 'rule' | 'content' | 'coverage';
+export const SEVERITIES: readonly Severity[] = ['regression', 'change', 'fix', 'flaky', 'arch', 'rule', 'content', 'coverage'];
 
 export interface RunLabel {
   /** "6.1.0-56-amd64 / lifecycle / default cmdline" */
@@ -27,6 +29,8 @@ export interface RunLabel {
   kernel?: string;
   scenario?: string;
   cmdline?: string;
+  /** The guest's architecture (x86_64 for reports that name none). */
+  arch?: string;
   status: string;
 }
 
