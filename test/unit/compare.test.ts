@@ -65,7 +65,7 @@ describe('6.1 against 6.12: same behaviour, checks only in A', () => {
   it('has exactly the 21 checks of A as coverage differences and nothing else', () => {
     // 6.12 probed no Local APIC page: 378 probes, 28 of them at its own kernel code page.
     expect(d.compared).toMatchObject({ steps: 7, sharedProbes: 350 });
-    expect(d.counts).toEqual({ regression: 0, change: 0, fix: 0, flaky: 0, rule: 0, content: 0, coverage: 21 });
+    expect(d.counts).toEqual({ regression: 0, change: 0, fix: 0, flaky: 0, arch: 0, rule: 0, content: 0, coverage: 21 });
     expect(d.differences.map((x) => x.kind)).toEqual(Array(21).fill('check'));
     expect(d.differences.every((x) => x.severity === 'coverage' && x.kind === 'check' && x.a?.verdict === 'match' && x.b === null)).toBe(true);
     const at = (step: string) => d.differences.filter((x) => x.kind === 'check' && x.step === step).map((x) => (x as { rule: string }).rule);
@@ -77,7 +77,7 @@ describe('6.1 against 6.12: same behaviour, checks only in A', () => {
 
   it('is coverage, not a fix, the other way round', () => {
     const r = compareReports(load('6.12-lifecycle'), load('6.1-lifecycle'));
-    expect(r.counts).toEqual({ regression: 0, change: 0, fix: 0, flaky: 0, rule: 0, content: 0, coverage: 21 });
+    expect(r.counts).toEqual({ regression: 0, change: 0, fix: 0, flaky: 0, arch: 0, rule: 0, content: 0, coverage: 21 });
     expect(r.differences.every((x) => x.kind === 'check' && x.a === null && x.b?.verdict === 'match')).toBe(true);
   });
 });
@@ -99,7 +99,7 @@ describe('a real behaviour change: iomem=relaxed', () => {
 
   it('changes exactly the busy MMIO groups, as changes, not regressions', () => {
     expect(expectedGroups).toHaveLength(26);
-    expect(d.counts).toEqual({ regression: 0, change: 26, fix: 0, flaky: 0, rule: 0, content: 0, coverage: 0 });
+    expect(d.counts).toEqual({ regression: 0, change: 26, fix: 0, flaky: 0, arch: 0, rule: 0, content: 0, coverage: 0 });
     expect(d.compared).toEqual({ steps: 7, groups: 192, sharedProbes: 378 });
     expect(d.differences.every((x) => x.kind === 'group' && x.severity === 'change')).toBe(true);
     expect(groups(d).map((g) => `${g.step} / ${g.class} / ${g.op}`)).toEqual(expectedGroups);
@@ -166,7 +166,7 @@ describe('5.10 against 6.1: the same verdicts by other paths', () => {
   });
 
   it('has only what one report checked as coverage: S6 and the lseek checks', () => {
-    expect(d.counts).toEqual({ regression: 0, change: 0, fix: 0, flaky: 0, rule: 0, content: 0, coverage: 13 });
+    expect(d.counts).toEqual({ regression: 0, change: 0, fix: 0, flaky: 0, arch: 0, rule: 0, content: 0, coverage: 13 });
     expect(d.differences[0]).toMatchObject({ kind: 'safety', id: 'S6', severity: 'coverage', a: 'not-exercised', b: null });
     const checks = d.differences.slice(1);
     expect(checks.every((x) => x.kind === 'check' && x.step === 'boot' && x.severity === 'coverage' && x.a?.verdict === 'match' && x.b === null)).toBe(true);
