@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { generateRunKey } from '../guest/ssh.js';
 import { runCpio } from '../image/build.js';
 import { moduleSigned } from '../kernel/module-files.js';
-import { emptySafetyReport, foldSafety, type KernelFacts, type SafetyEvidence, type SafetyReport } from '../model/index.js';
+import { emptySafetyReport, expectedConsoleWarning, foldSafety, type KernelFacts, type SafetyEvidence, type SafetyReport } from '../model/index.js';
 import { endSafety, SAFETY } from './safety/index.js';
 import { ruleCoverage } from '../format/coverage.js';
 import { REPORT_SCHEMA, summarize, type Report, type SafetyEntry } from '../format/types.js';
@@ -119,6 +119,8 @@ export async function runLab(opts: RunOptions): Promise<Report> {
       const tRun = scaledTimeouts(g.vm.accel, speed.factor, opts.timeouts);
       report.environment.timing = { ...speed, timeouts: tRun };
       facts = { ...kernelFacts(g.boot, prepared.configText, prepared.profile.arch), virtioMemSigned: await moduleSigned(prepared.kernel.modulesDir, 'virtio_mem') };
+      const known = facts;
+      kernelLog.expected = (line) => expectedConsoleWarning(known, line);
       report.environment.guest = { version: g.boot.procVersion, cmdline: g.boot.cmdline, physBits: facts.physBits, lockdown: g.boot.lockdown, ...(prepared.profile.arch ? { arch: prepared.profile.arch } : {}) };
       report.environment.model = { version: facts.version, config: facts.config, cmdline: facts.cmdline, virtioMemSigned: facts.virtioMemSigned, flagsInferred: true };
       await save();

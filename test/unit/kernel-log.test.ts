@@ -26,7 +26,37 @@ function feed(lines: string[]) {
   return { findings, safety };
 }
 
+// Debian 6.1.192 arm64 (QEMU virt, cortex-a57), cow-ptrace: /proc/self/mem of a COWed private /dev/mem page (shortened).
+const ARM64_WARN = [
+  '[    6.523601] ------------[ cut here ]------------',
+  '[    6.524699] WARNING: CPU: 0 PID: 126 at arch/arm64/mm/ioremap.c:15 ioremap_allowed+0x50/0x60',
+  '[    6.542293] Call trace:',
+  '[    6.542807]  ioremap_allowed+0x50/0x60',
+  '[    6.543376]  ioremap_prot+0x5c/0x100',
+  '[    6.543739]  generic_access_phys+0xa4/0x1ac',
+  '[    6.553593] ---[ end trace 0000000000000000 ]---',
+  '[    6.560000] Unable to handle kernel paging request at virtual address 0000000000000008',
+];
+
 describe('KernelLog', () => {
+  it("a WARNING the model predicts (arm64's ioremap_allowed() WARN_ON, R-A64-PTRACE-RAM-WARN) is no finding and no violation; its trace is swallowed, what follows it is judged as ever", () => {
+    const findings: ConsoleFinding[] = [];
+    const safety: SafetyEvidence[] = [];
+    const log = new KernelLog((f) => findings.push(f), (e) => safety.push(e));
+    log.expected = (line) => (/at arch\/arm64\/mm\/ioremap\.c:\d+ ioremap_allowed/.test(line) ? 'R-A64-PTRACE-RAM-WARN' : undefined);
+    for (const l of ARM64_WARN) log.feed(l, 'cow-low-ram');
+    log.close();
+    expect(safety[0]).toMatchObject({ property: 'S7', exercised: true, violated: false });
+    expect(safety[0].evidence).toContain('R-A64-PTRACE-RAM-WARN');
+    // The Oops after it is still a finding and a violation.
+    expect(findings.map((f) => f.kind)).toEqual(['oops']);
+    expect(safety.filter((e) => e.violated)).toHaveLength(1);
+  });
+  it('the same WARNING with no prediction (an x86 run) is a finding and a violation', () => {
+    const { findings, safety } = feed(ARM64_WARN.slice(0, 7));
+    expect(findings.map((f) => f.kind)).toEqual(['warning']);
+    expect(safety[0]).toMatchObject({ property: 'S7', violated: true });
+  });
   it('a WARN is one finding with its message and its trace up to "end trace", and one S7 violation', () => {
     const { findings, safety } = feed(WARN);
     expect(findings).toHaveLength(1);
