@@ -116,7 +116,8 @@ function build(r: Report, ids: Ids): KcidbBuild {
     checkout_id: ids.checkout,
     origin: ORIGIN,
     comment: clean(`${k?.release || 'unknown release'} (${k?.spec || 'unknown spec'})`),
-    architecture: 'x86_64',
+    // The kernel's architecture as KCIDB spells it (the kernel's ARCH names: x86_64, arm64); reports before arm64 are x86_64.
+    architecture: r.environment.guest?.arch ?? 'x86_64',
     ...(k?.spec ? { config_name: clean(k.spec) } : {}),
     ...(compiler ? { compiler: clean(compiler) } : {}),
     // The image exists and was booted: the build (the lab's or the distribution's) succeeded.

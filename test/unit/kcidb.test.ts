@@ -13,7 +13,7 @@ import { cmdMerge } from '../../src/cli/matrix-cmd.js';
 import type { Report } from '../../src/format/types.js';
 
 const load = (name: string): Report => JSON.parse(readFileSync(new URL(`../fixtures/reports/${name}.json`, import.meta.url), 'utf8'));
-const FIXTURES = ['6.1-lifecycle', '6.1-lifecycle-rerun', '5.10-lifecycle', '6.12-lifecycle', '6.1-iomem-relaxed', '6.1-lockdown-integrity', '6.1-touch-unplugged', '6.1-older-model', '6.1-guest-hang'];
+const FIXTURES = ['6.1-lifecycle', '6.1-arm64-lifecycle', '6.1-lifecycle-rerun', '5.10-lifecycle', '6.12-lifecycle', '6.1-iomem-relaxed', '6.1-lockdown-integrity', '6.1-touch-unplugged', '6.1-older-model', '6.1-guest-hang'];
 
 /** The document as a KCIDB client reads it: parsed from the file's text. */
 const doc = (input: Report | Report[]): Kcidb => JSON.parse(kcidbJson(input));
@@ -107,6 +107,13 @@ describe('content', () => {
       status: 'PASS',
       misc: { config: { CONFIG_STRICT_DEVMEM: 'y', CONFIG_IO_STRICT_DEVMEM: 'y', CONFIG_VIRTIO_MEM: 'm' }, device_options: { unpluggedInaccessible: 'off' } },
     });
+  });
+
+  it("an arm64 run's build is arm64, with the arm64 kernel's package and compiler", () => {
+    const k = doc(load('6.1-arm64-lifecycle'));
+    expect(k.builds![0]).toMatchObject({ architecture: 'arm64', config_name: 'debian:bookworm' });
+    expect(k.builds![0].compiler).toMatch(/^gcc-12 \(Debian 12\.2\.0-14\S*\) 12\.2\.0$/);
+    expect(k.checkouts![0].comment).toBe('linux-image-6.1.0-57-arm64-unsigned 6.1.192-3 (Debian bookworm)');
   });
 
   it('a test per step × address class × op, per check and per safety property; all pass in a clean run', () => {
