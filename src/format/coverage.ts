@@ -42,6 +42,12 @@ function unreachable(rule: string, facts: KernelFacts | undefined): string {
       return 'the driver was only unloaded with no memory added';
     case 'R-MMAP-ARGS':
       return 'every planned mmap is page aligned';
+    case 'R-A64-RW-COPY':
+      return c && c.STRICT_DEVMEM ? 'STRICT_DEVMEM=y: every memblock page is System RAM and denied, and everything else fails the memblock range check' : 'no read of memblock memory';
+    case 'R-A64-TOUCH-SEA':
+      return 'no touch reached an address the machine backs with nothing (or the lab could not read QEMU\'s flat view)';
+    case 'R-A64-PTRACE-RAM-WARN':
+      return 'needs a ptrace of RAM: a COWed private mapping read through /proc/self/mem (scenario cow-ptrace)';
     default:
       return 'no probe or step reached it';
   }
