@@ -11,10 +11,11 @@ import { describe, expect, it } from 'vitest';
 import { ktapRenderer, toKtap } from '../../src/report/ktap.js';
 import { RENDERERS, RUN_FILES } from '../../src/report/renderers.js';
 import { summarize, type Report, type StepReport } from '../../src/format/types.js';
+import { stepClassifier } from '../../src/format/classes.js';
 import type { ProbeRecord } from '../../src/probe/types.js';
 
 const load = (name: string): Report => JSON.parse(readFileSync(new URL(`../fixtures/reports/${name}.json`, import.meta.url), 'utf8'));
-const FIXTURES = ['6.1-lifecycle', '6.1-lifecycle-rerun', '5.10-lifecycle', '6.12-lifecycle', '6.1-iomem-relaxed', '6.1-lockdown-integrity', '6.1-touch-unplugged', '6.1-older-model', '6.1-guest-hang'];
+const FIXTURES = ['6.1-lifecycle', '6.1-arm64-lifecycle', '6.1-lifecycle-rerun', '5.10-lifecycle', '6.12-lifecycle', '6.1-iomem-relaxed', '6.1-lockdown-integrity', '6.1-touch-unplugged', '6.1-older-model', '6.1-guest-hang'];
 
 const toTap14 = (ktap: string): string =>
   ktap
@@ -281,6 +282,34 @@ describe('KTAP of real runs', () => {
     const { root, extra } = parse(text);
     expect(extra).toEqual([]);
     checkPlans(root);
+  });
+
+  it.each(FIXTURES)("%s: what tap-parser counts is what report.json holds: steps, failing groups, checks, safety properties", (name) => {
+    const r = load(name);
+    const { root } = parse(toKtap(r));
+    expect(root.complete?.count).toBe(1);
+    const run = root.points[0];
+    const stepPoints = run.sub!.points.slice(0, r.steps.length);
+    expect(stepPoints.map((p) => p.name)).toEqual(r.steps.map((st) => st.name.replace(/#/g, '')));
+    r.steps.forEach((st, i) => {
+      const points = stepPoints[i].sub?.points ?? [];
+      // Groups with a mismatch or violation, counted from report.json's probes by (address class, op).
+      const classOf = stepClassifier(st);
+      const badGroups = new Set(st.probes.filter((p) => p.verdict === 'mismatch' || p.verdict === 'violation').map((p) => `${classOf(p)} / ${p.op}`));
+      const checks = points.filter((p) => p.name.startsWith('check / '));
+      expect(checks, st.name).toHaveLength((st.checks ?? []).length);
+      expect(checks.filter((p) => !p.ok).length, st.name).toBe((st.checks ?? []).filter((c) => c.verdict === 'mismatch').length);
+      const groups = points.filter((p) => !p.name.startsWith('check / ') && p.name !== 'action');
+      expect(new Set(groups.filter((p) => !p.ok && !p.todo).map((p) => p.name)), st.name).toEqual(badGroups);
+      expect(groups.length, st.name).toBe(new Set(st.probes.map((p) => `${classOf(p)} / ${p.op}`)).size);
+    });
+    const safety = run.sub!.points.find((p) => p.name === 'safety')!;
+    const entries = r.safety ?? [];
+    expect(safety.sub?.points.length ?? 0).toBe(entries.length);
+    expect((safety.sub?.points ?? []).filter((p) => !p.ok).length).toBe(entries.filter((e) => e.status === 'violated').length);
+    expect((safety.sub?.points ?? []).filter((p) => p.skip).length).toBe(entries.filter((e) => e.status === 'not-exercised').length);
+    const clean = r.status === 'completed' && r.summary.mismatches + r.summary.violations === 0 && (r.summary.checks?.mismatch ?? 0) === 0 && !entries.some((e) => e.status === 'violated') && !(r.findings ?? []).some((f) => f.kind !== 'warning');
+    expect(run.ok).toBe(clean);
   });
 
   it('the older model: 26 failing groups, all at the HPET page, with rule and outcomes', () => {
