@@ -34,7 +34,7 @@ export interface LabRun {
 /** Runs a scenario (name or object) on a kernel; `onEvent` sees every event (fault injection). */
 export async function labRun(
   scenario: string | Scenario,
-  opts: { kernel?: string; extraCmdline?: string[]; onEvent?: (e: RunEvent, qemuPid: number) => void } & Partial<Pick<RunOptions, 'timeouts' | 'kernelOptions' | 'freshBoot'>> = {},
+  opts: { kernel?: string; extraCmdline?: string[]; onEvent?: (e: RunEvent, qemuPid: number) => void } & Partial<Pick<RunOptions, 'timeouts' | 'kernelOptions' | 'freshBoot' | 'profile'>> = {},
 ): Promise<LabRun> {
   const s = typeof scenario === 'string' ? await resolveScenario(scenario) : scenario;
   const out = scratch();
@@ -56,6 +56,7 @@ export async function labRun(
       timeouts: opts.timeouts,
       kernelOptions: opts.kernelOptions,
       freshBoot: opts.freshBoot,
+      profile: opts.profile,
     });
     return { report, out, pid, dir };
   } finally {
