@@ -1,12 +1,14 @@
 // A small matrix on real guests with two at a time: both cells run and
 // match the model, the artifacts people read are written, and a re-run
 // skips what completed.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { matrixCells } from '../../src/matrix/cells.js';
 import { runMatrix } from '../../src/matrix/run.js';
+import { pkgPath } from '../../src/util/paths.js';
 
 const out = mkdtempSync(join(tmpdir(), 'devmem-lab-matrix-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -43,4 +45,22 @@ describe('matrix (real guests, --jobs 2)', () => {
     expect(events).toBe(0);
     expect(m.totals.completed).toBe(2);
   }, 120_000);
+});
+
+describe('devmem-lab matrix with no arguments (real guest)', () => {
+  it('reads ./devmem-lab.json, runs its cell and writes the matrix where the file says', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'devmem-lab-labfile-'));
+    try {
+      writeFileSync(join(dir, 'devmem-lab.json'), JSON.stringify({ kernels: ['debian:bookworm'], scenarios: ['capabilities'], out: 'lab-matrix', jobs: 1 }));
+      const code = await new Promise<number>((resolve) => {
+        execFile(pkgPath('bin/devmem-lab'), ['matrix'], { cwd: dir, timeout: 600_000 }, (err) => resolve(err ? ((err as { code?: number }).code ?? -1) : 0));
+      });
+      expect(code).toBe(0);
+      const m = JSON.parse(readFileSync(join(dir, 'lab-matrix', 'matrix.json'), 'utf8'));
+      expect(m.totals).toMatchObject({ cells: 1, completed: 1, mismatches: 0, violations: 0 });
+      expect(m.cells[0].id).toBe('debian_bookworm__default__capabilities');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 660_000);
 });
