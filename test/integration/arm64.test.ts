@@ -63,6 +63,29 @@ describe.each(['lifecycle', 'revoke', 'unclean-unload'])('%s on Debian bookworm 
   });
 });
 
+describe('lifecycle on arm64 with iomem=relaxed (real QEMU virt guest)', () => {
+  let report: Report;
+  beforeAll(async () => {
+    ({ report } = await labRun('lifecycle', { kernel: 'debian:bookworm', profile: 'arm64', extraCmdline: ['iomem=relaxed'] }));
+  }, 900_000);
+  afterAll(removeScratch);
+
+  it('matches the arm64 model with the relaxed exclusivity', () => {
+    expect(report.status).toBe('completed');
+    expect(report.summary.mismatches).toBe(0);
+    expect(report.summary.checks.mismatch).toBe(0);
+  });
+
+  it('boot RAM is refused by page_is_ram() now that busy resources are not exclusive; the PL011 claimed by its driver maps', () => {
+    // lib/devmem_is_allowed.c: iomem_is_exclusive() is false for busy resources without strict checks, then page_is_ram() → 0.
+    const ram = probe(report, 'boot', 'read', '0x40000000');
+    expect(ram?.observed).toMatchObject({ result: 'errno', errno: 'EPERM' });
+    expect(ram?.expected?.rule).toBe('R-RW-DENY');
+    expect(ram?.expected?.via).toContain('R-A64-DIA-RAM');
+    expect(probe(report, 'boot', 'mmap-shared', '0x9000000')?.observed).toMatchObject({ result: 'ok' });
+  });
+});
+
 describe('a matrix over both architectures, and compare across them (real guests)', () => {
   const out = mkdtempSync(join(tmpdir(), 'devmem-lab-arch-matrix-'));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
