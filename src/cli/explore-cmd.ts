@@ -8,7 +8,7 @@ import { DEFAULT_KERNEL, parseKernelSpec } from '../kernel/spec.js';
 import { checkCmdline } from '../lab/prepare.js';
 import { LabError, inputError } from '../util/errors.js';
 import { pickProfile } from '../vm/profile.js';
-import { EXIT, ensureOutDir, parseAccel, parseArchOption, withSignals } from './common.js';
+import { checkKernelInput, EXIT, ensureOutDir, parseAccel, parseArchOption, withSignals } from './common.js';
 import { renderEvent } from './render.js';
 
 export const EXPLORE_USAGE = `usage: devmem-lab explore [--kernel SPEC] [--seed N] [--runs N | --budget DURATION]
@@ -84,6 +84,7 @@ export async function cmdExplore(argv: string[]): Promise<number> {
   const { name: profileName, profile } = await pickProfile({ arch: parseArchOption(values.arch), profile: values.profile });
   const cmdline = values.cmdline.split(/\s+/).filter(Boolean);
   checkCmdline(profile, cmdline);
+  checkKernelInput(values.kernel, profile.arch);
   const out = resolve(values.out);
   await ensureOutDir(out);
   const old = await stat(join(out, 'explore.json')).then(() => true, () => false);

@@ -17,7 +17,7 @@ import { checkScenarioFits } from '../lab/scenario.js';
 import { pickProfile } from '../vm/profile.js';
 import { checkCmdline } from '../lab/prepare.js';
 import { parseKernelSpec } from '../kernel/spec.js';
-import { claimRunDir, EXIT, ensureOutDir, parseAccel, parseArchOption, parseRepeat, withSignals } from './common.js';
+import { checkKernelInput, claimRunDir, EXIT, ensureOutDir, parseAccel, parseArchOption, parseRepeat, withSignals } from './common.js';
 import { runRepeated } from '../lab/repeat.js';
 import { cmdExplore, EXPLORE_USAGE } from './explore-cmd.js';
 import { cmdMatrix, cmdMerge, MATRIX_USAGE } from './matrix-cmd.js';
@@ -114,6 +114,7 @@ async function cmdRun(argv: string[]): Promise<number> {
   const { name: profileName, profile } = await pickProfile({ arch: parseArchOption(values.arch), profile: values.profile, scenarioProfile: scenario.profile, scenario: scenario.name });
   checkScenarioFits(scenario, profile);
   checkCmdline(profile, cmdline);
+  checkKernelInput(values.kernel, profile.arch, { modules: values.modules, config: values.config, configFragment: values['config-fragment'] });
   if (!values.out) throw inputError('E_USAGE', '--out is empty', 'give a directory, e.g. --out lab-out');
   const out = resolve(values.out);
   await ensureOutDir(out);

@@ -9,8 +9,8 @@ import { inputError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/cache.js';
 import { writeMatrixArtifacts } from '../matrix/artifacts.js';
 import { LiveView } from './live.js';
-import { ensureOutDir, parseAccel, parseRepeat, withSignals } from './common.js';
-import { DEFAULT_KERNEL, parseKernelSpec } from '../kernel/spec.js';
+import { checkKernelInput, ensureOutDir, parseAccel, parseRepeat, withSignals } from './common.js';
+import { DEFAULT_KERNEL } from '../kernel/spec.js';
 import { checkCmdline } from '../lab/prepare.js';
 import { checkScenarioFits } from '../lab/scenario.js';
 import { resolveScenario } from '../scenario/file.js';
@@ -110,7 +110,7 @@ export async function cmdMatrix(argv: string[]): Promise<number> {
   const req = argv.length === 0 || argv[0] === '--lab' ? await requestFromLabFile(argv) : requestFromArgs(argv);
   const jobs = req.jobs ?? defaultJobs();
   // Every kernel, scenario and command line is checked before anything is resolved or booted.
-  for (const k of req.kernels) parseKernelSpec(k);
+  for (const k of req.kernels) for (const arch of req.arches) checkKernelInput(k, arch);
   for (const name of req.scenarios) {
     const sc = await resolveScenario(name);
     for (const arch of req.arches) {
