@@ -1,6 +1,6 @@
 // Pieces every command shares: the output directory and Ctrl-C.
 import { RUN_FILES } from '../report/renderers.js';
-import { access, constants, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { access, constants, lstat, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LabError, inputError } from '../util/errors.js';
 import type { AccelMode } from '../lab/boot.js';
@@ -96,6 +96,16 @@ export async function ensureOutDir(out: string): Promise<void> {
  * --out it stops, unless `force`, which removes the old run's files first.
  */
 export async function claimRunDir(out: string, force: boolean): Promise<void> {
+  // A run's file that is a symlink (or anything but a file) was planted: the
+  // run's events or console must not land where it points. Opening events.jsonl
+  // with O_NOFOLLOW would fail too, but with a stack and after --out was used.
+  for (const f of RUN_FILES) {
+    const st = await lstat(join(out, f)).catch(() => undefined);
+    if (st && !st.isFile()) {
+      throw inputError('E_OUT_UNWRITABLE', `--out ${out} holds ${f}, which is ${st.isSymbolicLink() ? 'a symlink' : 'not a file'}`,
+        'remove it or choose another --out: the run\'s files are never written through a link');
+    }
+  }
   const old = await stat(join(out, 'report.json')).then(() => true, () => false);
   if (!old) return;
   if (!force) {
