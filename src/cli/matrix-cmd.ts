@@ -109,6 +109,7 @@ async function requestFromLabFile(argv: string[]): Promise<MatrixRequest> {
 export async function cmdMatrix(argv: string[]): Promise<number> {
   const req = argv.length === 0 || argv[0] === '--lab' ? await requestFromLabFile(argv) : requestFromArgs(argv);
   const jobs = req.jobs ?? defaultJobs();
+  if (req.repeatBoots && req.repeats === 1) throw inputError('E_USAGE', '--repeat-boots goes with --repeat N (N > 1)', 'add --repeat 3, or drop --repeat-boots');
   // Every kernel, scenario and command line is checked before anything is resolved or booted.
   for (const k of req.kernels) for (const arch of req.arches) checkKernelInput(k, arch);
   for (const name of req.scenarios) {
