@@ -1,6 +1,6 @@
 // devmem-lab report DIR and devmem-lab compare A B.
-import { stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { access, constants, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compareReports, hasRegressions, renderCompareText } from '../compare/index.js';
 import { bundle } from '../report/bundle.js';
@@ -44,6 +44,20 @@ function comparable(r: Report, path: string): Report {
     throw inputError('E_NO_REPORT', `${path} has no probes to compare (${r.steps.length} steps, status ${r.status})`, 'compare two runs that got past their boot step');
   }
   return r;
+}
+
+/**
+ * An output file the user named: in a directory that exists and that this
+ * user can write to, and not a directory itself. Checked before anything is
+ * written: a path that cannot be written is bad input, not a stack, and
+ * leaves nothing behind.
+ */
+async function checkOutputFile(option: string, path: string): Promise<void> {
+  const p = resolve(path);
+  const why = !(await stat(dirname(p)).catch(() => undefined))?.isDirectory() ? 'its directory does not exist'
+    : (await stat(p).catch(() => undefined))?.isDirectory() ? 'it is a directory'
+    : await access(dirname(p), constants.W_OK).then(() => undefined, () => 'no write permission');
+  if (why) throw inputError('E_OUT_UNWRITABLE', `cannot write ${option} ${path}: ${why}`, 'give a file in a directory that exists and that you can write to');
 }
 
 /** Writes an output file the user named; a path that cannot be written is bad input, not a stack. */
@@ -95,7 +109,10 @@ export async function cmdBundle(argv: string[]): Promise<number> {
   }
   const [dir] = parsed.positionals;
   if (!dir || !(await stat(resolve(dir)).catch(() => undefined))?.isDirectory()) throw inputError('E_USAGE', 'bundle takes a run or matrix directory', REPORT_USAGE);
-  const b = await bundle(resolve(dir), parsed.values.out ? resolve(parsed.values.out) : undefined);
+  if (parsed.values.out === '') throw inputError('E_USAGE', '--out is empty', 'give a file, e.g. --out run.tar.gz, or drop --out for DIR.tar.gz');
+  const dest = parsed.values.out ? resolve(parsed.values.out) : undefined;
+  if (dest) await checkOutputFile('--out', parsed.values.out!);
+  const b = await bundle(resolve(dir), dest);
   process.stdout.write(`${b.path}: ${b.files} files, ${b.bytes} bytes\n`);
   return EXIT.ok;
 }
