@@ -76,6 +76,10 @@ export async function cmdReport(argv: string[]): Promise<number> {
   }
   const [dir] = parsed.positionals;
   if (!dir || parsed.positionals.length > 1) throw inputError('E_USAGE', 'report takes one run directory', REPORT_USAGE);
+  for (const r of RENDERERS) {
+    const file = parsed.values[r.option];
+    if (typeof file === 'string') await checkOutputFile(`--${r.option}`, file);
+  }
   const { report, rebuilt } = await rebuildReport(resolve(dir));
   if (rebuilt) await writeFileAtomic(join(resolve(dir), 'report.json'), JSON.stringify(report, null, 2) + '\n');
   for (const r of RENDERERS) {
