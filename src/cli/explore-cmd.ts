@@ -85,6 +85,8 @@ export async function cmdExplore(argv: string[]): Promise<number> {
   const cmdline = values.cmdline.split(/\s+/).filter(Boolean);
   checkCmdline(profile, cmdline);
   checkKernelInput(values.kernel, profile.arch);
+  // resolve('') is the working directory: an empty --out is a mistake, not a choice.
+  if (!values.out) throw inputError('E_USAGE', '--out is empty', 'give a directory, e.g. --out explore-out');
   const out = resolve(values.out);
   await ensureOutDir(out);
   const old = await stat(join(out, 'explore.json')).then(() => true, () => false);
