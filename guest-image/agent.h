@@ -93,6 +93,8 @@ void emit_written(const struct probe *p, ssize_t r);
 void emit_signal(const struct probe *p, int sig, int code, size_t touched);
 /* Without -w a write probe is answered "refused" (true) and no syscall is made. */
 bool refuse_write(const struct probe *p);
+/* A "refused" answer: the op cannot express this request, no syscall made (reason: plain text, no quotes). */
+void emit_refused(const struct probe *p, const char *reason);
 
 /* ---- device.c: fds, the buffer, touching a mapping, held mappings ----------- */
 

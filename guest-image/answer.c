@@ -169,13 +169,18 @@ void emit_signal(const struct probe *p, int sig, int code, size_t touched)
 	emit(&l);
 }
 
+void emit_refused(const struct probe *p, const char *reason)
+{
+	struct line l = { .n = 0 };
+	put_head(&l, p, "refused");
+	put(&l, ",\"reason\":\"%s\"", reason);
+	emit(&l);
+}
+
 bool refuse_write(const struct probe *p)
 {
 	if (allow_write)
 		return false;
-	struct line l = { .n = 0 };
-	put_head(&l, p, "refused");
-	put(&l, ",\"reason\":\"write probes need -w\"");
-	emit(&l);
+	emit_refused(p, "write probes need -w");
 	return true;
 }

@@ -4,7 +4,8 @@
  *   kcore <addr> <len>
  *       read physical addr through /proc/kcore's direct-map file offset.
  *       Answers like a read, or the errno of open|pread, or of "kcore" when
- *       no direct-map segment is found.
+ *       no direct-map segment is found, or "refused" for an address below
+ *       the direct map's first physical address (no file offset).
  *
  * kcore's direct-map PT_LOAD segments (KCORE_RAM) have p_offset - p_paddr
  * equal to one constant (the data offset): the file offset of any physical
@@ -67,7 +68,18 @@ static void do_kcore(const struct probe *p)
 		emit_errno(p, errno, kcore_fd < 0 ? "open" : "kcore");
 		return;
 	}
-	ssize_t n = pread(kcore_fd, buf, p->len, (off_t)((int64_t)p->addr + kcore_delta));
+	/*
+	 * kcore's file offset of a direct-map address is its virtual address
+	 * less PAGE_OFFSET (kc_vaddr_to_offset()); an address below the direct
+	 * map's first physical address (arm64: PHYS_OFFSET, the start of
+	 * memory) has none, so there is nothing to read it through.
+	 */
+	int64_t off = (int64_t)p->addr + kcore_delta;
+	if (off < 0) {
+		emit_refused(p, "no /proc/kcore offset: below the direct map's first physical address");
+		return;
+	}
+	ssize_t n = pread(kcore_fd, buf, p->len, (off_t)off);
 	if (n < 0)
 		emit_errno(p, errno, "pread");
 	else

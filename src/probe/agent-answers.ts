@@ -95,7 +95,7 @@ export function parseAgentLine(line: string): AgentAnswer {
       return { kind: 'probe', id, op, addr, len, observed };
     }
     case 'refused': {
-      if (!def.needsWrite) bad(`reports ${op} as refused`);
+      if (!def.needsWrite && !def.mayRefuse) bad(`reports ${op} as refused`);
       keys(o, [...head, 'reason'], bad);
       return { kind: 'refused', id, op, addr, len, reason: str(o.reason, 'reason', bad) };
     }

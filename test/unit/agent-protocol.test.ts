@@ -88,6 +88,11 @@ describe('parseAgentLine', () => {
     });
   });
 
+  it("parses kcore's refusal of an address /proc/kcore has no offset for (arm64, below PHYS_OFFSET)", () => {
+    expect(parseAgentLine('{"id":7,"op":"kcore","addr":"0x10042000","len":4096,"result":"refused","reason":"no /proc/kcore offset: below the direct map\'s first physical address"}')).toEqual({
+      kind: 'refused', id: 7, op: 'kcore', addr: 0x10042000, len: 4096, reason: "no /proc/kcore offset: below the direct map's first physical address",
+    });
+  });
   it('parses write, mmap, errno, signal, refused, highmem and error answers', () => {
     const head = (op: string) => `"id":2,"op":"${op}","addr":"0x2000","len":4096`;
     expect(parseAgentLine(`{${head('write')},"result":"ok","bytes":4096}`)).toMatchObject({

@@ -41,6 +41,8 @@ export interface ProbeOpDef<N extends string = string> {
   touches?: true;
   /** A write probe: without -w the agent answers "refused" and makes no syscall. */
   needsWrite?: true;
+  /** The agent may answer "refused" for an address the op cannot express (no syscall made; the probe is skipped). */
+  mayRefuse?: true;
   /** It makes, uses or releases a held mapping: it needs the long-lived agent. */
   held?: true;
   /** What the request must be a multiple of: nothing ('byte'), 8 for addr and len ('word'), the page for addr ('page'). */

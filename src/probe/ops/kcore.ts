@@ -5,5 +5,6 @@ import { defineOp } from './def.js';
 
 export const kcoreOps = [
   // read the physical address through /proc/kcore's direct-map offset
-  defineOp({ names: ['kcore'], syscalls: ['open', 'pread', 'kcore'], ok: 'data', align: 'byte', accessesMemory: true, predict: null }),
+  // refused: an address below the direct map's first physical address has no file offset (arm64: below PHYS_OFFSET)
+  defineOp({ names: ['kcore'], syscalls: ['open', 'pread', 'kcore'], ok: 'data', align: 'byte', accessesMemory: true, mayRefuse: true, predict: null }),
 ] as const;
