@@ -4,10 +4,7 @@ import { access, constants, lstat, mkdir, readdir, rm, stat } from 'node:fs/prom
 import { dirname, join } from 'node:path';
 import { LabError, inputError } from '../util/errors.js';
 import type { AccelMode } from '../lab/boot.js';
-import { DEFAULT_ARCH, parseArch, type Arch } from '../util/arch.js';
-import { parseKernelSpec } from '../kernel/spec.js';
-import { KERNEL_SOURCES, sourceOf } from '../kernel/schemes/index.js';
-import type { SourceOption } from '../kernel/schemes/source.js';
+import { parseArch, type Arch } from '../util/arch.js';
 
 export { EXIT } from '../format/findings.js';
 
@@ -29,29 +26,7 @@ export function parseRepeat(value: string, usage: string): number {
   return n;
 }
 
-/**
- * The kernel spec, and what resolveKernel() (kernel/resolve.ts) refuses before
- * it fetches anything: an option its source does not take, an architecture it
- * has no kernels of. Checked before --out is touched, so that such a typo
- * leaves nothing behind (and explore does not try 20 sequences with it).
- */
-export function checkKernelInput(text: string, arch: Arch = DEFAULT_ARCH, opts: { modules?: string; config?: string; configFragment?: string } = {}): void {
-  const spec = parseKernelSpec(text);
-  const scheme = spec.text.trim().split(':')[0];
-  const source = sourceOf(scheme)!;
-  const takes = source.takes ?? [];
-  const takers = (o: SourceOption) => KERNEL_SOURCES.filter((s) => (s.takes as SourceOption[] | undefined)?.includes(o)).map((s) => `${s.scheme}:`).join(' or ');
-  if ((opts.modules && !takes.includes('modules')) || (opts.config && !takes.includes('config'))) {
-    throw inputError('E_USAGE', `--modules and --config go with --kernel ${takers('modules')}, not ${scheme}:`, source.optionHint ?? 'drop --modules/--config: this kind of kernel brings its own');
-  }
-  if (opts.configFragment && !takes.includes('configFragment')) {
-    throw inputError('E_USAGE', `--config-fragment goes with --kernel ${takers('configFragment')}, not ${scheme}:`, 'drop --config-fragment, or build the kernel: build:linux-source-6.1');
-  }
-  if (!(source.arches ?? [DEFAULT_ARCH]).includes(arch)) {
-    throw inputError('E_USAGE', `${scheme}: kernels are ${DEFAULT_ARCH} only, not ${arch}`,
-      `for ${arch}, use --kernel ${KERNEL_SOURCES.filter((s) => s.arches?.includes(arch)).map((s) => `${s.scheme}:`).join(' or ')}`);
-  }
-}
+export { checkKernelInput } from '../kernel/resolve.js';
 
 /**
  * Creates --out and the parents it lacks, one level at a time (Node's

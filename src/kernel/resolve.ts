@@ -1,7 +1,7 @@
 // One entry point from a --kernel value to a bootable kernel in the cache:
 // image, modules, config and release, checked that it can serve a run, with
 // the virtio-mem device options its driver needs.
-import { DEFAULT_ARCH } from '../util/arch.js';
+import { DEFAULT_ARCH, type Arch } from '../util/arch.js';
 import { inputError } from '../util/errors.js';
 import { checkConfig, checkFiles } from './checks.js';
 import { readConfig } from './config.js';
@@ -16,7 +16,13 @@ export type { ResolveOptions };
 /** The schemes that take an option, as a usage line names them. */
 const takers = (o: SourceOption): string => KERNEL_SOURCES.filter((s) => (s.takes as SourceOption[] | undefined)?.includes(o)).map((s) => `${s.scheme}:`).join(' or ');
 
-export async function resolveKernel(text: string, opts: ResolveOptions = {}): Promise<ResolvedKernel> {
+/**
+ * What can be known of a kernel spec without fetching anything: its syntax,
+ * the source-specific options it was given, and whether its source has
+ * kernels of `arch`. The CLI asks before it touches --out; resolveKernel()
+ * asks again for every caller.
+ */
+export function checkKernelInput(text: string, arch: Arch = DEFAULT_ARCH, opts: Pick<ResolveOptions, 'modules' | 'config' | 'configFragment'> = {}): KernelSpecOf {
   const spec = parseKernelSpec(text);
   const scheme = spec.text.trim().split(':')[0];
   const source = sourceOf(scheme)!;
@@ -27,11 +33,18 @@ export async function resolveKernel(text: string, opts: ResolveOptions = {}): Pr
   if (opts.configFragment && !takes.includes('configFragment')) {
     throw inputError('E_USAGE', `--config-fragment goes with --kernel ${takers('configFragment')}, not ${scheme}:`, 'drop --config-fragment, or build the kernel: build:linux-source-6.1');
   }
-  const arch = opts.arch ?? DEFAULT_ARCH;
   if (!(source.arches ?? [DEFAULT_ARCH]).includes(arch)) {
     throw inputError('E_USAGE', `${scheme}: kernels are ${DEFAULT_ARCH} only, not ${arch}`,
       `for ${arch}, use --kernel ${KERNEL_SOURCES.filter((s) => s.arches?.includes(arch)).map((s) => `${s.scheme}:`).join(' or ')}`);
   }
+  return { spec, source };
+}
+
+type KernelSpecOf = { spec: ReturnType<typeof parseKernelSpec>; source: NonNullable<ReturnType<typeof sourceOf>> };
+
+export async function resolveKernel(text: string, opts: ResolveOptions = {}): Promise<ResolvedKernel> {
+  const arch = opts.arch ?? DEFAULT_ARCH;
+  const { spec, source } = checkKernelInput(text, arch, opts);
   const k = await source.resolve(spec, opts);
   await checkFiles(k, arch);
   checkConfig(await readConfig(k.config), k.config, arch);
