@@ -4,6 +4,7 @@
 // by [Symbol.asyncDispose] (`await using`). It owns the relaunch policy: a
 // guest whose init says "ready" but that never serves an SSH session is
 // booted once more, and the failed boot is reported through onRetry.
+import { constants as fsc } from 'node:fs';
 import { access, appendFile, constants } from 'node:fs/promises';
 import { BOOT_FACT_COMMANDS, bootFactsFrom, readBootFacts, readSections, type GuestBootFacts } from '../guest/observe.js';
 import { GuestChannel, type RunKey } from '../guest/ssh.js';
@@ -160,7 +161,8 @@ export class LabGuest implements AsyncDisposable {
    */
   private async restore(o: BootOptions, saved: SavedGuest): Promise<BootedGuest> {
     const t0 = Date.now();
-    await appendFile(o.consoleLog, saved.meta.bootConsole.map((l) => l + '\n').join(''), { mode: 0o644 });
+    // O_NOFOLLOW, as the console stream itself opens it (vm/qemu.ts): a symlink planted in --out is not written through.
+    await appendFile(o.consoleLog, saved.meta.bootConsole.map((l) => l + '\n').join(''), { mode: 0o644, flag: fsc.O_WRONLY | fsc.O_APPEND | fsc.O_CREAT | fsc.O_NOFOLLOW });
     // Its run id is the saving run's: say whose console the next lines are.
     o.events.emit({ type: 'progress', message: `the saved guest's boot console (${saved.meta.key}, saved ${saved.meta.savedAt}):` });
     saved.meta.bootConsole.forEach((l) => o.onConsoleLine?.(l));
