@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pkgPath } from '../src/util/paths.js';
 
-const USAGE = `usage: npm run soak -- [--lifecycle N] [--each N] [--cells N] [--kernel SPEC] [--kernels A,B] [--no-hog] [--out DIR] [--json FILE]
+const USAGE = `usage: npm run soak -- [--lifecycle N] [--each N] [--cells N] [--kernel SPEC] [--kernels A,B] [--no-hog] [--fresh-boot] [--out DIR] [--json FILE]
 
   --lifecycle  lifecycle runs (default 100)
   --each       runs of each other built-in scenario (default 50)
@@ -23,6 +23,7 @@ const USAGE = `usage: npm run soak -- [--lifecycle N] [--each N] [--cells N] [--
   --kernel     kernel of phases 1 and 2 (default debian:bookworm)
   --kernels    the matrix's kernels (default debian:bookworm,debian:newest)
   --no-hog     run the matrix without the CPU hog
+  --fresh-boot every run and cell boots its guest (run/matrix --fresh-boot): the soak of boots themselves
   --out        working directory (default a new one under /tmp; run directories are removed after they are counted)
   --json       every run's figures (default OUT/soak.json)`;
 
@@ -114,11 +115,11 @@ async function runPhase(name: string, work: () => Promise<RunFigures[]>, log: (l
   return phase;
 }
 
-async function scenarioRuns(dir: string, kernel: string, scenario: string, n: number, log: (l: string) => void): Promise<RunFigures[]> {
+async function scenarioRuns(dir: string, kernel: string, scenario: string, n: number, log: (l: string) => void, fresh: string[]): Promise<RunFigures[]> {
   const out: RunFigures[] = [];
   for (let i = 0; i < n; i++) {
     const runDir = join(dir, `${scenario}-${i}`);
-    const r = await cli(['run', '--kernel', kernel, '--scenario', scenario, '--out', runDir]);
+    const r = await cli(['run', '--kernel', kernel, '--scenario', scenario, '--out', runDir, ...fresh]);
     const f: RunFigures = { label: `${scenario} #${i + 1}`, exit: r.exit, wallMs: r.wallMs, ...fromReport(join(runDir, 'report.json')) };
     if (r.exit >= 2) f.failed = true;
     if (f.failed || f.relaunches || f.flaky) log(`soak: ${f.label}: exit ${r.exit}${f.relaunches ? `, ${f.relaunches} relaunches` : ''}${f.flaky ? `, ${f.flaky} flaky` : ''}: ${r.stderr.trim().split('\n').slice(-2).join(' / ')}`);
@@ -139,11 +140,11 @@ async function withHog<T>(on: boolean, work: () => Promise<T>): Promise<T> {
   }
 }
 
-async function matrixRuns(dir: string, kernels: string, cells: number, hog: boolean): Promise<RunFigures[]> {
+async function matrixRuns(dir: string, kernels: string, cells: number, hog: boolean, fresh: string[]): Promise<RunFigures[]> {
   const ks = kernels.split(',');
   const cmdlines = CMDLINES.slice(0, Math.max(1, Math.ceil(cells / (ks.length * MATRIX_SCENARIOS.length))));
   const args = ['matrix', '--kernels', ks.join(','), '--cmdlines', ...cmdlines,
-    '--scenarios', MATRIX_SCENARIOS.join(','), '--jobs', '2', '--out', dir];
+    '--scenarios', MATRIX_SCENARIOS.join(','), '--jobs', '2', '--out', dir, ...fresh];
   const r = await withHog(hog, () => cli(args));
   const cellsDir = join(dir, 'cells');
   const ids = existsSync(cellsDir) ? readdirSync(cellsDir) : [];
@@ -171,7 +172,7 @@ async function main(argv: string[]): Promise<number> {
     a = parseArgs({ args: argv, options: {
       lifecycle: { type: 'string', default: '100' }, each: { type: 'string', default: '50' }, cells: { type: 'string', default: '40' },
       kernel: { type: 'string', default: 'debian:bookworm' }, kernels: { type: 'string', default: 'debian:bookworm,debian:newest' },
-      'no-hog': { type: 'boolean', default: false }, out: { type: 'string' }, json: { type: 'string' },
+      'no-hog': { type: 'boolean', default: false }, 'fresh-boot': { type: 'boolean', default: false }, out: { type: 'string' }, json: { type: 'string' },
     } }).values;
   } catch (e) {
     process.stderr.write(`soak: ${(e as Error).message}\n${USAGE}\n`);
@@ -188,9 +189,11 @@ async function main(argv: string[]): Promise<number> {
   const log = (l: string) => process.stderr.write(l + '\n');
   const scenarios = readdirSync(pkgPath('src', 'scenario', 'builtin')).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)).filter((n) => n !== 'lifecycle').sort();
   const phases: Phase[] = [];
-  if (nLife) phases.push(await runPhase('lifecycle', () => scenarioRuns(out, a.kernel, 'lifecycle', nLife, log), log));
-  if (nEach) for (const s of scenarios) phases.push(await runPhase(s, () => scenarioRuns(out, a.kernel, s, nEach, log), log));
-  if (nCells) phases.push(await runPhase(`matrix --jobs 2${a['no-hog'] ? '' : ' + CPU hog'}`, () => matrixRuns(join(out, 'matrix'), a.kernels, nCells, !a['no-hog']), log));
+  const fresh = a['fresh-boot'] ? ['--fresh-boot'] : [];
+  const booted = fresh.length ? ' (booted)' : '';
+  if (nLife) phases.push(await runPhase(`lifecycle${booted}`, () => scenarioRuns(out, a.kernel, 'lifecycle', nLife, log, fresh), log));
+  if (nEach) for (const s of scenarios) phases.push(await runPhase(`${s}${booted}`, () => scenarioRuns(out, a.kernel, s, nEach, log, fresh), log));
+  if (nCells) phases.push(await runPhase(`matrix --jobs 2${a['no-hog'] ? '' : ' + CPU hog'}${booted}`, () => matrixRuns(join(out, 'matrix'), a.kernels, nCells, !a['no-hog'], fresh), log));
   const json = a.json ?? join(out, 'soak.json');
   writeFileSync(json, JSON.stringify({ date: new Date().toISOString(), argv, phases }, null, 2) + '\n');
   process.stdout.write(`${table(phases)}\n\nEvery run's figures: ${json}\n`);
