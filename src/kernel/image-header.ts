@@ -4,7 +4,7 @@
 // arm64: the Image header (Documentation/arch/arm64/booting.rst): magic
 // "ARM\x64" at offset 0x38; the release is the "Linux version" banner
 // (init/version.c linux_banner), which an uncompressed Image carries as is.
-import { open, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import type { Arch } from '../util/arch.js';
 import { inputError } from '../util/errors.js';
@@ -64,16 +64,4 @@ async function readArm64Image(path: string): Promise<ImageInfo> {
 export async function readKernelImage(path: string, arch: Arch): Promise<ImageInfo> {
   if (arch === 'arm64') return readArm64Image(path);
   return readBzImageHeader(path);
-}
-
-/** The first bytes of a file (an image's header), for tests and sniffing. */
-export async function readHead(path: string, n = 0x400): Promise<Buffer> {
-  const fh = await open(path, 'r');
-  try {
-    const b = Buffer.alloc(n);
-    const { bytesRead } = await fh.read(b, 0, n, 0);
-    return b.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
 }
