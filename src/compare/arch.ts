@@ -6,6 +6,7 @@
 // difference where either side contradicted its own model keeps its
 // severity: that is a kernel behaving unlike its architecture's rules, not
 // an architecture difference.
+import { isBad } from '../format/classes.js';
 import type { Report } from '../format/types.js';
 import type { Difference, GroupDiff, GroupSide, ProbeChange } from './types.js';
 
@@ -16,7 +17,7 @@ const EXPLAINABLE = new Set(['change', 'content', 'rule', 'coverage']);
 
 const sideBad = (s: GroupSide | null): number => (s ? Object.values(s.rules).reduce((n, v) => n + v.mismatch + v.violation, 0) : 0);
 const sideRules = (s: GroupSide | null): string => (s ? Object.keys(s.rules).sort().join(', ') || 'no rule' : 'no probes');
-const probeBad = (p: ProbeChange): boolean => ['mismatch', 'violation'].includes(p.a.verdict) || ['mismatch', 'violation'].includes(p.b.verdict);
+const probeBad = (p: ProbeChange): boolean => isBad(p.a.verdict) || isBad(p.b.verdict);
 
 function explainGroup(d: GroupDiff, archA: string, archB: string): GroupDiff {
   if (!EXPLAINABLE.has(d.severity) || sideBad(d.a) > 0 || sideBad(d.b) > 0 || d.probes.some(probeBad)) return d;

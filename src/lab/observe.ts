@@ -33,7 +33,7 @@ export interface Observation {
 
 export async function observe(ctx: RunContext, hist: StepHistory): Promise<Observation> {
   const iomemText = await settleIomem(ctx);
-  const g = await readGuestState(ctx.ch, { timeoutMs: ctx.t.observe, extra: highMemoryExtra(ctx) });
+  const g = await readGuestState(ctx.ch, { timeoutMs: ctx.t.observe, extra: observationExtras(ctx) });
   const memoryDevices = await ctx.qmp.execute<unknown[]>('query-memory-devices');
   // arm64: which addresses the machine backs (an access elsewhere is an external abort).
   // An answer the lab cannot read leaves it unknown, never "nothing is backed".
@@ -77,7 +77,7 @@ export async function observe(ctx: RunContext, hist: StepHistory): Promise<Obser
  * high_memory). arm64's read range is memblock membership, which has no one
  * end to search for: the model predicts memblock from the iomem tree.
  */
-function highMemoryExtra(ctx: RunContext): Record<string, string> {
+function observationExtras(ctx: RunContext): Record<string, string> {
   if (ctx.facts.arch === 'arm64') return { memtypes: PAT_MEMTYPES_COMMAND };
   return { highmem: highmemCommand(ctx.facts.physBits), memtypes: PAT_MEMTYPES_COMMAND };
 }
